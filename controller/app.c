@@ -1,0 +1,582 @@
+/*
+ * app.c - the daemon's I/O shell.  See app.h.
+ *
+ * Everything here is plumbing: the rules live in core/.  Each resource is
+ * created in app_new() in dependency order and released in reverse order in
+ * app_free().
+ */
+#include "app.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <systemd/sd-daemon.h>
+
+#include "clock.h"
+#include "core/evq.h"
+#include "core/track.h"
+#include "hw/gps.h"
+#include "log.h"
+#include "loop.h"
+#include "store.h"
+#include "uplink.h"
+
+#define LOC_SEQ_RESERVE 1000  /* location seq numbers reserved per kv write */
+
+struct app {
+	struct conf *conf;
+	loop_t *loop;
+	store_t *st;
+	uplink_t *up;
+	gps_t *gps;
+	int gps_fd;
+	int64_t gps_timer;
+	char gps_err[160];           /* last gps error logged */
+	struct clock_ref clock;
+	struct track_filter track;
+
+	struct fix fix;              /* newest report (kept whatever the filter says) */
+	bool have_fix, fix_stale;
+	int64_t loc_published_mono;  /* last live location queued for base */
+	int64_t loc_seq, loc_seq_reserved;
+
+	int sigfd;
+	int64_t flush_timer, state_timer, wd_timer;
+	int exit_status;
+	uint64_t points_kept, points_dropped;
+};
+
+/* ---- small helpers ---- */
+
+static json_t *jnum_or_null(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
+}
+
+static void json_set_time(json_t *o, const struct vtime *now)
+{
+	char buf[40];
+	json_object_set_new(o, "time", json_string(fmt_utc(now->utc_ms, buf, sizeof(buf))));
+	json_object_set_new(o, "time_src", json_string(utc_src_name(now->utc_src)));
+}
+
+/* Queue one message for base in the outbox and nudge the uplink.  With
+ * supersede, it replaces queued messages of the same kind and topic (state:
+ * only the newest matters).  Steals payload. */
+static int queue_ex(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
+		    int64_t seq, const struct vtime *now, bool supersede)
+{
+	char topic[256];
+	char *text = json_dumps(payload, JSON_COMPACT);
+	int64_t id;
+
+	json_decref(payload);
+	if (!text)
+		return -ENOMEM;
+	snprintf(topic, sizeof(topic), "%s/%s/%s", a->conf->mqtt.prefix, a->conf->unit.id, sub);
+	id = (supersede ? store_outbox_replace : store_outbox_add)(a->st, kind, prio, topic, text, 1, retain,
+								     seq, now->utc_ms);
+	free(text);
+	if (id < 0) {
+		log_warnx("outbox: cannot queue a message for %s: %s", topic, store_errmsg(a->st));
+		return (int)id;
+	}
+	uplink_kick(a->up);
+	return 0;
+}
+
+static int queue(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
+		 int64_t seq, const struct vtime *now)
+{
+	return queue_ex(a, kind, prio, sub, payload, retain, seq, now, false);
+}
+
+static int64_t next_loc_seq(struct app *a)
+{
+	if (a->loc_seq >= a->loc_seq_reserved) {
+		/* reserve a block in the database, so a restart never reuses a number */
+		char buf[32];
+		a->loc_seq_reserved = a->loc_seq + LOC_SEQ_RESERVE;
+		snprintf(buf, sizeof(buf), "%lld", (long long)a->loc_seq_reserved);
+		if (store_kv_put(a->st, "location_seq", buf) < 0)
+			log_warnx("store: cannot reserve location sequence numbers: %s", store_errmsg(a->st));
+	}
+	return ++a->loc_seq;
+}
+
+/* ---- the retained state snapshot ---- */
+
+static json_t *fix_json(struct app *a, const struct vtime *now)
+{
+	json_t *g = json_object();
+
+	json_object_set_new(g, "link", json_string(a->gps && gps_connected(a->gps) ? "up" : "down"));
+	if (!a->have_fix || a->fix_stale || !fix_usable(&a->fix)) {
+		json_object_set_new(g, "fix", json_string(a->fix_stale ? "lost" : "none"));
+	} else {
+		json_object_set_new(g, "fix", json_string(a->fix.mode == FIX_3D ? "3d" : "2d"));
+	}
+	if (a->have_fix && fix_usable(&a->fix)) {
+		json_object_set_new(g, "lat", json_real(a->fix.lat));
+		json_object_set_new(g, "lon", json_real(a->fix.lon));
+		json_object_set_new(g, "age_s", json_real((now->mono_ms - a->fix.mono_ms) / 1000.0));
+	}
+	return g;
+}
+
+static void publish_state(struct app *a)
+{
+	struct vtime now;
+	json_t *s = json_object();
+	int64_t backlog = 0, oldest = 0;
+
+	clock_now(&a->clock, &now);
+	json_object_set_new(s, "v", json_integer(1));
+	json_object_set_new(s, "unit", json_string(a->conf->unit.id));
+	json_object_set_new(s, "name", json_string(a->conf->unit.name ? a->conf->unit.name : a->conf->unit.id));
+	json_set_time(s, &now);
+	json_object_set_new(s, "gps", fix_json(a, &now));
+	store_outbox_stats(a->st, &backlog, &oldest);
+	json_t *link = json_object();
+	json_object_set_new(link, "backlog", json_integer(backlog));
+	json_object_set_new(link, "oldest_s", oldest ? json_real((now.utc_ms - oldest) / 1000.0) : json_null());
+	json_object_set_new(s, "link", link);
+	json_object_set_new(s, "version", json_string(VAN_VERSION));
+	queue_ex(a, STORE_OUTBOX_STATE, EV_NORMAL, "state", s, true, 0, &now, true);
+}
+
+static int64_t state_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	(void)l;
+	publish_state(a);
+	return (int64_t)a->conf->mqtt.state_interval_s * 1000;
+}
+
+/* ---- GPS ---- */
+
+static void publish_location(struct app *a, const struct vtime *now)
+{
+	const struct fix *f = &a->fix;
+	json_t *o = json_object();
+	char buf[40];
+
+	json_object_set_new(o, "v", json_integer(1));
+	json_object_set_new(o, "seq", json_integer(next_loc_seq(a)));
+	json_object_set_new(o, "unit", json_string(a->conf->unit.id));
+	json_set_time(o, now);
+	if (f->gps_utc_ms)
+		json_object_set_new(o, "fix_time", json_string(fmt_utc(f->gps_utc_ms, buf, sizeof(buf))));
+	json_object_set_new(o, "lat", json_real(f->lat));
+	json_object_set_new(o, "lon", json_real(f->lon));
+	json_object_set_new(o, "alt", jnum_or_null(f->alt));
+	json_object_set_new(o, "speed", jnum_or_null(f->speed));
+	json_object_set_new(o, "course", jnum_or_null(f->track));
+	json_object_set_new(o, "eph", jnum_or_null(f->eph));
+	json_object_set_new(o, "mode", json_integer(f->mode));
+	json_object_set_new(o, "sats", f->sats_used >= 0 ? json_integer(f->sats_used) : json_null());
+	queue(a, STORE_OUTBOX_LOCATION, EV_NORMAL, "location", o, false, 0, now);
+	a->loc_published_mono = now->mono_ms;
+}
+
+static int64_t location_interval_ms(struct app *a)
+{
+	return (int64_t)a->conf->mqtt.location_interval_s * 1000;
+}
+
+static void store_point(struct app *a, const struct fix *f, const struct vtime *now)
+{
+	struct route_point p = {
+		.utc_ms = now->utc_ms - (now->mono_ms - f->mono_ms),
+		.session_id = 0,
+		.lat = f->lat, .lon = f->lon, .alt = f->alt, .speed = f->speed, .track = f->track,
+		.eph = f->eph, .mode = f->mode, .sats = f->sats_used, .utc_src = now->utc_src,
+	};
+	if (store_add_point(a->st, &p) < 0)
+		log_warnx("store: route point not buffered: %s", store_errmsg(a->st));
+}
+
+static void on_gps_report(void *arg, const struct fix *f)
+{
+	struct app *a = arg;
+	struct vtime now;
+	bool was_stale = a->fix_stale || !a->have_fix;
+
+	clock_gps(&a->clock, f->gps_utc_ms, f->mono_ms);
+	clock_now(&a->clock, &now);
+	enum track_verdict v = track_judge(&a->track, f);
+	log_debug("gps: mode %d %.6f,%.6f speed %.1f: %s", f->mode, f->lat, f->lon, f->speed,
+		  track_verdict_name(v));
+	if (!fix_usable(f)) {
+		if (a->have_fix && !a->fix_stale && fix_usable(&a->fix))
+			log_info("gps: no fix (mode %d)", f->mode);
+		/* keep the last usable position for emergencies, but say it is old */
+		if (!a->have_fix)
+			a->fix = *f;
+		a->have_fix = true;
+		return;
+	}
+	if (track_is_keep(v)) {
+		store_point(a, f, &now);
+		a->points_kept++;
+	} else {
+		a->points_dropped++;
+	}
+	if (v == TRACK_REJECT_SPEED || v == TRACK_REJECT_INVALID || v == TRACK_REJECT_ACCURACY)
+		return; /* a jump or a bad fix is not the van's position */
+	a->fix = *f;
+	a->have_fix = true;
+	a->fix_stale = false;
+	if (was_stale) {
+		log_info("gps: fix (%s) at %.5f,%.5f", f->mode == FIX_3D ? "3D" : "2D", f->lat, f->lon);
+		publish_state(a);
+	}
+	if (now.mono_ms - a->loc_published_mono >= location_interval_ms(a) || a->loc_published_mono == 0)
+		publish_location(a, &now);
+}
+
+static void on_gps_stale(void *arg)
+{
+	struct app *a = arg;
+	if (!a->fix_stale) {
+		log_warnx("gps: no position report for %d s: fix lost", a->conf->gps.stale_after_s);
+		a->fix_stale = true;
+		publish_state(a);
+	}
+}
+
+static void on_gps_link(void *arg, bool up)
+{
+	struct app *a = arg;
+	const char *err = gps_last_error(a->gps);
+
+	if (up) {
+		log_info("gps: connected to gpsd at %s:%s", a->conf->gps.host, a->conf->gps.port);
+		a->gps_err[0] = '\0';
+	} else if (strcmp(err, a->gps_err)) {
+		/* say it once, not at every retry */
+		log_warnx("gps: %s; retrying (is gpsd running? systemctl status gpsd)", err);
+		snprintf(a->gps_err, sizeof(a->gps_err), "%s", err);
+	}
+	publish_state(a);
+}
+
+static void gps_sync(struct app *a);
+
+static void gps_fd_cb(loop_t *l, int fd, short revents, void *arg)
+{
+	struct app *a = arg;
+	(void)fd;
+	(void)revents;
+	gps_readable(a->gps, loop_now_ms(l));
+	gps_sync(a);
+}
+
+static int64_t gps_timer_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	a->gps_timer = 0;
+	gps_service(a->gps, loop_now_ms(l));
+	gps_sync(a);
+	return LOOP_TIMER_STOP;
+}
+
+/* Keep the loop's view of the gps fd and deadline current. */
+static void gps_sync(struct app *a)
+{
+	int fd = gps_fd(a->gps);
+	int64_t dl = gps_deadline(a->gps);
+
+	if (fd != a->gps_fd) {
+		if (a->gps_fd >= 0)
+			loop_del_fd(a->loop, a->gps_fd);
+		a->gps_fd = -1;
+		if (fd >= 0 && loop_add_fd(a->loop, fd, POLLIN, gps_fd_cb, a) == 0)
+			a->gps_fd = fd;
+	}
+	if (a->gps_timer) {
+		loop_del_timer(a->loop, a->gps_timer);
+		a->gps_timer = 0;
+	}
+	if (dl >= 0) {
+		int64_t after = dl - loop_now_ms(a->loop);
+		a->gps_timer = loop_add_timer(a->loop, after < 0 ? 0 : after, gps_timer_cb, a);
+	}
+}
+
+/* ---- storage ---- */
+
+static int64_t flush_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	(void)l;
+	if (store_pending_points(a->st) && store_flush(a->st) < 0)
+		log_warnx("store: route points not saved yet (kept in memory, retrying): %s", store_errmsg(a->st));
+	return (int64_t)a->conf->track.flush_interval_s * 1000;
+}
+
+/* ---- link to base ---- */
+
+static void on_link(void *arg, bool up)
+{
+	struct app *a = arg;
+	if (up) {
+		int64_t keep = (int64_t)a->conf->mqtt.backlog_location_keep_s * 1000;
+		int n = keep > 0 ? store_outbox_thin(a->st, STORE_OUTBOX_LOCATION, keep) : 0;
+		if (n > 0)
+			log_info("outbox: thinned the offline location backlog by %d messages", n);
+		publish_state(a);
+	}
+}
+
+static void on_command(void *arg, const char *name, const char *payload, size_t len)
+{
+	struct app *a = arg;
+	json_t *r = json_object();
+	char *text;
+	(void)len;
+	(void)payload;
+
+	json_object_set_new(r, "v", json_integer(1));
+	json_object_set_new(r, "command", json_string(name));
+	json_object_set_new(r, "ok", json_false());
+	json_object_set_new(r, "reason", json_string("unknown command"));
+	text = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	if (text) {
+		uplink_publish_now(a->up, "reply", text, 1, false);
+		free(text);
+	}
+	log_warnx("base: rejected command '%s': unknown command", name);
+}
+
+/* ---- signals, watchdog ---- */
+
+static void reload(struct app *a);
+
+static void sig_cb(loop_t *l, int fd, short revents, void *arg)
+{
+	struct app *a = arg;
+	struct signalfd_siginfo si;
+	(void)revents;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: shutting down", (int)si.ssi_signo);
+			sd_notify(0, "STOPPING=1");
+			loop_stop(l);
+			break;
+		case SIGHUP:
+			reload(a);
+			break;
+		}
+	}
+}
+
+static int64_t wd_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	int64_t backlog = 0, oldest = 0;
+	char status[200];
+	(void)l;
+
+	store_outbox_stats(a->st, &backlog, &oldest);
+	snprintf(status, sizeof(status), "STATUS=gps %s%s, base %s, backlog %lld, points %llu kept / %llu dropped",
+		 gps_connected(a->gps) ? "up" : "down", a->fix_stale ? " (no fix)" : "",
+		 uplink_connected(a->up) ? "online" : "offline", (long long)backlog,
+		 (unsigned long long)a->points_kept, (unsigned long long)a->points_dropped);
+	sd_notify(0, "WATCHDOG=1");
+	sd_notify(0, status);
+	uint64_t usec = 0;
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+		return (int64_t)(usec / 2000);
+	return 10000;
+}
+
+static void track_params_from_conf(const struct conf *c, struct track_params *p)
+{
+	*p = (struct track_params){
+		.min_period_ms = (int64_t)c->track.min_period_s * 1000,
+		.min_distance_m = c->track.min_distance_m,
+		.min_heading_deg = c->track.min_heading_deg,
+		.stationary_speed_mps = c->track.stationary_speed_mps,
+		.stationary_period_ms = (int64_t)c->track.stationary_period_s * 1000,
+		.max_eph_m = c->track.max_eph_m,
+		.max_speed_mps = c->track.max_speed_mps,
+	};
+}
+
+/* SIGHUP: re-read the file; apply what can change live, name what cannot. */
+static void reload(struct app *a)
+{
+	struct conf *n = calloc(1, sizeof(*n));
+	const struct conf *o = a->conf;
+
+	if (!n || conf_defaults(n) < 0) {
+		log_warnx("reload: out of memory");
+		free(n);
+		return;
+	}
+	conf_load(n, o->path);
+	conf_check(n);
+	if (n->nerrors) {
+		for (size_t i = 0; i < n->nerrors; i++)
+			log_warnx("%s", n->errors[i]);
+		log_warnx("reload: %s has %zu problem(s); keeping the running configuration", o->path, n->nerrors);
+		conf_fini(n);
+		free(n);
+		return;
+	}
+#define NEEDS_RESTART(cond, what) \
+	if (cond) log_notice("reload: %s changed; it takes effect after a restart", what)
+	NEEDS_RESTART(strcmp(n->unit.id, o->unit.id), "unit.id");
+	NEEDS_RESTART(strcmp(n->storage.db, o->storage.db), "storage.db");
+	NEEDS_RESTART(strcmp(n->mqtt.host, o->mqtt.host) || n->mqtt.port != o->mqtt.port, "the broker address");
+	NEEDS_RESTART(strcmp(n->gps.host, o->gps.host) || strcmp(n->gps.port, o->gps.port), "the gpsd address");
+	NEEDS_RESTART(n->gpio.nlines != o->gpio.nlines || n->gpio.backend != o->gpio.backend, "the GPIO lines");
+#undef NEEDS_RESTART
+	/* live: intervals and filters read from a->conf at each use */
+	a->conf->track = n->track;
+	a->conf->mqtt.location_interval_s = n->mqtt.location_interval_s;
+	a->conf->mqtt.state_interval_s = n->mqtt.state_interval_s;
+	a->conf->mqtt.backlog_location_keep_s = n->mqtt.backlog_location_keep_s;
+	a->conf->storage.retention_days = n->storage.retention_days;
+	struct track_params tp;
+	track_params_from_conf(a->conf, &tp);
+	a->track.p = tp;
+	log_info("reload: configuration re-read from %s", o->path);
+	conf_fini(n);
+	free(n);
+}
+
+/* ---- life cycle ---- */
+
+static int setup_signals(struct app *a)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	sigdelset(&set, SIGPIPE); /* ignored: broken sockets show as errors */
+	a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->sigfd < 0)
+		return -errno;
+	return loop_add_fd(a->loop, a->sigfd, POLLIN, sig_cb, a);
+}
+
+struct app *app_new(struct conf *c)
+{
+	struct app *a = calloc(1, sizeof(*a));
+	char err[512];
+	int rc;
+
+	if (!a) {
+		log_warnx("out of memory");
+		conf_fini(c);
+		return NULL;
+	}
+	a->conf = c;
+	a->sigfd = -1;
+	a->gps_fd = -1;
+	clock_init(&a->clock);
+	a->loop = loop_new();
+	if (!a->loop) {
+		log_warn("cannot create the event loop");
+		goto fail;
+	}
+	if ((rc = setup_signals(a)) < 0) {
+		errno = -rc;
+		log_warn("cannot set up signal handling");
+		goto fail;
+	}
+	rc = store_open(c->storage.db, false, &a->st, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("storage: %s", err);
+		goto fail;
+	}
+	{
+		char *v = NULL;
+		if (store_kv_get(a->st, "location_seq", &v) == 0 && v) {
+			a->loc_seq = a->loc_seq_reserved = strtoll(v, NULL, 10);
+			free(v);
+		}
+	}
+	struct track_params tp;
+	track_params_from_conf(c, &tp);
+	track_init(&a->track, &tp);
+
+	if (c->mqtt.enabled) {
+		struct uplink_callbacks ucb = { .on_command = on_command, .on_link = on_link };
+		a->up = uplink_new(a->loop, c, a->st, &ucb, a, err, sizeof(err));
+		if (!a->up) {
+			log_warnx("mqtt: %s", err);
+			goto fail;
+		}
+	}
+	struct gps_params gp = {
+		.host = c->gps.host, .port = c->gps.port,
+		.reconnect_max_ms = (int64_t)c->gps.reconnect_max_s * 1000,
+		.stale_after_ms = (int64_t)c->gps.stale_after_s * 1000,
+	};
+	struct gps_callbacks gcb = { on_gps_report, on_gps_stale, on_gps_link };
+	a->gps = gps_new(&gp, &gcb, a, loop_now_ms(a->loop));
+	if (!a->gps) {
+		log_warnx("gps: out of memory");
+		goto fail;
+	}
+	gps_sync(a);
+	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
+	a->state_timer = loop_add_timer(a->loop, 0, state_cb, a);
+	a->wd_timer = loop_add_timer(a->loop, 0, wd_cb, a);
+	return a;
+fail:
+	app_free(a);
+	return NULL;
+}
+
+int app_run(struct app *a)
+{
+	log_info("vanctld %s: unit %s, database %s, broker %s:%d, gpsd %s:%s", VAN_VERSION, a->conf->unit.id,
+		 a->conf->storage.db, a->conf->mqtt.host, a->conf->mqtt.port, a->conf->gps.host, a->conf->gps.port);
+	sd_notify(0, "READY=1");
+	int rc = loop_run(a->loop);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("event loop failed");
+		return 1;
+	}
+	return a->exit_status;
+}
+
+void app_free(struct app *a)
+{
+	if (!a)
+		return;
+	if (a->gps_fd >= 0 && a->loop)
+		loop_del_fd(a->loop, a->gps_fd);
+	gps_free(a->gps);
+	if (a->st && store_flush(a->st) < 0)
+		log_warnx("store: could not save the last route points: %s", store_errmsg(a->st));
+	uplink_free(a->up);
+	store_close(a->st);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	loop_free(a->loop);
+	conf_fini(a->conf);
+	free(a->conf);
+	free(a);
+}

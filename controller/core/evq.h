@@ -1,0 +1,43 @@
+/*
+ * evq.h - the core's decisions: an ordered queue of events.
+ *
+ * Core modules push events; after each call into the core the shell drains
+ * the queue: every event is stored (SQLite), put in the outbox and published
+ * to base.  An event owns its JSON data (jansson), which holds only the
+ * type-specific fields: the shell adds seq, unit, time and session.
+ * Event types and their fields are listed in docs/events.md.
+ */
+#ifndef VAN_CORE_EVQ_H
+#define VAN_CORE_EVQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+enum ev_prio { EV_NORMAL = 0, EV_URGENT = 1, EV_EMERGENCY = 2 };
+
+struct van_event {
+	char type[40];        /* e.g. "occupancy.over_limit" */
+	int64_t mono_ms;      /* when it happened */
+	int64_t utc_ms;
+	enum ev_prio prio;    /* emergencies jump the outbox queue */
+	int64_t session_id;   /* 0 = outside a session */
+	json_t *data;         /* owned; never NULL after push (empty object) */
+};
+
+struct evq {
+	struct van_event *v;
+	size_t n, cap;
+};
+
+/* Append an event.  Takes ownership of data (NULL = empty object).
+ * Returns 0, or -ENOMEM (data is freed). */
+int evq_push(struct evq *q, const char *type, int64_t mono_ms, int64_t utc_ms,
+	     enum ev_prio prio, int64_t session_id, json_t *data);
+/* Free all events' data and empty the queue (keeps the buffer). */
+void evq_clear(struct evq *q);
+/* Free everything. */
+void evq_fini(struct evq *q);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * track.c - route acquisition filter.  See track.h.
+ */
+#include "track.h"
+
+#include <math.h>
+
+#include "geo.h"
+
+void track_init(struct track_filter *t, const struct track_params *p)
+{
+	*t = (struct track_filter){ .p = *p };
+}
+
+const char *track_verdict_name(enum track_verdict v)
+{
+	static const char *names[] = {
+		"keep-first", "keep-moved", "keep-turned", "keep-stopped", "keep-started",
+		"keep-heartbeat", "keep-reanchor", "drop-period", "drop-close",
+		"reject-nofix", "reject-invalid", "reject-duplicate", "reject-accuracy",
+		"reject-speed",
+	};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+static bool stationary(const struct track_filter *t, const struct fix *f, double dist, int64_t dt)
+{
+	if (!isnan(f->speed))
+		return f->speed < t->p.stationary_speed_mps;
+	/* no speed from the receiver: derive it from the last kept point */
+	return dt > 0 && dist / (dt / 1000.0) < t->p.stationary_speed_mps;
+}
+
+static enum track_verdict keep(struct track_filter *t, const struct fix *f, enum track_verdict v, bool still)
+{
+	t->kept = *f;
+	t->have_kept = true;
+	t->kept_stationary = still;
+	t->speed_rejects = 0;
+	return v;
+}
+
+static enum track_verdict judge(struct track_filter *t, const struct fix *f)
+{
+	if (!fix_usable(f))
+		return TRACK_REJECT_NOFIX;
+	if (isnan(f->lat) || isnan(f->lon) || fabs(f->lat) > 90.0 || fabs(f->lon) > 180.0 ||
+	    (f->lat == 0.0 && f->lon == 0.0))
+		return TRACK_REJECT_INVALID;
+	if (f->gps_utc_ms) {
+		/* gpsd reports the first epoch twice (after RMC, then after GGA) */
+		if (f->gps_utc_ms == t->last_gps_utc_ms)
+			return TRACK_REJECT_DUPLICATE;
+		t->last_gps_utc_ms = f->gps_utc_ms;
+	}
+	if (!isnan(f->eph) && f->eph > t->p.max_eph_m)
+		return TRACK_REJECT_ACCURACY;
+	if (!t->have_kept)
+		return keep(t, f, TRACK_KEEP_FIRST, !isnan(f->speed) && f->speed < t->p.stationary_speed_mps);
+
+	int64_t dt = f->mono_ms - t->kept.mono_ms;
+	double dist = geo_distance_m(t->kept.lat, t->kept.lon, f->lat, f->lon);
+	/* impossible speed since the last kept point: a jump.  Allow one
+	 * accuracy radius of slack so noise at low dt is not a "jump". */
+	double slack = isnan(f->eph) ? 20.0 : f->eph;
+	if (dist > slack && dist - slack > t->p.max_speed_mps * (dt > 0 ? dt / 1000.0 : 0.001)) {
+		if (++t->speed_rejects >= TRACK_REANCHOR_AFTER)
+			return keep(t, f, TRACK_KEEP_REANCHOR, false);
+		return TRACK_REJECT_SPEED;
+	}
+	bool still = stationary(t, f, dist, dt);
+	if (still && !t->kept_stationary)
+		return keep(t, f, TRACK_KEEP_STOPPED, true);
+	if (!still && t->kept_stationary && dist >= t->p.min_distance_m)
+		return keep(t, f, TRACK_KEEP_STARTED, false);
+	if (still || t->kept_stationary) {
+		if (dt >= t->p.stationary_period_ms)
+			return keep(t, f, TRACK_KEEP_HEARTBEAT, still);
+		return TRACK_DROP_PERIOD;
+	}
+	if (dt < t->p.min_period_ms)
+		return TRACK_DROP_PERIOD;
+	if (dist >= t->p.min_distance_m)
+		return keep(t, f, TRACK_KEEP_MOVED, false);
+	if (!isnan(f->track) && !isnan(t->kept.track) &&
+	    geo_heading_diff(f->track, t->kept.track) >= t->p.min_heading_deg)
+		return keep(t, f, TRACK_KEEP_TURNED, false);
+	if (dt >= t->p.stationary_period_ms)
+		return keep(t, f, TRACK_KEEP_HEARTBEAT, false);
+	return TRACK_DROP_CLOSE;
+}
+
+enum track_verdict track_judge(struct track_filter *t, const struct fix *f)
+{
+	enum track_verdict v = judge(t, f);
+	t->counts[v]++;
+	return v;
+}

@@ -1,0 +1,423 @@
+/*
+ * van.c - the aggregate: creation, inputs, fixes, timers, outputs.
+ * Commands are in van_cmd.c, the snapshot in van_json.c, persistence in
+ * van_save.c.  See van.h.
+ */
+#include "van_impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void van_params_default(struct van_params *p)
+{
+	*p = (struct van_params){
+		.capacity = 6, .per_crew = 3, .door_window_s = 10, .beam_gap_max_ms = 400,
+		.beam_stuck_s = 180, .mute_s = 300, .beams_need_door = true,
+		.default_crew = 2, .default_length_min = 240, .max_length_min = 24 * 60,
+		.checkin_interval_min = 60, .checkin_interval_lone_min = 30,
+		.checkin_interval_risk_min = 20, .checkin_reminder_s = 120, .checkin_grace_s = 300,
+		.checkin_repeat_min = 0, .overdue_grace_min = 15, .overdue_repeat_min = 10,
+		.stop_speed_mps = 1.0, .stop_after_s = 60, .stop_radius_m = 30.0,
+		.distance_jitter_m = 15.0, .door_moving_speed_mps = 2.0,
+		.incident_types = "aggression,medical,safeguarding,police,vehicle,other",
+		.note_max = 200, .repeat_s = 30, .selftest_timeout_s = 60, .duress_code = NULL,
+		.location_interval_s = 30, .emergency_location_interval_s = 2,
+	};
+}
+
+static bool in(int v, int lo, int hi)
+{
+	return v >= lo && v <= hi;
+}
+
+int van_params_check(const struct van_params *p, const char **why)
+{
+	const char *w = NULL;
+	if (!in(p->capacity, 0, 100) || !in(p->per_crew, 0, 100))
+		w = "capacity and per_crew must be 0..100";
+	else if (!in(p->door_window_s, 0, 3600) || !in(p->beam_gap_max_ms, 0, 10000) ||
+		 !in(p->beam_stuck_s, 1, 86400) || !in(p->mute_s, 1, 86400))
+		w = "occupancy timing out of range";
+	else if (!in(p->default_crew, 1, SESSION_CREW_MAX))
+		w = "default_crew must be 1..20";
+	else if (!in(p->max_length_min, 10, 48 * 60) ||
+		 !in(p->default_length_min, 10, p->max_length_min))
+		w = "session length out of range";
+	else if (!in(p->checkin_interval_min, 1, 1440) || !in(p->checkin_interval_lone_min, 1, 1440) ||
+		 !in(p->checkin_interval_risk_min, 1, 1440))
+		w = "check-in intervals must be 1..1440 min";
+	else if (!in(p->checkin_reminder_s, 0, 3600) || !in(p->checkin_grace_s, 0, 3600) ||
+		 !in(p->checkin_repeat_min, 0, 1440))
+		w = "check-in reminder/grace/repeat out of range";
+	else if (!in(p->overdue_grace_min, 0, 1440) || !in(p->overdue_repeat_min, 1, 1440))
+		w = "overdue grace/repeat out of range";
+	else if (!(p->stop_speed_mps > 0 && p->stop_speed_mps < 50) || !in(p->stop_after_s, 1, 86400) ||
+		 !(p->stop_radius_m > 0 && p->stop_radius_m < 10000) ||
+		 !(p->distance_jitter_m >= 0 && p->distance_jitter_m < 10000) ||
+		 !(p->door_moving_speed_mps > 0 && p->door_moving_speed_mps < 100))
+		w = "stop/movement thresholds out of range";
+	else if (!in(p->note_max, 0, 4000))
+		w = "note_max must be 0..4000";
+	else if (!in(p->repeat_s, 1, 3600) || !in(p->selftest_timeout_s, 1, 3600))
+		w = "alarm repeat/self-test timeout out of range";
+	else if (!in(p->location_interval_s, 1, 86400) ||
+		 !in(p->emergency_location_interval_s, 1, 86400))
+		w = "location intervals out of range";
+	else if (p->duress_code && strlen(p->duress_code) > 64)
+		w = "duress code too long";
+	if (w) {
+		if (why)
+			*why = w;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_types(van_t *v, const char *list)
+{
+	const char *s = list ? list : "";
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		const char *a = s, *b = s + n;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b > a) {
+			if (v->ntypes == VAN_TYPES_MAX || (size_t)(b - a) >= VAN_CAT_MAX)
+				return -EINVAL;
+			v->types[v->ntypes] = strndup(a, (size_t)(b - a));
+			if (!v->types[v->ntypes])
+				return -ENOMEM;
+			v->ntypes++;
+		}
+		s += n + (s[n] == ',');
+	}
+	return 0;
+}
+
+static void derive(van_t *v)
+{
+	const struct van_params *p = &v->p;
+	v->op = (struct occ_params){
+		.capacity = p->capacity, .per_crew = p->per_crew,
+		.mute_ms = (int64_t)p->mute_s * 1000, .gap_ms = p->beam_gap_max_ms,
+		.stuck_ms = (int64_t)p->beam_stuck_s * 1000,
+	};
+	v->sp = (struct session_params){
+		.default_len_ms = (int64_t)p->default_length_min * 60000,
+		.max_len_ms = (int64_t)p->max_length_min * 60000,
+		.overdue_grace_ms = (int64_t)p->overdue_grace_min * 60000,
+		.overdue_repeat_ms = (int64_t)p->overdue_repeat_min * 60000,
+		.ck = {
+			.interval_ms = {
+				[CK_NORMAL] = (int64_t)p->checkin_interval_min * 60000,
+				[CK_LONE] = (int64_t)p->checkin_interval_lone_min * 60000,
+				[CK_RISK] = (int64_t)p->checkin_interval_risk_min * 60000,
+			},
+			.reminder_ms = (int64_t)p->checkin_reminder_s * 1000,
+			.grace_ms = (int64_t)p->checkin_grace_s * 1000,
+			.repeat_ms = (int64_t)(p->checkin_repeat_min ? p->checkin_repeat_min
+								 : p->overdue_repeat_min) * 60000,
+		},
+	};
+	v->stp = (struct stops_params){
+		.speed_mps = p->stop_speed_mps, .after_ms = (int64_t)p->stop_after_s * 1000,
+		.radius_m = p->stop_radius_m,
+	};
+	v->ap = (struct alarm_params){
+		.repeat_ms = (int64_t)p->repeat_s * 1000,
+		.selftest_ms = (int64_t)p->selftest_timeout_s * 1000,
+	};
+}
+
+van_t *van_new(const struct van_params *p)
+{
+	if (van_params_check(p, NULL) < 0)
+		return NULL;
+	van_t *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->p = *p;
+	v->p.incident_types = NULL;
+	v->p.duress_code = NULL;
+	if (parse_types(v, p->incident_types) < 0)
+		goto fail;
+	if (p->duress_code && *p->duress_code && !(v->duress = strdup(p->duress_code)))
+		goto fail;
+	derive(v);
+	doors_init(&v->doors);
+	occ_init(&v->occ, &v->op);
+	session_init(&v->s);
+	fixlog_init(&v->fx, p->distance_jitter_m);
+	stops_init(&v->stops);
+	alarm_init(&v->alarm);
+	return v;
+fail:
+	van_free(v);
+	return NULL;
+}
+
+void van_free(van_t *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->ntypes; i++)
+		free(v->types[i]);
+	free(v->duress);
+	evq_fini(&v->q);
+	json_decref(v->last_summary);
+	free(v);
+}
+
+struct evq *van_evq(van_t *v)
+{
+	return &v->q;
+}
+
+struct emit van_emit(van_t *v, const struct vtime *now)
+{
+	return (struct emit){ .q = &v->q, .now = now, .sid = session_running(&v->s) ? v->s.id : 0 };
+}
+
+bool van_is_duress(const van_t *v, const char *code)
+{
+	return v->duress && code && strcmp(v->duress, code) == 0;
+}
+
+/* The check-in interval the current risk calls for: the shortest that
+ * applies (lone working; one crew member with service users aboard). */
+enum ck_reason van_risk(const van_t *v, int crew, bool lone)
+{
+	const int64_t *iv = v->sp.ck.interval_ms;
+	enum ck_reason r = CK_NORMAL;
+	if (lone && iv[CK_LONE] < iv[r])
+		r = CK_LONE;
+	if (crew <= 1 && occ_occupancy(&v->occ) > 0 && iv[CK_RISK] < iv[r])
+		r = CK_RISK;
+	return r;
+}
+
+static void door_moving(van_t *v, const struct emit *e)
+{
+	double spd = 0;
+	bool cond = doors_any_open(&v->doors) && fixlog_speed(&v->fx, e->now->mono_ms, &spd) &&
+		    spd > v->p.door_moving_speed_mps;
+	if (cond && !v->door_moving) {
+		const struct fixpt *p = fixlog_last(&v->fx);
+		json_t *d = json_object();
+		jset_real(d, "speed_mps", spd);
+		jset_real(d, "lat", p->lat);
+		jset_real(d, "lon", p->lon);
+		jset_new(d, "doors", doors_json(&v->doors));
+		emit_ev(e, "door.open_while_moving", EV_URGENT, d);
+	}
+	v->door_moving = cond;
+}
+
+static void run_timers(van_t *v, const struct emit *e)
+{
+	int64_t t = e->now->mono_ms;
+	occ_tick(&v->occ, e);
+	session_tick(&v->s, &v->sp, e);
+	stops_tick(&v->stops, &v->stp, v->occ.entries_total, e);
+	alarm_tick(&v->alarm, e);
+	if (alarm_repeat_due(&v->alarm, t))
+		alarm_repeat(&v->alarm, &v->ap, van_context(v, e->now), e);
+}
+
+static void tally(van_t *v, const struct van_event *ev)
+{
+	const json_t *d = ev->data;
+	const char *cat = json_string_value(json_object_get(d, "category"));
+	if (!json_is_true(json_object_get(d, "incident")) || !cat ||
+	    json_is_true(json_object_get(d, "covert")) || ev->session_id == 0 ||
+	    ev->session_id != v->s.id)
+		return;
+	size_t i;
+	for (i = 0; i < v->ntally; i++)
+		if (strcmp(v->tally[i].cat, cat) == 0)
+			break;
+	if (i == v->ntally) {
+		if (v->ntally == VAN_TYPES_MAX)
+			return;
+		snprintf(v->tally[i].cat, sizeof(v->tally[i].cat), "%s", cat);
+		v->tally[i].n = 0;
+		v->ntally++;
+	}
+	v->tally[i].n++;
+}
+
+void van_post(van_t *v, const struct vtime *now, size_t mark)
+{
+	struct emit e = van_emit(v, now);
+	if (session_running(&v->s))
+		checkin_set_reason(&v->s.ck, &v->sp.ck, van_risk(v, v->s.crew, v->s.lone), &e);
+	run_timers(v, &e);
+	door_moving(v, &e);
+	stops_occupancy(&v->stops, occ_occupancy(&v->occ));
+	for (size_t i = mark; i < v->q.n; i++)
+		tally(v, &v->q.v[i]);
+}
+
+static bool beam_gate(const van_t *v, int64_t t)
+{
+	if (!v->p.beams_need_door || doors_any_open(&v->doors))
+		return true;
+	return v->doors.last_close != VAN_NEVER &&
+	       t - v->doors.last_close <= (int64_t)v->p.door_window_s * 1000;
+}
+
+static int button(van_t *v, enum van_in_role role, const struct vtime *now)
+{
+	const char *why;
+	switch (role) {
+	case VAN_IN_BTN_CHECKIN: return van_checkin(v, NULL, VAN_SRC_BUTTON, now, &why);
+	case VAN_IN_BTN_PLUS: return van_occupancy_adjust(v, 1, VAN_SRC_BUTTON, now, &why);
+	case VAN_IN_BTN_MINUS: return van_occupancy_adjust(v, -1, VAN_SRC_BUTTON, now, &why);
+	case VAN_IN_BTN_EMPTY: return van_empty(v, VAN_SRC_BUTTON, now, &why);
+	case VAN_IN_BTN_RESET: return van_alarm_clear(v, VAN_SRC_BUTTON, now, &why);
+	case VAN_IN_BTN_MUTE: return van_mute(v, VAN_SRC_BUTTON, now, &why);
+	case VAN_IN_BTN_SESSION:
+		if (session_running(&v->s))
+			return van_session_end(v, NULL, VAN_SRC_BUTTON, now, &why);
+		return van_session_start(v, v->p.default_crew, v->p.default_crew == 1, 0, NULL,
+					 VAN_SRC_BUTTON, now, &why);
+	default: return -EINVAL;
+	}
+}
+
+int van_input(van_t *v, const struct van_input *in, const struct vtime *now)
+{
+	struct emit e = van_emit(v, now);
+	size_t mark = v->q.n;
+	int r = 0;
+
+	switch (in->role) {
+	case VAN_IN_DOOR:
+		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
+		if (r == 1)
+			stops_door_opened(&v->stops);
+		r = r < 0 ? r : 0;
+		break;
+	case VAN_IN_BEAM_OUTER:
+	case VAN_IN_BEAM_INNER:
+		occ_beam(&v->occ, in->role == VAN_IN_BEAM_OUTER ? BEAM_OUTER : BEAM_INNER, in->active,
+			 beam_gate(v, now->mono_ms), &e);
+		break;
+	case VAN_IN_SEAT:
+		r = occ_seat(&v->occ, in->line, in->active, false, &e);
+		break;
+	case VAN_IN_PANIC:
+		if (in->active)
+			return van_panic(v, VAN_SRC_BUTTON, in->covert, in->edge_mono_ms, now, NULL);
+		break;
+	default:
+		if ((unsigned)in->role >= VAN_IN__COUNT)
+			return -EINVAL;
+		if (in->active)
+			return button(v, in->role, now);
+		break;
+	}
+	van_post(v, now, mark);
+	return r;
+}
+
+int van_initial_input(van_t *v, const struct van_input *in, const struct vtime *now)
+{
+	struct emit e = van_emit(v, now);
+	size_t mark = v->q.n;
+	int r = 0;
+
+	switch (in->role) {
+	case VAN_IN_DOOR:
+		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
+		r = r < 0 ? r : 0;
+		break;
+	case VAN_IN_BEAM_OUTER:
+	case VAN_IN_BEAM_INNER:
+		occ_beam_initial(&v->occ, in->role == VAN_IN_BEAM_OUTER ? BEAM_OUTER : BEAM_INNER,
+				 in->active, now->mono_ms);
+		break;
+	case VAN_IN_SEAT:
+		r = occ_seat(&v->occ, in->line, in->active, true, &e);
+		break;
+	case VAN_IN_PANIC:
+		if (in->active)
+			return van_panic(v, VAN_SRC_BOOT, in->covert, in->edge_mono_ms, now, NULL);
+		break;
+	default:
+		if ((unsigned)in->role >= VAN_IN__COUNT)
+			return -EINVAL;
+		break;
+	}
+	van_post(v, now, mark);
+	return r;
+}
+
+void van_fix(van_t *v, const struct fix *fx, const struct vtime *now)
+{
+	struct emit e = van_emit(v, now);
+	size_t mark = v->q.n;
+	if (fixlog_add(&v->fx, fx, now))
+		stops_fix(&v->stops, &v->stp, fixlog_last(&v->fx), v->occ.entries_total,
+			  occ_occupancy(&v->occ), &e);
+	van_post(v, now, mark);
+}
+
+void van_fix_lost(van_t *v, const struct vtime *now)
+{
+	size_t mark = v->q.n;
+	fixlog_lost(&v->fx);
+	van_post(v, now, mark);
+}
+
+void van_tick(van_t *v, const struct vtime *now)
+{
+	van_post(v, now, v->q.n);
+}
+
+int64_t van_next_deadline(const van_t *v)
+{
+	int64_t d = occ_deadline(&v->occ);
+	d = deadline_min(d, session_deadline(&v->s, &v->sp));
+	d = deadline_min(d, stops_deadline(&v->stops, &v->stp));
+	d = deadline_min(d, alarm_deadline(&v->alarm));
+	if (v->door_moving)
+		d = deadline_min(d, fixlog_fresh_until(&v->fx));
+	return d == VAN_NEVER ? -1 : d;
+}
+
+static bool warning(const van_t *v)
+{
+	enum ck_stage st = v->s.ck.stage;
+	return v->door_moving || v->s.state == SESSION_OVERDUE ||
+	       (session_running(&v->s) && (st == CK_LATE || st == CK_MISSED));
+}
+
+void van_outputs(const van_t *v, const struct vtime *now, struct van_outputs *o)
+{
+	const struct emergency *em = &v->alarm.em;
+	bool visible = em->active && !em->covert;
+
+	o->entry_light_full = occ_occupancy(&v->occ) >= occ_limit(&v->occ);
+	if (visible && !em->acked)
+		o->buzzer = VAN_BUZZ_ALARM;
+	else if (occ_buzzing(&v->occ, now->mono_ms))
+		o->buzzer = VAN_BUZZ_CONTINUOUS;
+	else if (warning(v))
+		o->buzzer = VAN_BUZZ_SHORT;
+	else
+		o->buzzer = VAN_BUZZ_OFF;
+	o->alarm_light = !visible ? VAN_LIGHT_OFF : em->acked ? VAN_LIGHT_BLINK : VAN_LIGHT_ON;
+}
+
+int64_t van_location_interval_ms(const van_t *v)
+{
+	int s = alarm_active(&v->alarm) ? v->p.emergency_location_interval_s
+					: v->p.location_interval_s;
+	return (int64_t)s * 1000;
+}

@@ -1,0 +1,274 @@
+/*
+ * loop.c - poll() + timerfd event loop.  See loop.h.
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct loop_fd {
+	int fd;
+	short events;
+	loop_fd_cb cb;
+	void *arg;
+	bool dead;
+};
+
+struct loop_timer {
+	int64_t id;
+	int64_t deadline;
+	loop_timer_cb cb;
+	void *arg;
+	bool dead;
+};
+
+struct loop {
+	struct loop_fd *fds;
+	size_t nfds, capfds;
+	struct loop_timer *timers;
+	size_t ntimers, captimers;
+	int64_t next_id;
+	int tfd;
+	int64_t now;
+	bool running;
+	bool in_dispatch;
+	struct pollfd *pfd;
+	size_t cappfd;
+};
+
+static int64_t clock_ms(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t mono_now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+int64_t wall_now_ms(void) { return clock_ms(CLOCK_REALTIME); }
+
+int64_t loop_now_ms(loop_t *l)
+{
+	return l->running ? l->now : mono_now_ms();
+}
+
+loop_t *loop_new(void)
+{
+	loop_t *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->tfd < 0) {
+		int e = errno;
+		free(l);
+		errno = e;
+		return NULL;
+	}
+	l->next_id = 1;
+	return l;
+}
+
+void loop_free(loop_t *l)
+{
+	if (!l)
+		return;
+	close(l->tfd);
+	free(l->fds);
+	free(l->timers);
+	free(l->pfd);
+	free(l);
+}
+
+static struct loop_fd *find_fd(loop_t *l, int fd)
+{
+	for (size_t i = 0; i < l->nfds; i++)
+		if (l->fds[i].fd == fd && !l->fds[i].dead)
+			return &l->fds[i];
+	return NULL;
+}
+
+int loop_add_fd(loop_t *l, int fd, short events, loop_fd_cb cb, void *arg)
+{
+	if (fd < 0 || !cb)
+		return -EINVAL;
+	if (find_fd(l, fd))
+		return -EEXIST;
+	if (l->nfds == l->capfds) {
+		size_t cap = l->capfds ? l->capfds * 2 : 8;
+		struct loop_fd *n = realloc(l->fds, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		l->fds = n;
+		l->capfds = cap;
+	}
+	l->fds[l->nfds++] = (struct loop_fd){ fd, events, cb, arg, false };
+	return 0;
+}
+
+int loop_mod_fd(loop_t *l, int fd, short events)
+{
+	struct loop_fd *f = find_fd(l, fd);
+
+	if (!f)
+		return -ENOENT;
+	f->events = events;
+	return 0;
+}
+
+void loop_del_fd(loop_t *l, int fd)
+{
+	struct loop_fd *f = find_fd(l, fd);
+
+	if (f)
+		f->dead = true; /* reaped after dispatch, so indexes stay valid */
+}
+
+int64_t loop_add_timer(loop_t *l, int64_t after_ms, loop_timer_cb cb, void *arg)
+{
+	if (!cb || after_ms < 0)
+		return -EINVAL;
+	if (l->ntimers == l->captimers) {
+		size_t cap = l->captimers ? l->captimers * 2 : 8;
+		struct loop_timer *n = realloc(l->timers, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		l->timers = n;
+		l->captimers = cap;
+	}
+	int64_t id = l->next_id++;
+	l->timers[l->ntimers++] = (struct loop_timer){ id, loop_now_ms(l) + after_ms, cb, arg, false };
+	return id;
+}
+
+static struct loop_timer *find_timer(loop_t *l, int64_t id)
+{
+	for (size_t i = 0; i < l->ntimers; i++)
+		if (l->timers[i].id == id && !l->timers[i].dead)
+			return &l->timers[i];
+	return NULL;
+}
+
+int loop_reset_timer(loop_t *l, int64_t id, int64_t after_ms)
+{
+	struct loop_timer *t = find_timer(l, id);
+
+	if (!t)
+		return -ENOENT;
+	t->deadline = loop_now_ms(l) + (after_ms < 0 ? 0 : after_ms);
+	return 0;
+}
+
+void loop_del_timer(loop_t *l, int64_t id)
+{
+	struct loop_timer *t = find_timer(l, id);
+
+	if (t)
+		t->dead = true;
+}
+
+void loop_stop(loop_t *l) { l->running = false; }
+
+static void reap(loop_t *l)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < l->nfds; i++)
+		if (!l->fds[i].dead)
+			l->fds[j++] = l->fds[i];
+	l->nfds = j;
+	j = 0;
+	for (size_t i = 0; i < l->ntimers; i++)
+		if (!l->timers[i].dead)
+			l->timers[j++] = l->timers[i];
+	l->ntimers = j;
+}
+
+/* Arm the timerfd for the earliest live deadline (or disarm). */
+static void arm(loop_t *l)
+{
+	struct itimerspec its;
+	int64_t earliest = INT64_MAX;
+
+	memset(&its, 0, sizeof(its));
+	for (size_t i = 0; i < l->ntimers; i++)
+		if (!l->timers[i].dead && l->timers[i].deadline < earliest)
+			earliest = l->timers[i].deadline;
+	if (earliest != INT64_MAX) {
+		if (earliest < 1)
+			earliest = 1; /* 0 would disarm */
+		its.it_value.tv_sec = earliest / 1000;
+		its.it_value.tv_nsec = (earliest % 1000) * 1000000;
+	}
+	timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void run_timers(loop_t *l)
+{
+	/* Only timers due now; ones added by callbacks wait for the next pass. */
+	size_t n = l->ntimers;
+
+	for (size_t i = 0; i < n && l->running; i++) {
+		struct loop_timer *t = &l->timers[i];
+		if (t->dead || t->deadline > l->now)
+			continue;
+		int64_t id = t->id;
+		int64_t next = t->cb(l, t->arg);
+		t = find_timer(l, id); /* array may have been reallocated */
+		if (!t)
+			continue;
+		if (next == LOOP_TIMER_STOP)
+			t->dead = true;
+		else
+			t->deadline = l->now + (next < 0 ? 0 : next);
+	}
+}
+
+int loop_run(loop_t *l)
+{
+	l->running = true;
+	l->now = mono_now_ms();
+	while (l->running) {
+		reap(l);
+		arm(l);
+		size_t n = l->nfds + 1;
+		if (n > l->cappfd) {
+			struct pollfd *p = realloc(l->pfd, n * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			l->pfd = p;
+			l->cappfd = n;
+		}
+		l->pfd[0] = (struct pollfd){ .fd = l->tfd, .events = POLLIN };
+		for (size_t i = 0; i < l->nfds; i++)
+			l->pfd[i + 1] = (struct pollfd){ .fd = l->fds[i].fd, .events = l->fds[i].events };
+		size_t polled = l->nfds;
+		if (poll(l->pfd, polled + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			l->running = false;
+			return -errno;
+		}
+		l->now = mono_now_ms();
+		if (l->pfd[0].revents) {
+			uint64_t exp;
+			(void)!read(l->tfd, &exp, sizeof(exp));
+		}
+		run_timers(l);
+		for (size_t i = 0; i < polled && l->running; i++) {
+			short re = l->pfd[i + 1].revents;
+			if (!re)
+				continue;
+			/* look up by fd: callbacks may have added fds (realloc) */
+			struct loop_fd *f = find_fd(l, l->pfd[i + 1].fd);
+			if (f)
+				f->cb(l, f->fd, re, f->arg);
+		}
+	}
+	return 0;
+}

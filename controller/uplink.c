@@ -1,0 +1,507 @@
+/*
+ * uplink.c - MQTT link to base and the outbox pump.  See uplink.h.
+ */
+#include "uplink.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include "log.h"
+
+#define UPLINK_WINDOW 32          /* outbox messages in flight at once */
+#define UPLINK_MISC_MS 1000
+
+struct inflight {
+	int mid;
+	int64_t id;                   /* outbox row */
+	struct outbox_msg msg;        /* what was sent, for on_delivered */
+};
+
+struct uplink {
+	loop_t *loop;
+	store_t *st;
+	struct uplink_callbacks cb;
+	void *arg;
+	struct mosquitto *mosq;
+	char *host;
+	int port, keepalive, protocol, configured_protocol;
+	int location_expiry_s;
+	char *prefix;                 /* PREFIX/UNIT */
+	char topic[256];
+	int fd;                       /* registered with the loop, -1 if none */
+	bool connected, connecting;
+	int64_t connected_since;
+	int64_t backoff_ms, backoff_max_ms;
+	int64_t retry_timer, misc_timer;
+	struct inflight win[UPLINK_WINDOW];
+	size_t nwin;
+	char err[200];
+	bool closing;
+};
+
+static void watch(uplink_t *u);
+static void pump(uplink_t *u);
+
+const char *uplink_topic(uplink_t *u, const char *sub)
+{
+	snprintf(u->topic, sizeof(u->topic), "%s/%s", u->prefix, sub);
+	return u->topic;
+}
+
+bool uplink_connected(const uplink_t *u) { return u && u->connected; }
+int64_t uplink_connected_since(const uplink_t *u) { return u && u->connected ? u->connected_since : 0; }
+int uplink_protocol(const uplink_t *u) { return u->protocol; }
+const char *uplink_last_error(const uplink_t *u) { return u->err; }
+size_t uplink_inflight(const uplink_t *u) { return u ? u->nwin : 0; }
+
+static void clear_window(uplink_t *u)
+{
+	for (size_t i = 0; i < u->nwin; i++)
+		store_outbox_msg_free(&u->win[i].msg);
+	u->nwin = 0;
+}
+
+static int64_t retry_cb(loop_t *l, void *arg);
+
+static void schedule_retry(uplink_t *u)
+{
+	if (u->closing)
+		return;
+	if (u->retry_timer)
+		loop_del_timer(u->loop, u->retry_timer);
+	u->retry_timer = loop_add_timer(u->loop, u->backoff_ms, retry_cb, u);
+	log_debug("mqtt: next connection attempt in %lld ms", (long long)u->backoff_ms);
+	u->backoff_ms *= 2;
+	if (u->backoff_ms > u->backoff_max_ms)
+		u->backoff_ms = u->backoff_max_ms;
+}
+
+/* The link is gone (or never came): forget the window (rows stay in the
+ * outbox and go again) and try later. */
+static void link_down(uplink_t *u, const char *why)
+{
+	bool was = u->connected;
+
+	if (why && *why)
+		snprintf(u->err, sizeof(u->err), "%s", why);
+	u->connected = false;
+	u->connecting = false;
+	clear_window(u);
+	if (u->fd >= 0) {
+		loop_del_fd(u->loop, u->fd);
+		u->fd = -1;
+	}
+	if (was) {
+		log_warnx("mqtt: lost the link to %s:%d: %s; messages wait in the outbox", u->host, u->port, u->err);
+		if (u->cb.on_link)
+			u->cb.on_link(u->arg, false);
+	}
+	schedule_retry(u);
+}
+
+static void start_connect(uplink_t *u, bool first)
+{
+	int rc;
+
+	mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     u->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	rc = first ? mosquitto_connect_async(u->mosq, u->host, u->port, u->keepalive)
+		   : mosquitto_reconnect_async(u->mosq);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		char why[160];
+		snprintf(why, sizeof(why), "cannot connect to broker %s:%d: %s", u->host, u->port,
+			 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		if (strcmp(why, u->err))
+			log_warnx("mqtt: %s (will retry)", why);
+		snprintf(u->err, sizeof(u->err), "%s", why);
+		u->connecting = false;
+		schedule_retry(u);
+		return;
+	}
+	u->connecting = true;
+	watch(u);
+}
+
+static int64_t retry_cb(loop_t *l, void *arg)
+{
+	uplink_t *u = arg;
+	(void)l;
+	u->retry_timer = 0;
+	start_connect(u, false);
+	return LOOP_TIMER_STOP;
+}
+
+/* After every libmosquitto call: (re)register its socket and write interest. */
+static void fd_cb(loop_t *l, int fd, short revents, void *arg);
+
+static void watch(uplink_t *u)
+{
+	int fd = mosquitto_socket(u->mosq);
+	short ev = POLLIN | (mosquitto_want_write(u->mosq) ? POLLOUT : 0);
+
+	if (fd != u->fd && u->fd >= 0) {
+		loop_del_fd(u->loop, u->fd);
+		u->fd = -1;
+	}
+	if (fd < 0)
+		return;
+	if (u->fd == fd)
+		loop_mod_fd(u->loop, fd, ev);
+	else if (loop_add_fd(u->loop, fd, ev, fd_cb, u) == 0)
+		u->fd = fd;
+}
+
+static void fd_cb(loop_t *l, int fd, short revents, void *arg)
+{
+	uplink_t *u = arg;
+	int rc = MOSQ_ERR_SUCCESS;
+	(void)l;
+	(void)fd;
+
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		rc = mosquitto_loop_read(u->mosq, 16);
+	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT))
+		rc = mosquitto_loop_write(u->mosq, 16);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		link_down(u, why);
+		return;
+	}
+	watch(u);
+}
+
+static int64_t misc_cb(loop_t *l, void *arg)
+{
+	uplink_t *u = arg;
+	(void)l;
+	if (u->fd >= 0) {
+		int rc = mosquitto_loop_misc(u->mosq);
+		if (rc != MOSQ_ERR_SUCCESS && (u->connected || u->connecting))
+			link_down(u, mosquitto_strerror(rc));
+		else
+			watch(u);
+	}
+	return UPLINK_MISC_MS;
+}
+
+static void on_connect(struct mosquitto *m, void *arg, int rc, int flags, const mosquitto_property *props)
+{
+	uplink_t *u = arg;
+	(void)m;
+	(void)flags;
+	(void)props;
+
+	u->connecting = false;
+	if (rc != 0) {
+		if (u->protocol == 5 && (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION || rc == CONNACK_REFUSED_PROTOCOL_VERSION)) {
+			log_notice("mqtt: broker refuses MQTT 5; falling back to 3.1.1");
+			u->protocol = 311;
+			u->backoff_ms = 0;
+		}
+		char why[160];
+		snprintf(why, sizeof(why), "broker %s:%d refused the connection: %s", u->host, u->port,
+			 u->protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc));
+		log_warnx("mqtt: %s", why);
+		mosquitto_disconnect(u->mosq);
+		link_down(u, why);
+		return;
+	}
+	u->connected = true;
+	u->connected_since = loop_now_ms(u->loop);
+	u->backoff_ms = 1000;
+	u->err[0] = '\0';
+	log_info("mqtt: connected to %s:%d (MQTT %s)", u->host, u->port, u->protocol == 5 ? "5" : "3.1.1");
+	mosquitto_publish_v5(u->mosq, NULL, uplink_topic(u, "availability"), 6, "online", 1, true, NULL);
+	mosquitto_subscribe_v5(u->mosq, NULL, uplink_topic(u, "cmd/+"), 1, 0, NULL);
+	if (u->cb.on_link)
+		u->cb.on_link(u->arg, true);
+	pump(u);
+}
+
+static void on_disconnect(struct mosquitto *m, void *arg, int rc, const mosquitto_property *props)
+{
+	uplink_t *u = arg;
+	(void)m;
+	(void)props;
+	if (u->closing)
+		return;
+	if (u->connected || u->connecting)
+		link_down(u, rc ? mosquitto_strerror(rc) : "disconnected");
+}
+
+static void on_publish(struct mosquitto *m, void *arg, int mid, int reason, const mosquitto_property *props)
+{
+	uplink_t *u = arg;
+	(void)m;
+	(void)props;
+
+	for (size_t i = 0; i < u->nwin; i++) {
+		if (u->win[i].mid != mid)
+			continue;
+		struct inflight f = u->win[i];
+		u->win[i] = u->win[--u->nwin];
+		if (reason >= 0x80) {
+			/* refused by the broker (e.g. not authorised): keep the
+			 * row, say so; it goes again after the next reconnect */
+			log_warnx("mqtt: broker refused %s: %s", f.msg.topic, mosquitto_reason_string(reason));
+			store_outbox_msg_free(&f.msg);
+			return;
+		}
+		if (store_outbox_delete(u->st, f.id) < 0)
+			log_warnx("mqtt: delivered message %lld could not be removed from the outbox: %s",
+				  (long long)f.id, store_errmsg(u->st));
+		if (u->cb.on_delivered)
+			u->cb.on_delivered(u->arg, &f.msg, loop_now_ms(u->loop));
+		store_outbox_msg_free(&f.msg);
+		break;
+	}
+	pump(u);
+}
+
+static bool valid_cmd_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 32)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg,
+		       const mosquitto_property *props)
+{
+	uplink_t *u = arg;
+	size_t plen = strlen(u->prefix);
+	(void)m;
+	(void)props;
+
+	if (strncmp(msg->topic, u->prefix, plen) || strncmp(msg->topic + plen, "/cmd/", 5))
+		return;
+	const char *name = msg->topic + plen + 5;
+	if (!valid_cmd_name(name)) {
+		log_warnx("mqtt: ignored a command on %s: bad command name", msg->topic);
+		return;
+	}
+	if (u->cb.on_command)
+		u->cb.on_command(u->arg, name, msg->payload ? msg->payload : "", (size_t)msg->payloadlen);
+}
+
+static bool in_window(const uplink_t *u, int64_t id)
+{
+	for (size_t i = 0; i < u->nwin; i++)
+		if (u->win[i].id == id)
+			return true;
+	return false;
+}
+
+static void pump(uplink_t *u)
+{
+	struct outbox_msg batch[UPLINK_WINDOW];
+	int64_t ids[UPLINK_WINDOW];
+
+	if (!u->connected || u->nwin >= UPLINK_WINDOW)
+		return;
+	for (size_t i = 0; i < u->nwin; i++)
+		ids[i] = u->win[i].id;
+	int n = store_outbox_peek(u->st, batch, UPLINK_WINDOW - u->nwin, ids, u->nwin);
+	if (n < 0) {
+		log_warnx("mqtt: cannot read the outbox: %s", store_errmsg(u->st));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct outbox_msg *om = &batch[i];
+		mosquitto_property *props = NULL;
+		int mid = 0, rc;
+
+		if (in_window(u, om->id) || u->nwin >= UPLINK_WINDOW) {
+			store_outbox_msg_free(om);
+			continue;
+		}
+		if (u->protocol == 5 && om->kind == STORE_OUTBOX_LOCATION && u->location_expiry_s > 0)
+			mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
+						     (uint32_t)u->location_expiry_s);
+		rc = mosquitto_publish_v5(u->mosq, &mid, om->topic, (int)strlen(om->payload), om->payload,
+					  om->qos, om->retain, props);
+		mosquitto_property_free_all(&props);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			log_warnx("mqtt: publish to %s failed: %s", om->topic, mosquitto_strerror(rc));
+			for (int j = i; j < n; j++)
+				store_outbox_msg_free(&batch[j]);
+			break;
+		}
+		u->win[u->nwin++] = (struct inflight){ mid, om->id, *om };
+	}
+	watch(u);
+}
+
+void uplink_kick(uplink_t *u)
+{
+	if (u)
+		pump(u);
+}
+
+int uplink_publish_now(uplink_t *u, const char *sub, const char *payload, int qos, bool retain)
+{
+	if (!u || !u->connected)
+		return -ENOTCONN;
+	int rc = mosquitto_publish_v5(u->mosq, NULL, uplink_topic(u, sub), (int)strlen(payload), payload,
+				      qos, retain, NULL);
+	watch(u);
+	return rc == MOSQ_ERR_SUCCESS ? 0 : -EIO;
+}
+
+static char *read_password(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char buf[512];
+
+	if (!f) {
+		snprintf(err, errlen, "mqtt.password_file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		snprintf(err, errlen, "mqtt.password_file %s is empty", path);
+		return NULL;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strdup(buf);
+}
+
+uplink_t *uplink_new(loop_t *l, const struct conf *c, store_t *st, const struct uplink_callbacks *cb,
+		     void *arg, char *err, size_t errlen)
+{
+	uplink_t *u = calloc(1, sizeof(*u));
+	char idbuf[128];
+	int rc;
+
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	mosquitto_lib_init();
+	u->loop = l;
+	u->st = st;
+	u->cb = *cb;
+	u->arg = arg;
+	u->fd = -1;
+	u->port = c->mqtt.port;
+	u->keepalive = c->mqtt.keepalive_s;
+	u->protocol = u->configured_protocol = c->mqtt.protocol;
+	u->location_expiry_s = c->mqtt.location_expiry_s;
+	u->backoff_ms = 1000;
+	u->backoff_max_ms = (int64_t)c->mqtt.reconnect_max_s * 1000;
+	u->host = strdup(c->mqtt.host);
+	if (asprintf(&u->prefix, "%s/%s", c->mqtt.prefix, c->unit.id) < 0)
+		u->prefix = NULL;
+	if (!u->host || !u->prefix) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	snprintf(idbuf, sizeof(idbuf), "%s", c->mqtt.client_id ? c->mqtt.client_id : "");
+	if (!*idbuf)
+		snprintf(idbuf, sizeof(idbuf), "vanctld-%s", c->unit.id);
+	/* clean session: our outbox, not the broker's session, keeps messages */
+	u->mosq = mosquitto_new(idbuf, true, u);
+	if (!u->mosq) {
+		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+		goto fail;
+	}
+	mosquitto_connect_v5_callback_set(u->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(u->mosq, on_disconnect);
+	mosquitto_publish_v5_callback_set(u->mosq, on_publish);
+	mosquitto_message_v5_callback_set(u->mosq, on_message);
+	mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     u->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	rc = mosquitto_will_set_v5(u->mosq, uplink_topic(u, "availability"), 7, "offline", 1, true, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "cannot set the last will: %s", mosquitto_strerror(rc));
+		goto fail;
+	}
+	if (c->mqtt.username) {
+		char *pw = NULL;
+		if (c->mqtt.password_file && !(pw = read_password(c->mqtt.password_file, err, errlen)))
+			goto fail;
+		rc = mosquitto_username_pw_set(u->mosq, c->mqtt.username, pw);
+		if (pw) {
+			memset(pw, 0, strlen(pw));
+			free(pw);
+		}
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "mqtt.username: %s", mosquitto_strerror(rc));
+			goto fail;
+		}
+	}
+	if (c->mqtt.tls_ca_file) {
+		rc = mosquitto_tls_set(u->mosq, c->mqtt.tls_ca_file, NULL, c->mqtt.tls_cert_file,
+				       c->mqtt.tls_key_file, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "mqtt TLS files (ca %s, cert %s, key %s): %s", c->mqtt.tls_ca_file,
+				 c->mqtt.tls_cert_file ? c->mqtt.tls_cert_file : "-",
+				 c->mqtt.tls_key_file ? c->mqtt.tls_key_file : "-",
+				 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+			goto fail;
+		}
+		mosquitto_tls_insecure_set(u->mosq, c->mqtt.tls_insecure);
+	}
+	u->misc_timer = loop_add_timer(l, UPLINK_MISC_MS, misc_cb, u);
+	start_connect(u, true);
+	return u;
+fail:
+	uplink_free(u);
+	return NULL;
+}
+
+void uplink_free(uplink_t *u)
+{
+	if (!u)
+		return;
+	u->closing = true;
+	if (u->mosq && u->connected) {
+		/* say "offline" ourselves: a clean disconnect does not fire the will */
+		int mid = 0;
+		if (mosquitto_publish_v5(u->mosq, &mid, uplink_topic(u, "availability"), 7, "offline", 1, true,
+					 NULL) == MOSQ_ERR_SUCCESS) {
+			/* shutdown only: wait up to 2 s for it to leave */
+			int64_t until = mono_now_ms() + 2000;
+			while (mono_now_ms() < until && mosquitto_socket(u->mosq) >= 0) {
+				struct pollfd p = { mosquitto_socket(u->mosq),
+						    POLLIN | (mosquitto_want_write(u->mosq) ? POLLOUT : 0), 0 };
+				if (poll(&p, 1, 100) > 0) {
+					if (p.revents & POLLOUT)
+						mosquitto_loop_write(u->mosq, 1);
+					if (p.revents & POLLIN)
+						mosquitto_loop_read(u->mosq, 1);
+				}
+				if (!mosquitto_want_write(u->mosq))
+					break;
+			}
+		}
+		mosquitto_disconnect(u->mosq);
+		mosquitto_loop_write(u->mosq, 1);
+	}
+	if (u->fd >= 0)
+		loop_del_fd(u->loop, u->fd);
+	if (u->retry_timer)
+		loop_del_timer(u->loop, u->retry_timer);
+	if (u->misc_timer)
+		loop_del_timer(u->loop, u->misc_timer);
+	clear_window(u);
+	if (u->mosq)
+		mosquitto_destroy(u->mosq);
+	mosquitto_lib_cleanup();
+	free(u->host);
+	free(u->prefix);
+	free(u);
+}

@@ -1,0 +1,63 @@
+/*
+ * uplink.h - the link to base: one MQTT client inside our poll loop, and the
+ * pump that drains the persistent outbox.
+ *
+ * Everything meant for base is first written to the outbox in SQLite (by the
+ * caller, through store_add_event / store_outbox_add); the uplink publishes
+ * outbox rows in order (emergencies first) while connected and deletes a row
+ * only when the broker confirmed it (on_publish, QoS 1).  A dropped link, a
+ * broker restart or a power cut loses nothing; base may see a duplicate after
+ * a reconnect and drops it by sequence number.
+ *
+ * libmosquitto runs inside our loop: loop_read on readable, loop_write when
+ * mosquitto_want_write(), loop_misc once a second.  No mosquitto threads.
+ * Connection and reconnection are asynchronous with exponential backoff.
+ */
+#ifndef VAN_UPLINK_H
+#define VAN_UPLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "loop.h"
+#include "store.h"
+
+typedef struct uplink uplink_t;
+
+struct uplink_callbacks {
+	/* A command from base on PREFIX/UNIT/cmd/NAME (name validated as
+	 * [a-z_]{1,32}; payload NOT validated: up to the caller). */
+	void (*on_command)(void *arg, const char *name, const char *payload, size_t len);
+	/* Link up (true, after CONNACK) or down. */
+	void (*on_link)(void *arg, bool up);
+	/* An outbox message was confirmed by the broker. */
+	void (*on_delivered)(void *arg, const struct outbox_msg *m, int64_t mono_ms);
+};
+
+/* Create; connects asynchronously from the loop.  Returns NULL with a
+ * message in err (bad TLS files, unreadable password file, ...). */
+uplink_t *uplink_new(loop_t *l, const struct conf *c, store_t *st,
+		     const struct uplink_callbacks *cb, void *arg, char *err, size_t errlen);
+/* Publish "offline" (retained), wait briefly for it to go out, disconnect,
+ * free.  Accepts NULL. */
+void uplink_free(uplink_t *u);
+
+/* New rows are in the outbox: publish what the window allows. */
+void uplink_kick(uplink_t *u);
+/* Publish directly, not through the outbox (replies, discovery: things
+ * that only make sense now).  Returns 0 or -ENOTCONN / -EIO. */
+int uplink_publish_now(uplink_t *u, const char *subtopic, const char *payload, int qos, bool retain);
+
+bool uplink_connected(const uplink_t *u);
+int64_t uplink_connected_since(const uplink_t *u);  /* mono ms, 0 if down */
+int uplink_protocol(const uplink_t *u);             /* 5 or 311 */
+const char *uplink_last_error(const uplink_t *u);
+size_t uplink_inflight(const uplink_t *u);
+
+/* Full topic for a sub-topic: PREFIX/UNIT/SUB.  Returns a static-lifetime
+ * string owned by u, valid until the next call. */
+const char *uplink_topic(uplink_t *u, const char *sub);
+
+#endif

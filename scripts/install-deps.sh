@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything vanctld needs to build, run the demo and pass its tests
+# on a fresh Debian 12 (bookworm) machine. Idempotent; run as root (or via sudo).
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential cmake pkg-config
+  # libraries the daemon links
+  libgpiod-dev libmosquitto-dev libgps-dev libsqlite3-dev libjansson-dev
+  libinih-dev libsystemd-dev libncurses-dev
+  # tests
+  libcmocka-dev
+  # real components the demo and integration tests run
+  mosquitto mosquitto-clients gpsd gpsd-tools gpsd-clients python3-gps sqlite3
+  # demo / display tests
+  tmux procps
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# Debian starts gpsd and mosquitto as system services on install where an init
+# system runs; the demo and tests start their own on free ports, so the system
+# ones are not needed (and are not touched here).
+echo "install-deps: all dependencies present"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command: install what is needed, build, run the whole test suite,
+# then build again with AddressSanitizer + UndefinedBehaviorSanitizer and run
+# it again.  Exit status 0 only if everything passed.
+#
+#   VAN_SKIP_VM=1       skip the libgpiod-against-gpio-sim VM test (quick local runs)
+#   VAN_SKIP_SANITIZE=1 skip the ASan+UBSan pass (quick local runs)
+#   VAN_JOBS=N          parallel build jobs (default: nproc)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=$PWD
+JOBS=${VAN_JOBS:-$(nproc)}
+
+bash scripts/install-deps.sh
+if [ "${VAN_SKIP_VM:-0}" != 1 ] && [ -f scripts/install-vm-deps.sh ]; then
+	bash scripts/install-vm-deps.sh
+fi
+
+run_suite() {
+	local dir=$1; shift
+	echo "=== build: $dir ($*)"
+	cmake -S "$SRC" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+	cmake --build "$dir" -j "$JOBS"
+	echo "=== test: $dir"
+	(cd "$dir" && ctest --output-on-failure -j "$JOBS" ${CTEST_ARGS:-})
+}
+
+run_suite build
+if [ "${VAN_SKIP_SANITIZE:-0}" != 1 ]; then
+	# the VM test runs a static build inside qemu: once is enough
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		CTEST_ARGS="-LE vm" run_suite build-asan -DVAN_SANITIZE=ON
+fi
+echo "=== all tests passed"

@@ -1,0 +1,4 @@
+# Integration tests: real mosquitto, real gpsd via gpsfake, real SQLite files.
+van_integration_test(it_01_gps_store_mqtt it_01_gps_store_mqtt.sh)
+van_integration_test(it_02_gpsd_restart it_02_gpsd_restart.sh)
+van_integration_test(it_03_broker_restart it_03_broker_restart.sh)

@@ -1,0 +1,177 @@
+# tests/integration/lib.sh - shared helpers for integration tests.
+#
+# Starts real servers on free loopback ports and stops them by PID (gpsfake
+# by process group: it ignores a plain SIGTERM under `timeout`).  Every test
+# sources this, calls it_setup, and everything it started is stopped on exit.
+#
+#   VAN_BINARY_DIR  build directory (vanctld, vanctl)      [set by ctest]
+#   VAN_SOURCE_DIR  source tree                              [set by ctest]
+#   VAN_VALGRIND=1  run vanctld under valgrind memcheck (fails on errors/leaks)
+#   VAN_KEEP=1      keep the test's work directory
+
+set -u
+: "${VAN_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${VAN_BINARY_DIR:=$VAN_SOURCE_DIR/build}"
+VANCTLD="$VAN_BINARY_DIR/controller/vanctld"
+VANCTL="$VAN_BINARY_DIR/controller/vanctl"
+PIDS=()
+PGIDS=()
+
+fail() { echo "FAIL: $*" >&2; it_dump; exit 1; }
+pass() { echo "PASS: $*"; }
+note() { echo "--- $*"; }
+
+it_dump() {
+	[ -n "${WORK:-}" ] || return 0
+	for f in "$WORK"/*.log; do
+		[ -f "$f" ] || continue
+		echo "===== $f (last 40 lines)" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+it_cleanup() {
+	local p
+	for p in "${PGIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in "${PGIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	if [ "${VAN_KEEP:-0}" = 1 ]; then echo "kept: $WORK"; else rm -rf "$WORK"; fi
+}
+
+it_setup() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/vanit.XXXXXX")
+	trap it_cleanup EXIT
+	[ -x "$VANCTLD" ] || fail "no vanctld at $VANCTLD (build first)"
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on now
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for CMD... : retry CMD for up to $WAIT_S seconds (default 20)
+wait_for() {
+	local deadline=$(( $(date +%s) + ${WAIT_S:-20} ))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_broker [PORT]: mosquitto on loopback; sets BROKER_PORT, BROKER_PID
+start_broker() {
+	BROKER_PORT=${1:-$(free_port)}
+	cat > "$WORK/mosquitto.conf" <<CONF
+listener $BROKER_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest stdout
+log_type error
+log_type warning
+log_type notice
+CONF
+	mosquitto -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.log" 2>&1 &
+	BROKER_PID=$!
+	PIDS+=("$BROKER_PID")
+	wait_for port_open "$BROKER_PORT" || fail "mosquitto did not start on $BROKER_PORT"
+}
+
+stop_broker() {
+	kill -TERM "$BROKER_PID" 2>/dev/null
+	wait "$BROKER_PID" 2>/dev/null
+}
+
+# start_gps NMEA_FILE [PORT] [CYCLE_S]: gpsd fed by gpsfake; sets GPSD_PORT, GPSFAKE_PGID
+# gpsfake -p: it watches gpsd itself (its JSON goes to gpsfake.N.log), so it
+# feeds from the log's first line; -1: exit at the end of the log.
+start_gps() {
+	local file=$1
+	GPSD_PORT=${2:-$(free_port)}
+	local cycle=${3:-0.2}
+	GPS_N=$(( ${GPS_N:-0} + 1 ))
+	setsid gpsfake -1 -p -P "$GPSD_PORT" -c "$cycle" -q "$file" > "$WORK/gpsfake.$GPS_N.json" 2>> "$WORK/gpsfake.log" &
+	GPSFAKE_PGID=$!
+	PGIDS+=("$GPSFAKE_PGID")
+	wait_for port_open "$GPSD_PORT" || fail "gpsd (gpsfake) did not start on $GPSD_PORT"
+}
+
+stop_gps() {
+	kill -TERM -- "-$GPSFAKE_PGID" 2>/dev/null
+	sleep 0.3
+	kill -KILL -- "-$GPSFAKE_PGID" 2>/dev/null
+	wait "$GPSFAKE_PGID" 2>/dev/null
+	wait_for bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$GPSD_PORT) 2>/dev/null"
+}
+
+# start_sub TOPIC FILE: an independent subscriber (mosquitto_sub), "topic payload" per line
+start_sub() {
+	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v -q 1 -t "$1" >> "$2" 2>> "$WORK/sub.log" &
+	PIDS+=("$!")
+	SUB_PID=$!
+	sleep 0.3
+}
+
+# write_conf FILE [extra INI text]: a config for tests, ports filled in
+write_conf() {
+	local f=$1; shift
+	cat > "$f" <<CONF
+[unit]
+id = ${UNIT:-van1}
+name = Test van
+
+[gps]
+host = 127.0.0.1
+port = ${GPSD_PORT:-2947}
+stale_after = 3
+
+[mqtt]
+host = 127.0.0.1
+port = ${BROKER_PORT:-1883}
+prefix = vanctld
+reconnect_max = 2
+location_interval = 1
+state_interval = 5
+
+[storage]
+db = $WORK/van.db
+
+[control]
+socket = $WORK/control.sock
+
+[track]
+flush_interval = 1
+CONF
+	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$f"
+	return 0
+}
+
+# start_vanctld CONF [ARGS...]: sets VANCTLD_PID
+start_vanctld() {
+	local conf=$1; shift
+	if [ "${VAN_VALGRIND:-0}" = 1 ]; then
+		valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$VANCTLD" -c "$conf" -v "$@" >> "$WORK/vanctld.log" 2>&1 &
+	else
+		"$VANCTLD" -c "$conf" -v "$@" >> "$WORK/vanctld.log" 2>&1 &
+	fi
+	VANCTLD_PID=$!
+	PIDS+=("$VANCTLD_PID")
+}
+
+# stop_vanctld [SIGNAL]: returns vanctld's exit status
+stop_vanctld() {
+	kill "-${1:-TERM}" "$VANCTLD_PID" 2>/dev/null
+	local rc=0
+	wait "$VANCTLD_PID" || rc=$?
+	return $rc
+}
+
+# count_lines FILE REGEX
+count_lines() { grep -cE "$2" "$1" 2>/dev/null || true; }
+
+# sql QUERY: run against the test database
+sql() { sqlite3 -batch -noheader "$WORK/van.db" "$1"; }

@@ -1,0 +1,3 @@
+# Unit tests of the lead's modules: config, route filter, geo.
+van_unit_test(test_conf SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conf.c LIBS vanshell)
+van_unit_test(test_track SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_track.c LIBS vancore)

@@ -1,0 +1,236 @@
+/*
+ * test_conf.c - the configuration parser: good files, every kind of bad
+ * file with its FILE:LINE message, overrides, and docs/config.md current.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static char tmpdir[] = "/tmp/vantest.conf.XXXXXX";
+
+static char *write_file(const char *name, const char *text)
+{
+	char *path;
+	assert_true(asprintf(&path, "%s/%s", tmpdir, name) > 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Load text; return the conf (caller frees) after conf_check. */
+static struct conf *load(const char *text)
+{
+	struct conf *c = calloc(1, sizeof(*c));
+	char *p = write_file("t.conf", text);
+	assert_int_equal(conf_defaults(c), 0);
+	conf_load(c, p);
+	conf_check(c);
+	free(p);
+	return c;
+}
+
+static void drop(struct conf *c)
+{
+	conf_fini(c);
+	free(c);
+}
+
+static bool has_error(const struct conf *c, const char *needle)
+{
+	for (size_t i = 0; i < c->nerrors; i++)
+		if (strstr(c->errors[i], needle))
+			return true;
+	return false;
+}
+
+static void print_errors(const struct conf *c)
+{
+	for (size_t i = 0; i < c->nerrors; i++)
+		fprintf(stderr, "  error: %s\n", c->errors[i]);
+}
+
+static void test_defaults_and_good_file(void **st)
+{
+	(void)st;
+	struct conf *c = load("# comment\n[unit]\nid = van-7\nname = North van\n\n"
+			      "[mqtt]\nport = 8883\nlocation_interval = 2m\n"
+			      "[session]\ncheckin_interval = 45\ndefault_length = 3h\n"
+			      "[track]\nmin_distance = 12.5 ; inline comment\n");
+	print_errors(c);
+	assert_int_equal(c->nerrors, 0);
+	assert_string_equal(c->unit.id, "van-7");
+	assert_string_equal(c->unit.name, "North van");
+	assert_int_equal(c->mqtt.port, 8883);
+	assert_int_equal(c->mqtt.location_interval_s, 120);
+	assert_int_equal(c->session.checkin_interval_min, 45);  /* bare number: minutes */
+	assert_int_equal(c->session.default_length_min, 180);
+	assert_true(c->track.min_distance_m > 12.4 && c->track.min_distance_m < 12.6);
+	/* untouched defaults */
+	assert_string_equal(c->gps.host, "localhost");
+	assert_int_equal(c->gps.stale_after_s, 5);
+	assert_true(c->mqtt.enabled);
+	drop(c);
+}
+
+static void test_every_error_with_line(void **st)
+{
+	(void)st;
+	struct conf *c = load("[unit]\n"                  /* 1 */
+			      "id = van1\n"               /* 2 */
+			      "colour = blue\n"           /* 3 unknown key */
+			      "[mqtt]\n"                  /* 4 */
+			      "port = 99999\n"            /* 5 out of range */
+			      "keepalive = soon\n"        /* 6 not a duration */
+			      "enabled = perhaps\n"       /* 7 not a boolean */
+			      "port = 1884\n"             /* 8 set twice */
+			      "[nonsense]\n"              /* 9 unknown section */
+			      "a = b\n"                   /* 10 (inside unknown section: once) */
+			      "[storage]\n"               /* 11 */
+			      "this line has no equals\n" /* 12 syntax */
+			      "retention_days = 3.5\n"    /* 13 not whole */
+			      "[occupancy\n"              /* 14 bad header */
+			      "[track]\n"                 /* 15 */
+			      "max_eph = \n");            /* 16 empty */
+	print_errors(c);
+	assert_true(has_error(c, "t.conf:3: unknown key 'colour' in [unit]"));
+	assert_true(has_error(c, "t.conf:5: mqtt.port: 99999 is out of range (1 to 65535)"));
+	assert_true(has_error(c, "t.conf:6: mqtt.keepalive: 'soon' is not a duration"));
+	assert_true(has_error(c, "t.conf:7: mqtt.enabled: 'perhaps' is not a boolean"));
+	assert_true(has_error(c, "t.conf:8: mqtt.port is set twice"));
+	assert_true(has_error(c, "t.conf:9: unknown section [nonsense]"));
+	assert_false(has_error(c, "t.conf:10:"));
+	assert_true(has_error(c, "t.conf:14: section header without ']'"));
+	assert_true(has_error(c, "t.conf:12: expected 'key = value'"));
+	assert_true(has_error(c, "t.conf:13: storage.retention_days: '3.5' is not a whole number"));
+	assert_true(has_error(c, "t.conf:14: section header without ']'"));
+	assert_true(has_error(c, "t.conf:16: track.max_eph has no value"));
+	drop(c);
+}
+
+static void test_missing_and_cross_checks(void **st)
+{
+	(void)st;
+	struct conf *c = load("[mqtt]\nprefix = a/#\npassword_file = /x\ntls_cert_file = /c\n"
+			      "[session]\ncheckin_interval = 20\ncheckin_interval_lone = 30\n");
+	print_errors(c);
+	assert_true(has_error(c, "unit.id is required"));
+	assert_true(has_error(c, "mqtt.prefix 'a/#'"));
+	assert_true(has_error(c, "t.conf:3: mqtt.password_file is set but mqtt.username is not"));
+	assert_true(has_error(c, "tls_cert_file and mqtt.tls_key_file go together"));
+	assert_true(has_error(c, "t.conf:7: session.checkin_interval_lone (30 min) should not be longer"));
+	drop(c);
+
+	c = load("[unit]\nid = van 1\n");
+	assert_true(has_error(c, "t.conf:2: unit.id 'van 1' must be"));
+	drop(c);
+}
+
+static void test_unreadable_file(void **st)
+{
+	(void)st;
+	struct conf c;
+	assert_int_equal(conf_defaults(&c), 0);
+	assert_int_equal(conf_load(&c, "/nonexistent/vanctld.conf"), 1);
+	assert_true(has_error(&c, "/nonexistent/vanctld.conf:0: cannot read the config file: No such file"));
+	conf_fini(&c);
+}
+
+static void test_overrides(void **st)
+{
+	(void)st;
+	struct conf *c = load("[unit]\nid = van1\n");
+	assert_int_equal(c->nerrors, 0);
+	assert_int_equal(conf_set(c, "--unit", "unit", "id", "van2"), 0);
+	assert_string_equal(c->unit.id, "van2");
+	assert_int_equal(conf_set(c, "--broker", "mqtt", "port", "0"), -1);
+	assert_true(has_error(c, "--broker: mqtt.port: 0 is out of range"));
+	drop(c);
+}
+
+static void test_shipped_configs_pass(void **st)
+{
+	(void)st;
+	const char *src = getenv("VAN_SOURCE_DIR");
+	const char *files[] = { "config/vanctld.conf.example", "config/demo/demo.conf" };
+	assert_non_null(src);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p;
+		struct conf c;
+		assert_true(asprintf(&p, "%s/%s", src, files[i]) > 0);
+		assert_int_equal(conf_defaults(&c), 0);
+		conf_load(&c, p);
+		conf_check(&c);
+		if (c.nerrors)
+			print_errors(&c);
+		assert_int_equal(c.nerrors, 0);
+		conf_fini(&c);
+		free(p);
+	}
+}
+
+static void test_docs_current(void **st)
+{
+	(void)st;
+	const char *src = getenv("VAN_SOURCE_DIR");
+	char *gen = NULL, *doc = NULL, *p;
+	size_t genlen = 0;
+	FILE *m = open_memstream(&gen, &genlen);
+	conf_print_doc(m);
+	fclose(m);
+
+	assert_true(asprintf(&p, "%s/docs/config.md", src) > 0);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	doc = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(doc, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	if (!strstr(doc, gen))
+		fprintf(stderr, "docs/config.md is out of date: regenerate the key tables with "
+				"`vanctld --config-doc`\n");
+	assert_non_null(strstr(doc, gen));
+	free(gen);
+	free(doc);
+	free(p);
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+	char cmd[128];
+	(void)st;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_good_file),
+		cmocka_unit_test(test_every_error_with_line),
+		cmocka_unit_test(test_missing_and_cross_checks),
+		cmocka_unit_test(test_unreadable_file),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_shipped_configs_pass),
+		cmocka_unit_test(test_docs_current),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
