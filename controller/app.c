@@ -229,7 +229,8 @@ static void on_gps_report(void *arg, const struct fix *f)
 	} else {
 		a->points_dropped++;
 	}
-	if (v == TRACK_REJECT_SPEED || v == TRACK_REJECT_INVALID || v == TRACK_REJECT_ACCURACY)
+	if (v == TRACK_REJECT_SPEED || v == TRACK_REJECT_INVALID || v == TRACK_REJECT_ACCURACY ||
+	    v == TRACK_REJECT_STALE)
 		return; /* a jump or a bad fix is not the van's position */
 	a->fix = *f;
 	a->have_fix = true;

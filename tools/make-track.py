@@ -17,10 +17,9 @@ is 0-0.3 m/s with a meaningless course, as real receivers do.
 
 Every epoch is $GPRMC, $GPGGA, $GPGSA (with --vtg: $GPRMC, $GPVTG, $GPGGA,
 $GPGSA, the order u-blox receivers use) with valid checksums and CRLF line
-ends; lat/lon are
-ddmm.mmmm / dddmm.mmmm with hemisphere letters, RMC/VTG speed is in knots
-(VTG also km/h), GGA carries fix quality 1, 8-10 satellites, HDOP, altitude
-and geoid separation.  Start time 2026-11-24 21:00:00 UTC (dates roll over
+ends; lat/lon are ddmm.mmmm / dddmm.mmmm with hemisphere letters, RMC/VTG
+speed is in knots (VTG also km/h), GGA carries fix quality 1, 8-10
+satellites, HDOP, altitude and geoid separation.  Start time 2026-11-24 21:00:00 UTC (dates roll over
 correctly past midnight).
 
 Alongside the log it writes the ground truth as JSON (--stops-json): base
@@ -44,7 +43,8 @@ Usage
                       drawn from a pool of 12 sites, a 5-12 minute break at
                       base between loops (listed as "base_visits").  The log
                       lasts exactly H hours.  --hours 10 gives 36,000 fixes at
-                      1 Hz (about 2 s to make) or 360,000 at 10 Hz.
+                      1 Hz (about 2 s to make, 7 MB) or 360,000 at 10 Hz
+                      (about 5 s, 74 MB).
   --garbage           mix realistic junk into the log: sentences with bad
                       checksums, truncated sentences, !AIVDM lines, $GPTXT
                       antenna notices, lines of random binary bytes and stale
@@ -89,7 +89,8 @@ What gpsd 3.22 makes of the junk (observed, for test writers):
     (gpsd accepts checksum-less NMEA) but gpsd makes no report from them.
   * !AIVDM makes gpsd announce the device again with "driver":"AIVDM" and
     emit {"class":"AIS",...} reports; NMEA fixes keep coming.
-  * The first stale RMC breaks gpsd's end-of-cycle detection: from then on
+  * The first stale RMC gives no TPV but breaks gpsd's end-of-cycle
+    detection: from then on
     it sends two TPVs per epoch with the same time (one after RMC without
     altitude, one after GGA with it), and each later stale RMC yields a TPV
     whose time (and position) goes backwards.

@@ -17,7 +17,7 @@ const char *track_verdict_name(enum track_verdict v)
 	static const char *names[] = {
 		"keep-first", "keep-moved", "keep-turned", "keep-stopped", "keep-started",
 		"keep-heartbeat", "keep-reanchor", "drop-period", "drop-close",
-		"reject-nofix", "reject-invalid", "reject-duplicate", "reject-accuracy",
+		"reject-nofix", "reject-invalid", "reject-duplicate", "reject-stale", "reject-accuracy",
 		"reject-speed",
 	};
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
@@ -51,6 +51,11 @@ static enum track_verdict judge(struct track_filter *t, const struct fix *f)
 		/* gpsd reports the first epoch twice (after RMC, then after GGA) */
 		if (f->gps_utc_ms == t->last_gps_utc_ms)
 			return TRACK_REJECT_DUPLICATE;
+		/* a stale sentence in the stream: time and position go backwards.
+		 * A receiver whose clock really stepped back is trusted after a run. */
+		if (f->gps_utc_ms < t->last_gps_utc_ms && ++t->stale_rejects < TRACK_TIME_RESET_AFTER)
+			return TRACK_REJECT_STALE;
+		t->stale_rejects = 0;
 		t->last_gps_utc_ms = f->gps_utc_ms;
 	}
 	if (!isnan(f->eph) && f->eph > t->p.max_eph_m)

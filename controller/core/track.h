@@ -39,11 +39,13 @@ enum track_verdict {
 	TRACK_REJECT_NOFIX,      /* no 2D/3D fix or no position */
 	TRACK_REJECT_INVALID,    /* lat/lon out of range, NaN */
 	TRACK_REJECT_DUPLICATE,  /* same GPS time as the last fix seen */
+	TRACK_REJECT_STALE,      /* GPS time older than the last fix seen (a stale sentence) */
 	TRACK_REJECT_ACCURACY,   /* eph above max */
 	TRACK_REJECT_SPEED,      /* implied speed impossible: a jump */
 };
 
 #define TRACK_REANCHOR_AFTER 5   /* consecutive speed rejections before re-anchoring */
+#define TRACK_TIME_RESET_AFTER 10 /* consecutive older GPS times before trusting the new clock */
 
 struct track_filter {
 	struct track_params p;
@@ -52,6 +54,7 @@ struct track_filter {
 	bool kept_stationary;
 	int64_t last_gps_utc_ms;     /* last fix seen (for duplicates) */
 	int speed_rejects;
+	int stale_rejects;
 	uint64_t counts[TRACK_REJECT_SPEED + 1];
 };
 

@@ -63,6 +63,29 @@ static void test_duplicate_time(void **st)
 	assert_int_equal(judge(b), TRACK_REJECT_DUPLICATE);
 }
 
+static void test_time_backwards(void **st)
+{
+	(void)st;
+	track_init(&tf, &P);
+	assert_int_equal(judge(mk(0, NORTH(0), -1.5, 10, 0)), TRACK_KEEP_FIRST);
+	assert_int_equal(judge(mk(5000, NORTH(50), -1.5, 10, 0)), TRACK_KEEP_MOVED);
+	/* a stale RMC replayed: GPS time (and position) from 4 s ago */
+	struct fix old = mk(6000, NORTH(10), -1.5, 10, 0);
+	old.gps_utc_ms -= 5000;
+	assert_int_equal(judge(old), TRACK_REJECT_STALE);
+	assert_int_equal(judge(mk(10000, NORTH(100), -1.5, 10, 0)), TRACK_KEEP_MOVED);
+	/* a receiver whose clock really went back an hour: trusted after a run */
+	enum track_verdict v = TRACK_REJECT_STALE;
+	int n = 0;
+	for (; v == TRACK_REJECT_STALE && n < 20; n++) {
+		struct fix f = mk(11000 + n * 1000, NORTH(110 + n * 10), -1.5, 10, 0);
+		f.gps_utc_ms -= 3600 * 1000;
+		v = judge(f);
+	}
+	assert_int_equal(n, TRACK_TIME_RESET_AFTER);
+	assert_true(track_is_keep(v));
+}
+
 static void test_moving_period_and_distance(void **st)
 {
 	(void)st;
@@ -157,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rejects_invalid),
 		cmocka_unit_test(test_duplicate_time),
+		cmocka_unit_test(test_time_backwards),
 		cmocka_unit_test(test_moving_period_and_distance),
 		cmocka_unit_test(test_turn_kept),
 		cmocka_unit_test(test_parked_van_writes_little),
