@@ -19,39 +19,11 @@
 #include <jansson.h>
 #include <systemd/sd-daemon.h>
 
-#include "clock.h"
+#include "app_impl.h"
 #include "core/evq.h"
-#include "core/track.h"
-#include "hw/gps.h"
 #include "log.h"
-#include "loop.h"
-#include "store.h"
-#include "uplink.h"
 
 #define LOC_SEQ_RESERVE 1000  /* location seq numbers reserved per kv write */
-
-struct app {
-	struct conf *conf;
-	loop_t *loop;
-	store_t *st;
-	uplink_t *up;
-	gps_t *gps;
-	int gps_fd;
-	int64_t gps_timer;
-	char gps_err[160];           /* last gps error logged */
-	struct clock_ref clock;
-	struct track_filter track;
-
-	struct fix fix;              /* newest report (kept whatever the filter says) */
-	bool have_fix, fix_stale;
-	int64_t loc_published_mono;  /* last live location queued for base */
-	int64_t loc_seq, loc_seq_reserved;
-
-	int sigfd;
-	int64_t flush_timer, state_timer, wd_timer;
-	int exit_status;
-	uint64_t points_kept, points_dropped;
-};
 
 /* ---- small helpers ---- */
 
@@ -70,11 +42,11 @@ static void json_set_time(json_t *o, const struct vtime *now)
 /* Queue one message for base in the outbox and nudge the uplink.  With
  * supersede, it replaces queued messages of the same kind and topic (state:
  * only the newest matters).  Steals payload. */
-static int queue_ex(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
-		    int64_t seq, const struct vtime *now, bool supersede)
+int app_queue(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
+	      int64_t seq, const struct vtime *now, bool supersede)
 {
 	char topic[256];
-	char *text = json_dumps(payload, JSON_COMPACT);
+	char *text = json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	int64_t id;
 
 	json_decref(payload);
@@ -95,7 +67,7 @@ static int queue_ex(struct app *a, int kind, int prio, const char *sub, json_t *
 static int queue(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
 		 int64_t seq, const struct vtime *now)
 {
-	return queue_ex(a, kind, prio, sub, payload, retain, seq, now, false);
+	return app_queue(a, kind, prio, sub, payload, retain, seq, now, false);
 }
 
 static int64_t next_loc_seq(struct app *a)
@@ -113,7 +85,7 @@ static int64_t next_loc_seq(struct app *a)
 
 /* ---- the retained state snapshot ---- */
 
-static json_t *fix_json(struct app *a, const struct vtime *now)
+json_t *app_gps_json(struct app *a, const struct vtime *now)
 {
 	json_t *g = json_object();
 
@@ -131,32 +103,41 @@ static json_t *fix_json(struct app *a, const struct vtime *now)
 	return g;
 }
 
-static void publish_state(struct app *a)
+json_t *app_link_json(struct app *a, const struct vtime *now)
+{
+	int64_t backlog = 0, oldest = 0;
+	json_t *link = json_object();
+
+	store_outbox_stats(a->st, &backlog, &oldest);
+	json_object_set_new(link, "base", json_string(uplink_connected(a->up) ? "online" : "offline"));
+	json_object_set_new(link, "backlog", json_integer(backlog));
+	json_object_set_new(link, "oldest_s", oldest ? json_real((now->utc_ms - oldest) / 1000.0) : json_null());
+	return link;
+}
+
+void app_publish_state(struct app *a)
 {
 	struct vtime now;
-	json_t *s = json_object();
-	int64_t backlog = 0, oldest = 0;
+	json_t *s = app_snapshot(a, true);
 
+	if (!s)
+		return;
 	clock_now(&a->clock, &now);
-	json_object_set_new(s, "v", json_integer(1));
-	json_object_set_new(s, "unit", json_string(a->conf->unit.id));
-	json_object_set_new(s, "name", json_string(a->conf->unit.name ? a->conf->unit.name : a->conf->unit.id));
-	json_set_time(s, &now);
-	json_object_set_new(s, "gps", fix_json(a, &now));
-	store_outbox_stats(a->st, &backlog, &oldest);
-	json_t *link = json_object();
-	json_object_set_new(link, "backlog", json_integer(backlog));
-	json_object_set_new(link, "oldest_s", oldest ? json_real((now.utc_ms - oldest) / 1000.0) : json_null());
-	json_object_set_new(s, "link", link);
-	json_object_set_new(s, "version", json_string(VAN_VERSION));
-	queue_ex(a, STORE_OUTBOX_STATE, EV_NORMAL, "state", s, true, 0, &now, true);
+	app_queue(a, STORE_OUTBOX_STATE, EV_NORMAL, "state", s, true, 0, &now, true);
+	a->state_dirty = false;
+	if (a->ctl && ctl_watchers(a->ctl)) {
+		json_t *m = json_pack("{s:s, s:o}", "event", "state", "state", app_snapshot(a, false));
+		if (m)
+			ctl_broadcast(a->ctl, m);
+		json_decref(m);
+	}
 }
 
 static int64_t state_cb(loop_t *l, void *arg)
 {
 	struct app *a = arg;
 	(void)l;
-	publish_state(a);
+	app_publish_state(a);
 	return (int64_t)a->conf->mqtt.state_interval_s * 1000;
 }
 
@@ -186,9 +167,10 @@ static void publish_location(struct app *a, const struct vtime *now)
 	a->loc_published_mono = now->mono_ms;
 }
 
+/* The core raises the rate while an emergency is active. */
 static int64_t location_interval_ms(struct app *a)
 {
-	return (int64_t)a->conf->mqtt.location_interval_s * 1000;
+	return a->van ? van_location_interval_ms(a->van) : (int64_t)a->conf->mqtt.location_interval_s * 1000;
 }
 
 static void store_point(struct app *a, const struct fix *f, const struct vtime *now)
@@ -221,6 +203,7 @@ static void on_gps_report(void *arg, const struct fix *f)
 		if (!a->have_fix)
 			a->fix = *f;
 		a->have_fix = true;
+		app_van_fix(a, f, false);
 		return;
 	}
 	if (track_is_keep(v)) {
@@ -235,9 +218,10 @@ static void on_gps_report(void *arg, const struct fix *f)
 	a->fix = *f;
 	a->have_fix = true;
 	a->fix_stale = false;
+	app_van_fix(a, f, false);
 	if (was_stale) {
 		log_info("gps: fix (%s) at %.5f,%.5f", f->mode == FIX_3D ? "3D" : "2D", f->lat, f->lon);
-		publish_state(a);
+		app_publish_state(a);
 	}
 	if (now.mono_ms - a->loc_published_mono >= location_interval_ms(a) || a->loc_published_mono == 0)
 		publish_location(a, &now);
@@ -249,7 +233,8 @@ static void on_gps_stale(void *arg)
 	if (!a->fix_stale) {
 		log_warnx("gps: no position report for %d s: fix lost", a->conf->gps.stale_after_s);
 		a->fix_stale = true;
-		publish_state(a);
+		app_van_fix(a, NULL, true);
+		app_publish_state(a);
 	}
 }
 
@@ -266,7 +251,7 @@ static void on_gps_link(void *arg, bool up)
 		log_warnx("gps: %s; retrying (is gpsd running? systemctl status gpsd)", err);
 		snprintf(a->gps_err, sizeof(a->gps_err), "%s", err);
 	}
-	publish_state(a);
+	app_publish_state(a);
 }
 
 static void gps_sync(struct app *a);
@@ -333,29 +318,8 @@ static void on_link(void *arg, bool up)
 		int n = keep > 0 ? store_outbox_thin(a->st, STORE_OUTBOX_LOCATION, keep) : 0;
 		if (n > 0)
 			log_info("outbox: thinned the offline location backlog by %d messages", n);
-		publish_state(a);
+		app_publish_state(a);
 	}
-}
-
-static void on_command(void *arg, const char *name, const char *payload, size_t len)
-{
-	struct app *a = arg;
-	json_t *r = json_object();
-	char *text;
-	(void)len;
-	(void)payload;
-
-	json_object_set_new(r, "v", json_integer(1));
-	json_object_set_new(r, "command", json_string(name));
-	json_object_set_new(r, "ok", json_false());
-	json_object_set_new(r, "reason", json_string("unknown command"));
-	text = json_dumps(r, JSON_COMPACT);
-	json_decref(r);
-	if (text) {
-		uplink_publish_now(a->up, "reply", text, 1, false);
-		free(text);
-	}
-	log_warnx("base: rejected command '%s': unknown command", name);
 }
 
 /* ---- signals, watchdog ---- */
@@ -519,14 +483,24 @@ struct app *app_new(struct conf *c)
 	struct track_params tp;
 	track_params_from_conf(c, &tp);
 	track_init(&a->track, &tp);
+	if (app_van_init(a, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		goto fail;
+	}
 
 	if (c->mqtt.enabled) {
-		struct uplink_callbacks ucb = { .on_command = on_command, .on_link = on_link };
+		struct uplink_callbacks ucb = { .on_command = cmd_from_base, .on_link = on_link,
+						.on_delivered = app_on_delivered };
 		a->up = uplink_new(a->loop, c, a->st, &ucb, a, err, sizeof(err));
 		if (!a->up) {
 			log_warnx("mqtt: %s", err);
 			goto fail;
 		}
+	}
+	a->ctl = ctl_new(a->loop, c->control.socket, c->control.group, cmd_from_ctl, a, err, sizeof(err));
+	if (!a->ctl) {
+		log_warnx("control socket: %s", err);
+		goto fail;
 	}
 	struct gps_params gp = {
 		.host = c->gps.host, .port = c->gps.port,
@@ -572,7 +546,9 @@ void app_free(struct app *a)
 	gps_free(a->gps);
 	if (a->st && store_flush(a->st) < 0)
 		log_warnx("store: could not save the last route points: %s", store_errmsg(a->st));
+	ctl_free(a->ctl);
 	uplink_free(a->up);
+	app_van_fini(a);
 	store_close(a->st);
 	if (a->sigfd >= 0)
 		close(a->sigfd);

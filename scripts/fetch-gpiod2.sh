@@ -4,7 +4,8 @@
 # hw/gpio_gpiod_v2.c builds and links against the 2.x API.
 #
 # Nothing on the machine is changed: apt runs with its own sources list,
-# package lists and cache under the cache dir (-o Dir::Etc::sourcelist=...),
+# package lists and cache under the cache dir (-o Dir::Etc::sourcelist=...;
+# the machine's apt.conf.d still applies, so a configured proxy is used),
 # /etc/apt is never touched, the packages are downloaded (not installed) and
 # unpacked with dpkg -x.  Idempotent: a complete unpack is reused.
 #
@@ -42,8 +43,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -r "$KEYRING" ] || die "$KEYRING missing (install debian-archive-keyring)"
 
 APT=$CACHE/apt
-mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/etc/preferences.d" \
-	"$APT/etc/apt.conf.d" "$APT/debs"
+mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/etc/preferences.d" "$APT/debs"
 echo "deb [signed-by=$KEYRING] $MIRROR $SUITE main" > "$APT/etc/sources.list"
 : > "$APT/status"
 # apt drops privileges to _apt for downloads; let it write there
@@ -53,7 +53,6 @@ APTOPTS=(
 	-o Dir::Etc::sourcelist="$APT/etc/sources.list"
 	-o Dir::Etc::sourceparts=/dev/null
 	-o Dir::Etc::preferencesparts="$APT/etc/preferences.d"
-	-o Dir::Etc::parts="$APT/etc/apt.conf.d"
 	-o Dir::State::Lists="$APT/lists"
 	-o Dir::State::status="$APT/status"
 	-o Dir::Cache="$APT/cache"

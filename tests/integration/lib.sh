@@ -175,3 +175,27 @@ count_lines() { grep -cE "$2" "$1" 2>/dev/null || true; }
 
 # sql QUERY: run against the test database
 sql() { sqlite3 -batch -noheader "$WORK/van.db" "$1"; }
+
+# ctl JSON: one request on the control socket, prints the reply line
+# (independent of vanctl, so tests of the daemon do not depend on it).
+ctl() {
+	python3 - "$WORK/control.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+print(buf.decode().strip())
+PY
+}
+
+# base_cmd NAME JSON: publish a command as base would
+base_cmd() {
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t "vanctld/${UNIT:-van1}/cmd/$1" -m "$2"
+}

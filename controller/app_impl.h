@@ -1,0 +1,95 @@
+/*
+ * app_impl.h - the daemon shell's shared state, for app.c (life cycle, GPS,
+ * signals), app_van.c (inputs, outputs, the core's events and state) and
+ * cmd.c (commands from the control socket and from base).  Not a public API.
+ */
+#ifndef VAN_APP_IMPL_H
+#define VAN_APP_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "core/fix.h"
+#include "core/track.h"
+#include "core/van.h"
+#include "ctl.h"
+#include "hw/gpio.h"
+#include "hw/gps.h"
+#include "loop.h"
+#include "store.h"
+#include "uplink.h"
+
+#define APP_MAX_GPIO_FDS 32
+
+struct app {
+	struct conf *conf;
+	loop_t *loop;
+	store_t *st;
+	uplink_t *up;
+	ctl_t *ctl;
+	gps_t *gps;
+	int gps_fd;
+	int64_t gps_timer;
+	char gps_err[160];           /* last gps error logged */
+	struct clock_ref clock;
+	struct track_filter track;
+
+	/* the core */
+	van_t *van;
+	int64_t van_timer;
+	int64_t em_outbox_id;        /* outbox row of the newest emergency event */
+	int64_t stop_row;            /* stops row of the stop in progress, 0 = none */
+	bool state_dirty;
+
+	/* inputs and outputs */
+	gpio_t *gpio;
+	int gpio_fds[APP_MAX_GPIO_FDS];
+	size_t ngpio_fds;
+	int64_t gpio_timer;
+	struct van_outputs out;      /* what the core wants */
+	int64_t out_timer;           /* blink / beep patterns */
+
+	struct fix fix;              /* newest report (kept whatever the filter says) */
+	bool have_fix, fix_stale;
+	int64_t loc_published_mono;  /* last live location queued for base */
+	int64_t loc_seq, loc_seq_reserved;
+
+	int sigfd;
+	int64_t flush_timer, state_timer, wd_timer, purge_timer;
+	int exit_status;
+	uint64_t points_kept, points_dropped;
+};
+
+/* app.c */
+int app_queue(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
+	      int64_t seq, const struct vtime *now, bool supersede);
+void app_publish_state(struct app *a);
+json_t *app_gps_json(struct app *a, const struct vtime *now);
+json_t *app_link_json(struct app *a, const struct vtime *now);
+
+/* app_van.c */
+int app_van_init(struct app *a, char *err, size_t errlen);
+void app_van_fini(struct app *a);
+/* After every call into the core: drain events, apply outputs, save, rearm. */
+void app_van_after(struct app *a);
+void app_van_fix(struct app *a, const struct fix *f, bool lost);
+json_t *app_snapshot(struct app *a, bool for_base);
+void app_on_delivered(void *arg, const struct outbox_msg *m, int64_t mono_ms);
+/* The sim backend has new injected events: rearm its timer. */
+void app_gpio_poke(struct app *a);
+
+/* cmd.c: run one command (control socket or base).  args: the request
+ * object (may hold "cmd", "id", "v", "unit": ignored here).  Returns a new
+ * reply object {"ok":...}. */
+json_t *cmd_run(struct app *a, const char *name, const json_t *args, enum van_source src);
+/* Base: a command message on PREFIX/UNIT/cmd/NAME, validated and answered
+ * on PREFIX/UNIT/reply. */
+void cmd_from_base(void *arg, const char *name, const char *payload, size_t len);
+/* Control socket handler (see ctl.h). */
+json_t *cmd_from_ctl(void *arg, const json_t *req, int client_uid);
+
+#endif

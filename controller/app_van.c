@@ -1,0 +1,570 @@
+/*
+ * app_van.c - the shell around the core: GPIO inputs into the core, the
+ * core's decisions out (events -> SQLite + outbox, outputs -> GPIO, state ->
+ * base and the crew display), and the core's state kept across restarts.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app_impl.h"
+#include "log.h"
+
+#define OUT_TICK_MS 250  /* pattern resolution: beeps and blinks */
+
+/* ---- parameters ---- */
+
+static void params_from_conf(const struct conf *c, struct van_params *p)
+{
+	van_params_default(p);
+	p->capacity = c->occ.capacity;
+	p->per_crew = c->occ.per_crew;
+	p->door_window_s = c->occ.door_window_s;
+	p->beam_gap_max_ms = c->occ.beam_gap_max_ms;
+	p->beam_stuck_s = c->occ.beam_stuck_s;
+	p->mute_s = c->occ.mute_s;
+	p->beams_need_door = false;
+	for (size_t i = 0; i < c->gpio.nlines; i++)
+		if (c->gpio.lines[i].role == GPIO_ROLE_DOOR)
+			p->beams_need_door = true;
+	p->default_length_min = c->session.default_length_min;
+	p->checkin_interval_min = c->session.checkin_interval_min;
+	p->checkin_interval_lone_min = c->session.checkin_interval_lone_min;
+	p->checkin_interval_risk_min = c->session.checkin_interval_risk_min;
+	p->checkin_reminder_s = c->session.checkin_reminder_s;
+	p->checkin_grace_s = c->session.checkin_grace_s;
+	p->overdue_grace_min = c->session.overdue_grace_min;
+	p->overdue_repeat_min = c->session.overdue_repeat_min;
+	p->stop_speed_mps = c->session.stop_speed_mps;
+	p->stop_after_s = c->session.stop_after_s;
+	p->door_moving_speed_mps = c->session.door_moving_speed_mps;
+	p->incident_types = c->session.incident_types;
+	p->repeat_s = c->alarm.repeat_s;
+	p->selftest_timeout_s = c->alarm.selftest_timeout_s;
+	p->duress_code = c->alarm.duress_code;
+	p->location_interval_s = c->mqtt.location_interval_s;
+	p->emergency_location_interval_s = c->mqtt.emergency_location_interval_s;
+}
+
+static bool role_to_van(enum gpio_role r, enum van_in_role *out)
+{
+	static const struct { enum gpio_role g; enum van_in_role v; } map[] = {
+		{ GPIO_ROLE_DOOR, VAN_IN_DOOR },
+		{ GPIO_ROLE_BEAM_OUTER, VAN_IN_BEAM_OUTER },
+		{ GPIO_ROLE_BEAM_INNER, VAN_IN_BEAM_INNER },
+		{ GPIO_ROLE_SEAT, VAN_IN_SEAT },
+		{ GPIO_ROLE_BTN_CHECKIN, VAN_IN_BTN_CHECKIN },
+		{ GPIO_ROLE_BTN_PLUS, VAN_IN_BTN_PLUS },
+		{ GPIO_ROLE_BTN_MINUS, VAN_IN_BTN_MINUS },
+		{ GPIO_ROLE_BTN_EMPTY, VAN_IN_BTN_EMPTY },
+		{ GPIO_ROLE_BTN_SESSION, VAN_IN_BTN_SESSION },
+		{ GPIO_ROLE_BTN_RESET, VAN_IN_BTN_RESET },
+		{ GPIO_ROLE_BTN_MUTE, VAN_IN_BTN_MUTE },
+		{ GPIO_ROLE_PANIC, VAN_IN_PANIC },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].g == r) {
+			*out = map[i].v;
+			return true;
+		}
+	return false;
+}
+
+/* ---- persistence: the core's state across restarts ---- */
+
+static void boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static void save(struct app *a, const struct vtime *now)
+{
+	char bid[64];
+	json_t *w;
+	char *text;
+
+	boot_id(bid, sizeof(bid));
+	w = json_pack("{s:s, s:I, s:I, s:o}", "boot_id", bid, "mono_ms", (json_int_t)now->mono_ms, "utc_ms",
+		      (json_int_t)now->utc_ms, "van", van_save(a->van));
+	text = w ? json_dumps(w, JSON_COMPACT) : NULL;
+	json_decref(w);
+	if (!text || store_kv_put(a->st, "van_state", text) < 0)
+		log_warnx("store: cannot save the session state (a restart now would lose timers): %s",
+			  text ? store_errmsg(a->st) : "out of memory");
+	free(text);
+}
+
+static void restore(struct app *a, const struct vtime *now)
+{
+	char *text = NULL, bid[64];
+	json_error_t jerr;
+
+	if (store_kv_get(a->st, "van_state", &text) < 0 || !text)
+		return;
+	json_t *w = json_loads(text, 0, &jerr);
+	free(text);
+	json_t *saved = json_object_get(w, "van");
+	const char *sbid = json_string_value(json_object_get(w, "boot_id"));
+	int64_t smono = json_integer_value(json_object_get(w, "mono_ms"));
+	int64_t sutc = json_integer_value(json_object_get(w, "utc_ms"));
+	int64_t shift = 0;
+
+	boot_id(bid, sizeof(bid));
+	if (!saved) {
+		log_warnx("store: saved session state unreadable (%s); starting idle", jerr.text);
+		json_decref(w);
+		return;
+	}
+	if (!sbid || strcmp(sbid, bid)) {
+		/* rebooted: CLOCK_MONOTONIC restarted.  Map the saved instants by
+		 * the UTC time that passed (best effort: the clock may be wrong) */
+		int64_t elapsed = now->utc_ms - sutc;
+		if (elapsed < 0)
+			elapsed = 0;
+		shift = now->mono_ms - elapsed - smono;
+	}
+	if (van_restore(a->van, saved, shift, now) < 0)
+		log_warnx("store: saved session state rejected; starting idle");
+	else
+		log_info("restored the session state saved %lld s ago%s", (long long)((now->utc_ms - sutc) / 1000),
+			 shift ? " (after a reboot)" : "");
+	json_decref(w);
+}
+
+/* ---- events: the core's decisions, stored and sent ---- */
+
+static void derived_records(struct app *a, const struct van_event *e)
+{
+	json_t *d = e->data;
+	const char *t = e->type;
+
+	if (!strcmp(t, "session.started") || !strcmp(t, "session.extended") || !strcmp(t, "session.ended")) {
+		json_t *snap = van_state_json(a->van, &(struct vtime){ e->mono_ms, e->utc_ms, 0 }, true);
+		json_t *ses = json_object_get(snap, "session");
+		char *summary = !strcmp(t, "session.ended") ? json_dumps(d, JSON_COMPACT) : NULL;
+		struct store_session ss = {
+			.id = e->session_id,
+			.started_utc_ms = json_integer_value(json_object_get(d, "started_utc")),
+			.ended_utc_ms = !strcmp(t, "session.ended") ? e->utc_ms : 0,
+			.planned_end_utc_ms = json_integer_value(json_object_get(d, "planned_end_utc")),
+			.crew = (int)json_integer_value(json_object_get(d, "crew")),
+			.lone = json_is_true(json_object_get(d, "lone")),
+			.plan = json_string_value(json_object_get(d, "plan")),
+			.summary_json = summary,
+		};
+		if (!ss.started_utc_ms)
+			ss.started_utc_ms = json_integer_value(json_object_get(ses, "started_utc"));
+		if (!ss.started_utc_ms && !strcmp(t, "session.started"))
+			ss.started_utc_ms = e->utc_ms;
+		if (!ss.crew)
+			ss.crew = (int)json_integer_value(json_object_get(ses, "crew"));
+		if (!ss.planned_end_utc_ms)
+			ss.planned_end_utc_ms = json_integer_value(json_object_get(ses, "planned_end_utc"));
+		if (ss.id && store_session_upsert(a->st, &ss) < 0)
+			log_warnx("store: session record not saved: %s", store_errmsg(a->st));
+		free(summary);
+		json_decref(snap);
+	} else if (!strcmp(t, "stop.started") || !strcmp(t, "stop.ended")) {
+		struct store_stop st = {
+			.session_id = e->session_id,
+			.arrived_utc_ms = json_integer_value(json_object_get(d, "arrival_utc")),
+			.departed_utc_ms = json_integer_value(json_object_get(d, "departure_utc")),
+			.lat = json_is_number(json_object_get(d, "lat")) ? json_number_value(json_object_get(d, "lat")) : NAN,
+			.lon = json_is_number(json_object_get(d, "lon")) ? json_number_value(json_object_get(d, "lon")) : NAN,
+			.name = json_string_value(json_object_get(d, "name")),
+			.entries = (int)json_integer_value(json_object_get(d, "entries")),
+			.peak = (int)json_integer_value(json_object_get(d, "peak_occupancy")),
+			.door_openings = (int)json_integer_value(json_object_get(d, "door_openings")),
+		};
+		if (!st.arrived_utc_ms)
+			st.arrived_utc_ms = e->utc_ms;
+		if (!strcmp(t, "stop.started")) {
+			int64_t id = store_stop_add(a->st, &st);
+			a->stop_row = id > 0 ? id : 0;
+		} else if (a->stop_row > 0) {
+			if (store_stop_update(a->st, a->stop_row, &st) < 0)
+				log_warnx("store: stop record not updated: %s", store_errmsg(a->st));
+			a->stop_row = 0;
+		} else if (store_stop_add(a->st, &st) < 0) {
+			log_warnx("store: stop record not saved: %s", store_errmsg(a->st));
+		}
+	}
+}
+
+/* The retained emergency topic: the active emergency, or inactive. */
+static void publish_emergency(struct app *a, const struct vtime *now)
+{
+	json_t *snap = van_state_json(a->van, now, true);
+	json_t *em = json_object_get(snap, "emergency");
+	json_t *m = json_is_object(em) ? json_deep_copy(em) : json_pack("{s:b}", "active", 0);
+	char buf[40];
+
+	json_decref(snap);
+	if (!m)
+		return;
+	json_object_set_new(m, "v", json_integer(1));
+	json_object_set_new(m, "unit", json_string(a->conf->unit.id));
+	json_object_set_new(m, "time", json_string(fmt_utc(now->utc_ms, buf, sizeof(buf))));
+	if (a->have_fix && fix_usable(&a->fix)) {
+		json_object_set_new(m, "lat", json_real(a->fix.lat));
+		json_object_set_new(m, "lon", json_real(a->fix.lon));
+		json_object_set_new(m, "fix_age_s", json_real((now->mono_ms - a->fix.mono_ms) / 1000.0));
+	}
+	app_queue(a, STORE_OUTBOX_OTHER, EV_EMERGENCY, "emergency", m, true, 0, now, true);
+}
+
+static void handle_event(struct app *a, const struct van_event *e, const struct vtime *now)
+{
+	char buf[40];
+	char topic[256];
+	json_t *msg = json_object();
+	json_t *d = e->data;
+	bool has_pos = a->have_fix && fix_usable(&a->fix) && !a->fix_stale;
+	int64_t seq = store_next_seq(a->st);
+
+	if (seq < 0) {
+		log_warnx("store: no sequence number for event %s: %s", e->type, store_errmsg(a->st));
+		seq = 0;
+	}
+	json_object_set_new(msg, "v", json_integer(1));
+	json_object_set_new(msg, "seq", json_integer(seq));
+	json_object_set_new(msg, "unit", json_string(a->conf->unit.id));
+	json_object_set_new(msg, "type", json_string(e->type));
+	json_object_set_new(msg, "time", json_string(fmt_utc(e->utc_ms, buf, sizeof(buf))));
+	json_object_set_new(msg, "time_src", json_string(utc_src_name(now->utc_src)));
+	json_object_set_new(msg, "prio", json_integer(e->prio));
+	json_object_set_new(msg, "session", e->session_id ? json_integer(e->session_id) : json_null());
+	if (has_pos)
+		json_object_set_new(msg, "pos", json_pack("{s:f, s:f, s:f}", "lat", a->fix.lat, "lon", a->fix.lon,
+							   "age_s", (now->mono_ms - a->fix.mono_ms) / 1000.0));
+	else
+		json_object_set_new(msg, "pos", json_null());
+	json_object_set(msg, "data", d);
+
+	char *payload = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	char *data = json_dumps(d, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(msg);
+	snprintf(topic, sizeof(topic), "%s/%s/event", a->conf->mqtt.prefix, a->conf->unit.id);
+	struct stored_event se = {
+		.seq = seq, .utc_ms = e->utc_ms, .utc_src = now->utc_src, .type = e->type, .prio = e->prio,
+		.session_id = e->session_id, .has_pos = has_pos, .lat = a->fix.lat, .lon = a->fix.lon,
+		.data_json = data, .incident = json_is_true(json_object_get(d, "incident")),
+		.category = json_string_value(json_object_get(d, "category")),
+	};
+	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false) : -ENOMEM;
+	if (row < 0)
+		log_warnx("store: event %s (seq %lld) not stored: %s", e->type, (long long)seq,
+			  row == -ENOMEM ? "out of memory" : store_errmsg(a->st));
+	free(payload);
+	free(data);
+	if (e->prio >= EV_URGENT || se.incident)
+		log_notice("event %s%s", e->type, se.incident ? " (incident)" : "");
+	else
+		log_debug("event %s", e->type);
+
+	derived_records(a, e);
+	if (!strncmp(e->type, "emergency.", 10) || !strncmp(e->type, "selftest.", 9)) {
+		if (!strcmp(e->type, "emergency.raised") || !strcmp(e->type, "emergency.test")) {
+			van_emergency_timing(a->van, "stored", now->mono_ms);
+			/* the outbox row that carries it: its broker confirmation is timed */
+			struct outbox_msg om[1];
+			int n = store_outbox_peek(a->st, om, 1, NULL, 0);
+			if (n == 1) {
+				if (om[0].seq == seq)
+					a->em_outbox_id = om[0].id;
+				store_outbox_msg_free(&om[0]);
+			}
+		}
+		publish_emergency(a, now);
+	}
+	/* the crew's display sees what the crew may see: never a covert alarm */
+	if (a->ctl && ctl_watchers(a->ctl) && !json_is_true(json_object_get(d, "covert"))) {
+		json_t *m = json_pack("{s:s, s:s, s:O}", "event", "event", "type", e->type, "data", d);
+		if (m)
+			ctl_broadcast(a->ctl, m);
+		json_decref(m);
+	}
+}
+
+/* ---- outputs: patterns from what the core wants ---- */
+
+static bool pattern_on(int kind, int64_t t)
+{
+	switch (kind) {
+	case 1: return true;                    /* steady */
+	case 2: return (t % 1000) < 500;        /* alarm: 1 Hz */
+	case 3: return (t % 10000) < 250;       /* warning chirp every 10 s */
+	default: return false;
+	}
+}
+
+static void apply_outputs(struct app *a, int64_t now)
+{
+	int buzz = a->out.buzzer == VAN_BUZZ_CONTINUOUS ? 1 : a->out.buzzer == VAN_BUZZ_ALARM ? 2
+		 : a->out.buzzer == VAN_BUZZ_SHORT ? 3 : 0;
+	int light = a->out.alarm_light == VAN_LIGHT_ON ? 1 : a->out.alarm_light == VAN_LIGHT_BLINK ? 2 : 0;
+
+	if (!a->gpio)
+		return;
+	gpio_set(a->gpio, GPIO_ROLE_OUT_ENTRY_LIGHT, a->out.entry_light_full);
+	gpio_set(a->gpio, GPIO_ROLE_OUT_BUZZER, pattern_on(buzz, now));
+	gpio_set(a->gpio, GPIO_ROLE_OUT_ALARM_LIGHT, pattern_on(light, now));
+}
+
+static int64_t out_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	apply_outputs(a, loop_now_ms(l));
+	bool patterned = a->out.buzzer == VAN_BUZZ_ALARM || a->out.buzzer == VAN_BUZZ_SHORT ||
+			 a->out.alarm_light == VAN_LIGHT_BLINK;
+	if (!patterned)
+		a->out_timer = 0;
+	return patterned ? OUT_TICK_MS : LOOP_TIMER_STOP;
+}
+
+/* ---- the core's clock ---- */
+
+static void rearm_van(struct app *a);
+
+static int64_t van_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	struct vtime now;
+	(void)l;
+	a->van_timer = 0;
+	clock_now(&a->clock, &now);
+	van_tick(a->van, &now);
+	app_van_after(a);
+	return LOOP_TIMER_STOP;
+}
+
+static void rearm_van(struct app *a)
+{
+	int64_t dl = van_next_deadline(a->van);
+	if (a->van_timer) {
+		loop_del_timer(a->loop, a->van_timer);
+		a->van_timer = 0;
+	}
+	if (dl >= 0) {
+		int64_t after = dl - loop_now_ms(a->loop);
+		a->van_timer = loop_add_timer(a->loop, after < 0 ? 0 : after, van_cb, a);
+	}
+}
+
+void app_van_after(struct app *a)
+{
+	struct evq *q = van_evq(a->van);
+	struct vtime now;
+	struct van_outputs o;
+
+	clock_now(&a->clock, &now);
+	if (q->n) {
+		for (size_t i = 0; i < q->n; i++)
+			handle_event(a, &q->v[i], &now);
+		evq_clear(q);
+		save(a, &now);
+		a->state_dirty = true;
+	}
+	van_outputs(a->van, &now, &o);
+	if (memcmp(&o, &a->out, sizeof(o))) {
+		a->out = o;
+		a->state_dirty = true;
+		apply_outputs(a, now.mono_ms);
+		if (!a->out_timer)
+			a->out_timer = loop_add_timer(a->loop, OUT_TICK_MS, out_cb, a);
+	}
+	if (a->state_dirty)
+		app_publish_state(a);
+	rearm_van(a);
+}
+
+void app_van_fix(struct app *a, const struct fix *f, bool lost)
+{
+	struct vtime now;
+
+	if (!a->van)
+		return;
+	clock_now(&a->clock, &now);
+	if (lost)
+		van_fix_lost(a->van, &now);
+	else
+		van_fix(a->van, f, &now);
+	app_van_after(a);
+}
+
+/* ---- GPIO ---- */
+
+static void gpio_deliver(struct app *a, const struct gpio_event *ev, int n)
+{
+	struct vtime now;
+
+	clock_now(&a->clock, &now);
+	for (int i = 0; i < n; i++) {
+		const struct gpio_line_conf *lc = &a->conf->gpio.lines[ev[i].line];
+		struct van_input in = { .line = ev[i].line, .active = ev[i].active, .covert = lc->covert,
+					.edge_mono_ms = ev[i].ts_ms };
+		if (!role_to_van(ev[i].role, &in.role))
+			continue;
+		log_debug("input %s (%s) %s", lc->name, gpio_role_name(ev[i].role), ev[i].active ? "active" : "inactive");
+		van_input(a->van, &in, &now);
+	}
+	app_van_after(a);
+}
+
+static void rearm_gpio(struct app *a);
+
+static void gpio_fd_cb(loop_t *l, int fd, short revents, void *arg)
+{
+	struct app *a = arg;
+	struct gpio_event ev[32];
+	(void)revents;
+	int n = gpio_read(a->gpio, fd, loop_now_ms(l), ev, 32);
+	if (n < 0) {
+		errno = -n;
+		log_warn("gpio: reading input events failed");
+	} else if (n > 0) {
+		gpio_deliver(a, ev, n);
+	}
+	rearm_gpio(a);
+}
+
+static int64_t gpio_timer_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	struct gpio_event ev[32];
+	a->gpio_timer = 0;
+	int n = gpio_service(a->gpio, loop_now_ms(l), ev, 32);
+	if (n > 0)
+		gpio_deliver(a, ev, n);
+	rearm_gpio(a);
+	return LOOP_TIMER_STOP;
+}
+
+static void rearm_gpio(struct app *a)
+{
+	int64_t dl = gpio_deadline(a->gpio);
+	if (a->gpio_timer) {
+		loop_del_timer(a->loop, a->gpio_timer);
+		a->gpio_timer = 0;
+	}
+	if (dl >= 0) {
+		int64_t after = dl - loop_now_ms(a->loop);
+		a->gpio_timer = loop_add_timer(a->loop, after < 0 ? 0 : after, gpio_timer_cb, a);
+	}
+}
+
+/* Exposed for cmd.c's `sim` command: deliver what an injection produced. */
+void app_gpio_poke(struct app *a)
+{
+	if (a->gpio)
+		rearm_gpio(a);
+}
+
+static int open_gpio(struct app *a, char *err, size_t errlen)
+{
+	struct vtime now;
+	int rc;
+
+	if (a->conf->gpio.backend == GPIO_BACKEND_NONE)
+		return 0;
+	rc = gpio_open(&a->conf->gpio, loop_now_ms(a->loop), &a->gpio, err, errlen);
+	if (rc < 0)
+		return rc;
+	a->ngpio_fds = gpio_fds(a->gpio, a->gpio_fds, APP_MAX_GPIO_FDS);
+	for (size_t i = 0; i < a->ngpio_fds; i++)
+		if ((rc = loop_add_fd(a->loop, a->gpio_fds[i], POLLIN, gpio_fd_cb, a)) < 0) {
+			snprintf(err, errlen, "gpio: cannot watch input events: %s", strerror(-rc));
+			return rc;
+		}
+	/* the levels at start-up: a door already open, a panic held at boot */
+	clock_now(&a->clock, &now);
+	for (size_t i = 0; i < a->conf->gpio.nlines; i++) {
+		const struct gpio_line_conf *lc = &a->conf->gpio.lines[i];
+		struct van_input in = { .line = i, .covert = lc->covert, .edge_mono_ms = now.mono_ms };
+		if (!role_to_van(lc->role, &in.role) || gpio_get(a->gpio, i, &in.active) < 0)
+			continue;
+		if (in.active)
+			log_info("input %s (%s) is active at start-up", lc->name, gpio_role_name(lc->role));
+		van_initial_input(a->van, &in, &now);
+	}
+	rearm_gpio(a);
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+int app_van_init(struct app *a, char *err, size_t errlen)
+{
+	struct van_params p;
+	struct vtime now;
+	const char *why = NULL;
+
+	params_from_conf(a->conf, &p);
+	if (van_params_check(&p, &why) < 0) {
+		snprintf(err, errlen, "%s: %s", a->conf->path ? a->conf->path : "config", why);
+		return -EINVAL;
+	}
+	a->van = van_new(&p);
+	if (!a->van) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	clock_now(&a->clock, &now);
+	restore(a, &now);
+	int rc = open_gpio(a, err, errlen);
+	if (rc < 0)
+		return rc;
+	app_van_after(a);
+	return 0;
+}
+
+void app_van_fini(struct app *a)
+{
+	for (size_t i = 0; i < a->ngpio_fds; i++)
+		loop_del_fd(a->loop, a->gpio_fds[i]);
+	a->ngpio_fds = 0;
+	gpio_close(a->gpio);
+	a->gpio = NULL;
+	van_free(a->van);
+	a->van = NULL;
+}
+
+json_t *app_snapshot(struct app *a, bool for_base)
+{
+	struct vtime now;
+	json_t *s;
+	char buf[40];
+
+	clock_now(&a->clock, &now);
+	s = a->van ? van_state_json(a->van, &now, for_base) : json_object();
+	if (!s)
+		return NULL;
+	json_object_set_new(s, "v", json_integer(1));
+	json_object_set_new(s, "unit", json_string(a->conf->unit.id));
+	json_object_set_new(s, "name", json_string(a->conf->unit.name ? a->conf->unit.name : a->conf->unit.id));
+	json_object_set_new(s, "time", json_string(fmt_utc(now.utc_ms, buf, sizeof(buf))));
+	json_object_set_new(s, "time_src", json_string(utc_src_name(now.utc_src)));
+	json_object_set_new(s, "gps", app_gps_json(a, &now));
+	json_object_set_new(s, "link", app_link_json(a, &now));
+	json_object_set_new(s, "version", json_string(VAN_VERSION));
+	return s;
+}
+
+void app_on_delivered(void *arg, const struct outbox_msg *m, int64_t mono_ms)
+{
+	struct app *a = arg;
+
+	if (a->em_outbox_id && m->id == a->em_outbox_id) {
+		van_emergency_timing(a->van, "broker", mono_ms);
+		a->em_outbox_id = 0;
+		app_van_after(a);
+	}
+}

@@ -1,0 +1,480 @@
+/*
+ * cmd.c - commands from the control socket (vanctl, the crew display) and
+ * from base (MQTT), through one path into the core, so a button, vanctl and
+ * base behave the same.  All outside input is validated here: known command,
+ * known fields with the right types and ranges, size, unit id (base); a bad
+ * command is answered with a reason and nothing else happens.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app_impl.h"
+#include "log.h"
+
+#define CMD_BASE_MAX_BYTES 2048
+
+
+
+struct args {
+	const json_t *o;
+	const char *bad;        /* first problem, for the reply */
+	char buf[160];
+};
+
+static json_t *reply_ok(const char *reason, json_t *result)
+{
+	json_t *r = json_pack("{s:b}", "ok", 1);
+	if (reason)
+		json_object_set_new(r, "reason", json_string(reason));
+	if (result)
+		json_object_set_new(r, "result", result);
+	return r;
+}
+
+static json_t *reply_err(const char *code, const char *reason)
+{
+	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", code, "reason", reason ? reason : code);
+}
+
+/* Map a core return code to a reply. */
+static json_t *reply_rc(int rc, const char *why, const char *enoent_code)
+{
+	if (rc >= 0)
+		return reply_ok(why, NULL);
+	switch (rc) {
+	case -ENOENT: return reply_err(enoent_code, why);
+	case -EALREADY: return reply_err("already", why);
+	case -EBUSY: return reply_err("busy", why);
+	case -EINVAL: case -ERANGE: return reply_err("invalid_argument", why);
+	case -ENOTSUP: case -EPERM: return reply_err("not_allowed", why);
+	default: return reply_err("internal", why);
+	}
+}
+
+/* Every field of the request must be one the command knows. */
+static bool only_fields(struct args *ar, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	static const char *common[] = { "cmd", "id", "v", "unit", NULL };
+
+	json_object_foreach((json_t *)ar->o, key, v) {
+		bool ok = false;
+		for (const char *const *p = common; *p && !ok; p++)
+			ok = !strcmp(key, *p);
+		for (const char *const *p = allowed; p && *p && !ok; p++)
+			ok = !strcmp(key, *p);
+		if (!ok) {
+			snprintf(ar->buf, sizeof(ar->buf), "unknown field '%.40s'", key);
+			ar->bad = ar->buf;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Integer field: absent -> *out unchanged, returns true. */
+static bool get_int(struct args *ar, const char *key, long min, long max, long *out)
+{
+	json_t *v = json_object_get(ar->o, key);
+	if (!v)
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(ar->buf, sizeof(ar->buf), "'%s' must be a whole number from %ld to %ld", key, min, max);
+		ar->bad = ar->buf;
+		return false;
+	}
+	*out = (long)json_integer_value(v);
+	return true;
+}
+
+static bool get_bool(struct args *ar, const char *key, bool *out)
+{
+	json_t *v = json_object_get(ar->o, key);
+	if (!v)
+		return true;
+	if (!json_is_boolean(v)) {
+		snprintf(ar->buf, sizeof(ar->buf), "'%s' must be true or false", key);
+		ar->bad = ar->buf;
+		return false;
+	}
+	*out = json_is_true(v);
+	return true;
+}
+
+static bool get_str(struct args *ar, const char *key, size_t maxlen, const char **out)
+{
+	json_t *v = json_object_get(ar->o, key);
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_string(v) || json_string_length(v) > maxlen || strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(ar->buf, sizeof(ar->buf), "'%s' must be text of at most %zu bytes", key, maxlen);
+		ar->bad = ar->buf;
+		return false;
+	}
+	*out = json_string_value(v);
+	return true;
+}
+
+/* "HH:MM" (local time, the next such time) or ISO 8601 UTC
+ * ("2026-11-24T23:30:00Z", seconds optional) -> utc ms.  0 if bad. */
+static int64_t parse_until(const char *s, const struct vtime *now)
+{
+	struct tm tm;
+	int h, m;
+	char tail;
+
+	if (sscanf(s, "%d:%d%c", &h, &m, &tail) == 2 && h >= 0 && h < 24 && m >= 0 && m < 60) {
+		time_t t = (time_t)(now->utc_ms / 1000);
+		localtime_r(&t, &tm);
+		tm.tm_hour = h;
+		tm.tm_min = m;
+		tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		time_t when = mktime(&tm);
+		if (when <= t)
+			when += 86400;
+		return (int64_t)when * 1000;
+	}
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (!end)
+		return 0;
+	if (*end == ':') {
+		end = strptime(end, ":%S", &tm);
+		if (!end)
+			return 0;
+	}
+	if (strcmp(end, "Z"))
+		return 0;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* ---- the commands ---- */
+
+typedef json_t *(*cmd_fn)(struct app *a, struct args *ar, enum van_source src, const struct vtime *now);
+
+static json_t *c_status(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	(void)ar;
+	(void)now;
+	return reply_ok(NULL, app_snapshot(a, src == VAN_SRC_BASE));
+}
+
+static json_t *c_session_start(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "crew", "lone", "until", "plan", NULL };
+	long crew = 0;
+	bool lone = false;
+	const char *until = NULL, *plan = NULL, *why = NULL;
+	int64_t end = 0;
+
+	if (!only_fields(ar, f) || !get_int(ar, "crew", 1, 20, &crew) || !get_bool(ar, "lone", &lone) ||
+	    !get_str(ar, "until", 40, &until) || !get_str(ar, "plan", 64, &plan))
+		return reply_err("invalid_argument", ar->bad);
+	if (until && !(end = parse_until(until, now)))
+		return reply_err("invalid_argument", "'until' must be HH:MM or an ISO 8601 UTC time like 2026-11-24T23:30Z");
+	int rc = van_session_start(a->van, (int)crew, lone, end, plan, src, now, &why);
+	return reply_rc(rc, why, "not_found");
+}
+
+static json_t *c_session_end(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "code", NULL };
+	const char *code = NULL, *why = NULL;
+
+	if (!only_fields(ar, f) || !get_str(ar, "code", 64, &code))
+		return reply_err("invalid_argument", ar->bad);
+	return reply_rc(van_session_end(a->van, code, src, now, &why), why, "no_session");
+}
+
+static json_t *c_session_extend(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "minutes", "until", NULL };
+	long minutes = 0;
+	const char *until = NULL, *why = NULL;
+	int64_t end = 0;
+
+	if (!only_fields(ar, f) || !get_int(ar, "minutes", 1, 600, &minutes) || !get_str(ar, "until", 40, &until))
+		return reply_err("invalid_argument", ar->bad);
+	if (!minutes == !until)
+		return reply_err("invalid_argument", "give either 'minutes' or 'until'");
+	if (until && !(end = parse_until(until, now)))
+		return reply_err("invalid_argument", "'until' must be HH:MM or an ISO 8601 UTC time");
+	return reply_rc(van_session_extend(a->van, end, (int)minutes, src, now, &why), why, "no_session");
+}
+
+static json_t *c_checkin(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "code", NULL };
+	const char *code = NULL, *why = NULL;
+
+	if (!only_fields(ar, f) || !get_str(ar, "code", 64, &code))
+		return reply_err("invalid_argument", ar->bad);
+	return reply_rc(van_checkin(a->van, code, src, now, &why), why, "no_session");
+}
+
+static json_t *c_crew(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "crew", NULL };
+	long crew = 0;
+	const char *why = NULL;
+
+	if (!only_fields(ar, f) || !get_int(ar, "crew", 1, 20, &crew))
+		return reply_err("invalid_argument", ar->bad);
+	if (!crew)
+		return reply_err("invalid_argument", "'crew' is required");
+	return reply_rc(van_set_crew(a->van, (int)crew, src, now, &why), why, "no_session");
+}
+
+static json_t *c_occupancy(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "delta", "set", "empty", NULL };
+	long delta = 0, set = -1;
+	bool empty = false;
+	const char *why = NULL;
+
+	if (!only_fields(ar, f) || !get_int(ar, "delta", -100, 100, &delta) || !get_int(ar, "set", 0, 1000, &set) ||
+	    !get_bool(ar, "empty", &empty))
+		return reply_err("invalid_argument", ar->bad);
+	if ((delta != 0) + (set >= 0) + empty != 1)
+		return reply_err("invalid_argument", "give one of 'delta' (not 0), 'set' or 'empty'");
+	int rc = empty ? van_empty(a->van, src, now, &why)
+	       : set >= 0 ? van_occupancy_set(a->van, (int)set, src, now, &why)
+			  : van_occupancy_adjust(a->van, (int)delta, src, now, &why);
+	return reply_rc(rc, why, "no_session");
+}
+
+static json_t *c_mute(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	const char *why = NULL;
+	if (!only_fields(ar, NULL))
+		return reply_err("invalid_argument", ar->bad);
+	return reply_rc(van_mute(a->van, src, now, &why), why, "not_found");
+}
+
+static json_t *c_incident(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "type", "note", NULL };
+	const char *type = NULL, *note = NULL, *why = NULL;
+
+	if (!only_fields(ar, f) || !get_str(ar, "type", 32, &type) || !get_str(ar, "note", 200, &note))
+		return reply_err("invalid_argument", ar->bad);
+	if (!type)
+		return reply_err("invalid_argument", "'type' is required");
+	return reply_rc(van_incident(a->van, type, note, src, now, &why), why, "not_found");
+}
+
+static json_t *c_panic(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "covert", "test", NULL };
+	bool covert = false, test = false;
+	const char *why = NULL;
+
+	if (!only_fields(ar, f) || !get_bool(ar, "covert", &covert) || !get_bool(ar, "test", &test))
+		return reply_err("invalid_argument", ar->bad);
+	if (test)
+		return reply_rc(van_selftest_start(a->van, src, now, &why), why, "not_found");
+	return reply_rc(van_panic(a->van, src, covert, now->mono_ms, now, &why), why, "not_found");
+}
+
+static json_t *c_alarm_clear(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	const char *why = NULL;
+	if (!only_fields(ar, NULL))
+		return reply_err("invalid_argument", ar->bad);
+	return reply_rc(van_alarm_clear(a->van, src, now, &why), why, "not_found");
+}
+
+static json_t *c_sim(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "line", "value", "ms", NULL };
+	const char *line = NULL, *value = NULL;
+	long ms = 200;
+	(void)src;
+
+	if (!only_fields(ar, f) || !get_str(ar, "line", 64, &line) || !get_str(ar, "value", 8, &value) ||
+	    !get_int(ar, "ms", 1, 60000, &ms))
+		return reply_err("invalid_argument", ar->bad);
+	if (!line || !value || (strcmp(value, "on") && strcmp(value, "off") && strcmp(value, "pulse")))
+		return reply_err("invalid_argument", "give 'line' and 'value' (on, off or pulse)");
+	if (!a->gpio)
+		return reply_err("not_allowed", "no inputs are configured ([gpio] backend = sim)");
+	int rc = gpio_sim_inject(a->gpio, line, strcmp(value, "off") != 0, now->mono_ms);
+	if (rc == 0 && !strcmp(value, "pulse"))
+		rc = gpio_sim_inject(a->gpio, line, false, now->mono_ms + ms);
+	app_gpio_poke(a);
+	if (rc == -ENOENT)
+		return reply_err("not_found", "no input line or role of that name");
+	if (rc == -ENOTSUP)
+		return reply_err("not_allowed", "inputs can only be simulated with [gpio] backend = sim");
+	return rc < 0 ? reply_err("internal", strerror(-rc)) : reply_ok("done", NULL);
+}
+
+static json_t *c_watch(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	(void)ar;
+	(void)src;
+	(void)now;
+	return reply_ok(NULL, app_snapshot(a, false));
+}
+
+/* base only */
+static json_t *c_ack(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "by", "emergency", NULL };
+	const char *by = NULL, *why = NULL;
+	json_int_t id = 0;
+	(void)src;
+
+	if (!only_fields(ar, f) || !get_str(ar, "by", 47, &by))
+		return reply_err("invalid_argument", ar->bad);
+	json_t *e = json_object_get(ar->o, "emergency");
+	if (e && !json_is_integer(e))
+		return reply_err("invalid_argument", "'emergency' must be the emergency's id (a whole number)");
+	id = e ? json_integer_value(e) : 0;
+	if (!by || !*by)
+		return reply_err("invalid_argument", "'by' (the operator's name) is required");
+	return reply_rc(van_emergency_ack(a->van, id, by, now, &why), why, "not_found");
+}
+
+static json_t *c_checkin_request(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "by", NULL };
+	const char *by = NULL, *why = NULL;
+	(void)src;
+
+	if (!only_fields(ar, f) || !get_str(ar, "by", 47, &by))
+		return reply_err("invalid_argument", ar->bad);
+	return reply_rc(van_request_checkin(a->van, by ? by : "base", now, &why), why, "no_session");
+}
+
+static json_t *c_replay(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "from_seq", NULL };
+	json_t *v = json_object_get(ar->o, "from_seq");
+	int64_t n = 0;
+	(void)src;
+	(void)now;
+
+	if (!only_fields(ar, f))
+		return reply_err("invalid_argument", ar->bad);
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return reply_err("invalid_argument", "'from_seq' must be a sequence number (1 or more)");
+	if (store_replay_from(a->st, json_integer_value(v), &n) < 0)
+		return reply_err("internal", store_errmsg(a->st));
+	uplink_kick(a->up);
+	return reply_ok("replay queued", json_pack("{s:I}", "requeued", (json_int_t)n));
+}
+
+enum { FROM_CTL = 1, FROM_BASE = 2 };
+
+static const struct cmd {
+	const char *name;
+	cmd_fn fn;
+	int from;
+} cmds[] = {
+	{ "status", c_status, FROM_CTL | FROM_BASE },
+	{ "session_start", c_session_start, FROM_CTL | FROM_BASE },
+	{ "session_end", c_session_end, FROM_CTL | FROM_BASE },
+	{ "session_extend", c_session_extend, FROM_CTL },
+	{ "checkin", c_checkin, FROM_CTL },
+	{ "crew", c_crew, FROM_CTL },
+	{ "occupancy", c_occupancy, FROM_CTL },
+	{ "mute", c_mute, FROM_CTL },
+	{ "incident", c_incident, FROM_CTL },
+	{ "panic", c_panic, FROM_CTL },
+	{ "alarm_clear", c_alarm_clear, FROM_CTL },
+	{ "sim", c_sim, FROM_CTL },
+	{ "watch", c_watch, FROM_CTL },
+	{ "ack", c_ack, FROM_BASE },
+	{ "checkin_request", c_checkin_request, FROM_BASE },
+	{ "replay", c_replay, FROM_BASE },
+};
+
+json_t *cmd_run(struct app *a, const char *name, const json_t *args, enum van_source src)
+{
+	struct args ar = { .o = args };
+	struct vtime now;
+	int from = src == VAN_SRC_BASE ? FROM_BASE : FROM_CTL;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmds[i].name, name))
+			continue;
+		if (!(cmds[i].from & from))
+			return reply_err("not_allowed", from == FROM_BASE ? "base may not send this command"
+									  : "only base sends this command");
+		if (src == VAN_SRC_BASE && (!strcmp(name, "session_start") || !strcmp(name, "session_end")) &&
+		    !a->conf->session.base_may_start)
+			return reply_err("not_allowed", "this van does not let base start or end sessions "
+							"(session.base_may_start)");
+		clock_now(&a->clock, &now);
+		json_t *r = cmds[i].fn(a, &ar, src, &now);
+		app_van_after(a);
+		return r;
+	}
+	return reply_err("unknown_command", "unknown command");
+}
+
+json_t *cmd_from_ctl(void *arg, const json_t *req, int client_uid)
+{
+	const char *name = json_string_value(json_object_get(req, "cmd"));
+	(void)client_uid;
+
+	if (!name)
+		return reply_err("bad_request", "a request needs \"cmd\"");
+	return cmd_run(arg, name, req, VAN_SRC_VANCTL);
+}
+
+void cmd_from_base(void *arg, const char *name, const char *payload, size_t len)
+{
+	struct app *a = arg;
+	json_t *req = NULL, *r = NULL;
+	json_error_t jerr;
+	json_t *id = NULL;
+	char buf[40];
+
+	if (len > CMD_BASE_MAX_BYTES) {
+		r = reply_err("bad_request", "command too large");
+	} else if (!(req = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr)) || !json_is_object(req)) {
+		char why[200];
+		snprintf(why, sizeof(why), "not a JSON object (%s)", req ? "wrong type" : jerr.text);
+		r = reply_err("bad_request", why);
+	} else {
+		json_t *v = json_object_get(req, "v");
+		const char *unit = json_string_value(json_object_get(req, "unit"));
+		id = json_object_get(req, "id");
+		if (id && !(json_is_string(id) && json_string_length(id) <= 64) && !json_is_integer(id)) {
+			id = NULL;
+			r = reply_err("bad_request", "'id' must be text (at most 64 bytes) or a whole number");
+		} else if (v && !(json_is_integer(v) && json_integer_value(v) == 1)) {
+			r = reply_err("bad_request", "unsupported version 'v' (this van speaks 1)");
+		} else if (!unit || strcmp(unit, a->conf->unit.id)) {
+			r = reply_err("bad_request", "'unit' must name this van");
+		} else {
+			r = cmd_run(a, name, req, VAN_SRC_BASE);
+		}
+	}
+	if (!r)
+		r = reply_err("internal", "out of memory");
+	json_object_set_new(r, "v", json_integer(1));
+	json_object_set_new(r, "unit", json_string(a->conf->unit.id));
+	json_object_set_new(r, "command", json_string(name));
+	json_object_set(r, "id", id ? id : json_null());
+	struct vtime now;
+	clock_now(&a->clock, &now);
+	json_object_set_new(r, "time", json_string(fmt_utc(now.utc_ms, buf, sizeof(buf))));
+	if (!json_is_true(json_object_get(r, "ok")))
+		log_warnx("base: rejected command '%s': %s", name, json_string_value(json_object_get(r, "reason")));
+	else
+		log_info("base: command '%s' done", name);
+	char *text = json_dumps(r, JSON_COMPACT);
+	if (text && uplink_publish_now(a->up, "reply", text, 1, false) < 0)
+		log_warnx("base: reply to '%s' not sent: link down", name);
+	free(text);
+	json_decref(r);
+	json_decref(req);
+}
