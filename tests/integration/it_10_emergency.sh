@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# it_10: the emergency path with the broker up.  A panic press reaches base
+# at once with position and context; base's acknowledgement reaches the van
+# and shows in the crew's state; clearing is published; a covert panic shows
+# nothing in the crew's state but everything at base.
+. "$(dirname "$0")/lib.sh"
+it_setup
+
+start_broker
+start_sub 'vanctld/#' "$WORK/sub.txt"
+start_gps "$VAN_SOURCE_DIR/config/demo/evening.nmea" "" 0.02
+write_conf "$WORK/van.conf" "[gpio]" "backend = sim" \
+	"[line.panic_front]" "role = panic" \
+	"[line.panic_rear]" "role = panic" "covert = true"
+start_vanctld "$WORK/van.conf"
+WAIT_S=20 wait_for grep -q '"fix":"3d"' "$WORK/sub.txt" || fail "no fix"
+ctl '{"cmd":"session_start","crew":2}' | grep -q '"ok":true' || fail "session start"
+
+t0=$(date +%s%N)
+ctl '{"cmd":"sim","line":"panic_front","value":"pulse","ms":100}' >/dev/null
+WAIT_S=5 wait_for grep -q '"type":"emergency.raised"' "$WORK/sub.txt" || fail "no emergency event at base"
+t1=$(date +%s%N)
+note "panic to base: $(( (t1 - t0) / 1000000 )) ms (includes the test's own polling)"
+python3 - "$WORK/sub.txt" <<'PY' || fail "emergency content"
+import json, sys
+ev = em = None
+for line in open(sys.argv[1]):
+    t, _, p = line.partition(' ')
+    if t == 'vanctld/van1/event' and '"emergency.raised"' in p: ev = json.loads(p)
+    if t == 'vanctld/van1/emergency' and em is None: em = json.loads(p)
+assert ev['prio'] == 2 and ev['pos'] and abs(ev['pos']['lat'] - 53.8) < 0.1, ev
+d = ev['data']
+assert d['covert'] is False and d['incident'] is True and d['category'] == 'emergency', d
+ctx = d.get('context') or {}
+assert ctx, d
+print("context keys:", sorted(ctx))
+assert em['active'] is True and em['acknowledged'] is False and 'lat' in em, em
+PY
+pass "emergency at base with position and context"
+
+base_cmd ack '{"v":1,"unit":"van1","id":"op-1","by":"Sam at base"}'
+WAIT_S=5 wait_for grep -q '"command":"ack","id":"op-1","ok":true\|"ok":true.*"command":"ack","id":"op-1"' "$WORK/sub.txt" \
+	|| fail "no ok reply to the ack"
+ctl '{"cmd":"status"}' | python3 -c '
+import json,sys; s=json.load(sys.stdin)["result"]; e=s["emergency"]
+assert e and e["acknowledged"] and e["acked_by"]=="Sam at base", e
+t=e["timing"]; assert t["stored"]>=t["edge_mono_ms"] and "broker" in t, t
+print("timing chain:", t)' || fail "crew state does not show the acknowledgement"
+pass "acknowledgement reached the van and shows in the crew state"
+
+ctl '{"cmd":"alarm_clear"}' | grep -q '"ok":true' || fail "clear"
+WAIT_S=5 wait_for grep -q '"type":"emergency.cleared"' "$WORK/sub.txt" || fail "no cleared event"
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -C 1 -W 5 -t vanctld/van1/emergency | grep -q '"active":false' \
+	|| fail "retained emergency not inactive after clearing"
+pass "cleared: published and retained as inactive"
+
+# covert: base knows, the van shows nothing
+ctl '{"cmd":"sim","line":"panic_rear","value":"pulse","ms":100}' >/dev/null
+WAIT_S=5 wait_for grep -q '"covert":true' "$WORK/sub.txt" || fail "covert emergency not at base"
+ctl '{"cmd":"status"}' | python3 -c '
+import json,sys; s=json.load(sys.stdin)["result"]
+assert s["emergency"] is None, s["emergency"]
+o=s["outputs"]; assert o["buzzer"]=="off" and o["alarm_light"]=="off", o' \
+	|| fail "the covert emergency is visible in the van"
+pass "covert panic: at base, invisible in the van"
+
+# hostile commands: each rejected with a reason, the daemon keeps running
+base_cmd ack 'not json'
+base_cmd ack '[1,2]'
+base_cmd ack '{"unit":"van2","by":"x"}'
+base_cmd ack '{"unit":"van1","by":42}'
+base_cmd ack '{"unit":"van1","by":"x","sneaky":1}'
+base_cmd format_disk '{"unit":"van1"}'
+base_cmd occupancy '{"unit":"van1","set":0}'
+python3 -c 'print("{\"unit\":\"van1\",\"by\":\"" + "A"*5000 + "\"}")' > "$WORK/big.json"
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t vanctld/van1/cmd/ack -f "$WORK/big.json"
+WAIT_S=5 wait_for bash -c "[ \$(grep -c '\"ok\":false' '$WORK/sub.txt') -ge 8 ]" || fail "not every bad command got a reply"
+for why in "not a JSON object" "'unit' must name this van" "'by' must be text" "unknown field 'sneaky'" \
+	"unknown command" "base may not send this command" "command too large"; do
+	grep -q "$why" "$WORK/sub.txt" || fail "no rejection saying: $why"
+done
+kill -0 "$VANCTLD_PID" || fail "vanctld died on hostile commands"
+pass "hostile commands rejected with reasons; daemon alive"
+stop_vanctld TERM || fail "exit status $?"
