@@ -12,6 +12,7 @@
 static const char *log_prog = "vanctld";
 static bool log_debug_on;
 static bool log_prefix = true;
+static bool log_quiet;
 
 /* syslog priorities, as sd-daemon.h defines SD_ERR etc. */
 enum { PRI_ERR = 3, PRI_WARNING = 4, PRI_NOTICE = 5, PRI_INFO = 6, PRI_DEBUG = 7 };
@@ -25,12 +26,15 @@ void log_init(const char *progname, bool debug, bool prefix_priority)
 }
 
 void log_set_debug(bool debug) { log_debug_on = debug; }
+void log_set_quiet(bool quiet) { log_quiet = quiet; }
 bool log_is_debug(void) { return log_debug_on; }
 
 static void vlog(int pri, int errnum, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
+	if (log_quiet)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* one fprintf per line keeps lines whole when stderr is shared */
 	if (log_prefix) {
@@ -78,6 +82,7 @@ void fatal(const char *fmt, ...)
 	int e = errno;
 	va_list ap;
 
+	log_quiet = false;
 	va_start(ap, fmt);
 	vlog(PRI_ERR, e, fmt, ap);
 	va_end(ap);
@@ -88,6 +93,7 @@ void fatalx(const char *fmt, ...)
 {
 	va_list ap;
 
+	log_quiet = false;
 	va_start(ap, fmt);
 	vlog(PRI_ERR, 0, fmt, ap);
 	va_end(ap);

@@ -22,6 +22,8 @@
  * tools that print to a person). */
 void log_init(const char *progname, bool debug, bool prefix_priority);
 void log_set_debug(bool debug);
+/* Drop every message (fuzzers, benchmarks).  fatal() still prints. */
+void log_set_quiet(bool quiet);
 bool log_is_debug(void);
 
 void log_warn(const char *fmt, ...) LOG_ATTR(1, 2);   /* error, with errno text */

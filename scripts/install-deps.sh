@@ -9,8 +9,8 @@ PKGS=(
   # libraries the daemon links
   libgpiod-dev libmosquitto-dev libgps-dev libsqlite3-dev libjansson-dev
   libinih-dev libsystemd-dev libncurses-dev
-  # tests
-  libcmocka-dev
+  # tests (clang + its runtime for the libFuzzer targets)
+  libcmocka-dev clang libclang-rt-14-dev valgrind
   # real components the demo and integration tests run
   mosquitto mosquitto-clients gpsd gpsd-tools gpsd-clients python3-gps sqlite3
   # demo / display tests

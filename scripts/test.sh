@@ -5,6 +5,7 @@
 #
 #   VAN_SKIP_VM=1       skip the libgpiod-against-gpio-sim VM test (quick local runs)
 #   VAN_SKIP_SANITIZE=1 skip the ASan+UBSan pass (quick local runs)
+#   VAN_SKIP_FUZZ=1     skip the bounded libFuzzer runs (scripts/fuzz.sh)
 #   VAN_JOBS=N          parallel build jobs (default: nproc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +31,9 @@ if [ "${VAN_SKIP_SANITIZE:-0}" != 1 ]; then
 	# the VM test runs a static build inside qemu: once is enough
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		CTEST_ARGS="-LE vm" run_suite build-asan -DVAN_SANITIZE=ON
+fi
+if [ "${VAN_SKIP_FUZZ:-0}" != 1 ]; then
+	echo "=== fuzz (bounded time)"
+	bash scripts/fuzz.sh
 fi
 echo "=== all tests passed"
