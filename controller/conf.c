@@ -397,8 +397,14 @@ static char *reader(char *str, int num, void *stream)
 		} else {
 			char name[128];
 			snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
-			if (!known_section(name))
+			if (!known_section(name)) {
 				conf_error(px->c, "%s:%d: unknown section [%s]", px->path, px->lineno, name);
+			} else if (!strncmp(name, "line.", 5) && name[5]) {
+				/* the line exists from its header: checks name this line */
+				char err[256];
+				if (gpio_conf_line_section(&px->c->gpio, name + 5, px->lineno, err, sizeof(err)) < 0)
+					conf_error(px->c, "%s:%d: [%s] %s", px->path, px->lineno, name, err);
+			}
 		}
 		return s;
 	}

@@ -116,6 +116,26 @@ int gpio_sim_inject(gpio_t *g, const char *name_or_role, bool active, int64_t no
 
 /* ---- additions (hw/gpio owner) ------------------------------------------ */
 
+/* Timing of events (details in hw/gpio.c):
+ * - debounce_ms: a change is reported once the line has been stable that
+ *   long; a burst of bounces gives one event stamped with its first edge
+ *   (libgpiod 2.x: the kernel debounces and stamps the settled edge).
+ * - hold_ms: an input is reported active only once held that long; the
+ *   event carries the press's original stamp, so it arrives late and may
+ *   be older than events delivered before it.  A shorter press reports
+ *   nothing.  A level already active at gpio_open is initial state
+ *   (gpio_get), not an event, whatever hold_ms says.
+ * - Events of different lines come out in stamp order (an event waits for
+ *   another line's bout that began earlier, at most its longest debounce +
+ *   100 ms).
+ * - Stamps are CLOCK_MONOTONIC ms: the kernel's edge stamps for gpiod (a
+ *   stamp more than 60 s old or 1 s ahead of now_ms is replaced by now_ms),
+ *   the scripted or injected time for sim.
+ * - gpio_sim_inject() with a now_ms later than the time gpio_service/read
+ *   last reached schedules the change for then, like a script step (so a
+ *   pulse is: inject on at now, inject off at now + ms); the events come
+ *   from gpio_service at gpio_deadline(). */
+
 /* debounce_ms as set by the parser when a section has no debounce_ms key:
  * inputs then get GPIO_DEBOUNCE_DEFAULT_MS, outputs none.  A struct built by
  * hand with debounce_ms = 0 means "no debounce". */

@@ -43,6 +43,7 @@ struct v1_raw {
 };
 
 #define V1_READ_MAX 256      /* edges taken per gpio_read call */
+#define V1_MAX_INPUTS 64     /* one fd each, all polled on every read */
 
 static const char *guess_path(const char *spec, char *buf, size_t len)
 {
@@ -121,9 +122,16 @@ static int v1_open(gpio_t *g, const struct gpio_conf *gc, int64_t now_ms, char *
 
 	(void)gc;
 	(void)now_ms;
+	size_t ninputs = 0;
+
 	if (!v)
 		return gpio__fail(err, errlen, ENOMEM, "out of memory");
 	g->bk = v;
+	for (size_t i = 0; i < g->nlines; i++)
+		ninputs += !g->lines[i].output;
+	if (ninputs > V1_MAX_INPUTS)
+		return gpio__fail(err, errlen, EINVAL, "[gpio]: %zu input lines; this backend "
+				  "(libgpiod 1.6) handles at most %d", ninputs, V1_MAX_INPUTS);
 	for (size_t i = 0; i < g->nlines; i++) {
 		struct gpio_line *l = &g->lines[i];
 		struct gpiod_line_request_config cfg = { 0 };
@@ -222,13 +230,13 @@ static int raw_cmp(const void *a, const void *b)
 
 static int v1_read(gpio_t *g, int fd, int64_t now_ms)
 {
-	struct v1_raw raw[V1_READ_MAX], fix[64];
-	struct pollfd pfd[64];
-	size_t map[64], np = 0, nraw = 0, nfix = 0;
+	struct v1_raw raw[V1_READ_MAX], fix[V1_MAX_INPUTS];
+	struct pollfd pfd[V1_MAX_INPUTS];
+	size_t map[V1_MAX_INPUTS], np = 0, nraw = 0, nfix = 0;
 	int64_t tmax = now_ms;
 	bool known = false;
 
-	for (size_t i = 0; i < g->nlines && np < 64; i++) {
+	for (size_t i = 0; i < g->nlines && np < V1_MAX_INPUTS; i++) {
 		if (g->lines[i].bk_fd < 0)
 			continue;
 		if (g->lines[i].bk_fd == fd)

@@ -127,6 +127,9 @@ int gpio__request_error(char *err, size_t errlen, int e, const struct gpio_line 
 int gpio__offset_error(char *err, size_t errlen, const struct gpio_line *l,
 		       const char *chipname, const char *chiplabel, unsigned int nlines);
 
+/* sim: apply an input change at a later time (a scripted step). */
+int gpio__sim_schedule(gpio_t *g, size_t idx, bool active, int64_t at);
+
 extern const struct gpio_ops gpio__sim_ops;
 #ifdef VAN_HAVE_GPIOD
 extern const struct gpio_ops gpio__gpiod_ops;

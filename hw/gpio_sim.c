@@ -9,7 +9,8 @@
  *     <seconds after start, e.g. 2.5>  <line name or role name>  on|off|pulse MS
  * A role name means the first input line with that role.  "pulse 80" is on
  * at that time and off 80 ms later.  Steps may come in any order; equal
- * times keep file order.
+ * times keep file order.  gpio_sim_inject() at a time not yet reached adds
+ * a step the same way (vanctl's "pulse": on now, off later).
  */
 #include "hw/gpio.h"
 #include "hw/gpio_internal.h"
@@ -208,6 +209,27 @@ static void sim_fire(gpio_t *g)
 		return;
 	st = &s->steps[s->next++];
 	gpio__edge_now(g, st->line, st->active, st->at);
+}
+
+int gpio__sim_schedule(gpio_t *g, size_t idx, bool active, int64_t at)
+{
+	struct sim *s = g->bk;
+	size_t pos;
+
+	if (!s)
+		return -EINVAL;
+	if (add_step(s, at, idx, active) < 0)
+		return -ENOMEM;
+	/* keep steps[next..n) sorted by time, after steps of the same time */
+	pos = s->n - 1;
+	while (pos > s->next && s->steps[pos - 1].at > at) {
+		struct sim_step t = s->steps[pos - 1];
+
+		s->steps[pos - 1] = s->steps[pos];
+		s->steps[pos] = t;
+		pos--;
+	}
+	return 0;
 }
 
 const struct gpio_ops gpio__sim_ops = {

@@ -569,6 +569,44 @@ static void test_sim_outputs(void **state)
 	gpio_conf_fini(&gc2);
 }
 
+static void test_sim_inject_pulse(void **state)
+{
+	struct gpio_conf gc = { 0 };
+	struct got got = { 0 };
+	int64_t now = T0, p = T0 + 1000;
+	gpio_t *g;
+
+	(void)state;
+	line(&gc, "panic", "panic", "10", "300");
+	line(&gc, "door", "door", "10", NULL);
+	g = open_sim(&gc, now);
+	take(g, p, &got);
+	now = p;
+	/* vanctl sim panic pulse 500: on now, off 500 ms later */
+	assert_int_equal(gpio_sim_inject(g, "panic", true, p), 0);
+	assert_int_equal(gpio_sim_inject(g, "panic", false, p + 500), 0);
+	assert_int_equal(gpio_deadline(g), p + 10);
+	/* a real change in between keeps its own time */
+	run_to(g, &now, p + 100, &got);
+	assert_int_equal(gpio_sim_inject(g, "door", true, p + 100), 0);
+	run_to(g, &now, p + 299, &got);
+	assert_int_equal(got.n, 1);
+	expect(&got, 0, 1, true, p + 100);
+	run_to(g, &now, p + 300, &got);
+	assert_int_equal(got.n, 2);
+	expect(&got, 1, 0, true, p);               /* held 300 ms, not earlier */
+	assert_int_equal(got.at[1], p + 300);
+	run_to(g, &now, p + 509, &got);
+	assert_int_equal(got.n, 2);
+	run_to(g, &now, p + 2000, &got);
+	assert_int_equal(got.n, 3);
+	expect(&got, 2, 0, false, p + 500);
+	assert_int_equal(got.at[2], p + 510);
+	assert_int_equal(gpio_deadline(g), -1);
+	gpio_close(g);
+	gpio_conf_fini(&gc);
+}
+
 /* ---- debounce ---------------------------------------------------------- */
 
 static void trace_count(void *ctx, size_t line_idx, bool active, int64_t ts)
@@ -660,7 +698,9 @@ static void test_debounce_default(void **state)
 	(void)state;
 	key(&gc, "btn", "role", "checkin");        /* no debounce_ms: the default */
 	g = open_sim(&gc, now);
-	gpio_sim_inject(g, "btn", true, now + 1);
+	gpio_sim_inject(g, "btn", true, now + 1);  /* ahead of us: scheduled */
+	assert_int_equal(gpio_deadline(g), now + 1);
+	take(g, now + 1, &got);
 	assert_int_equal(gpio_deadline(g), now + 1 + GPIO_DEBOUNCE_DEFAULT_MS);
 	run_to(g, &now, now + 100, &got);
 	assert_int_equal(got.n, 1);
@@ -1017,6 +1057,7 @@ int main(void)
 		cmocka_unit_test(test_gpiod_messages),
 		cmocka_unit_test(test_sim_every_role),
 		cmocka_unit_test(test_sim_outputs),
+		cmocka_unit_test(test_sim_inject_pulse),
 		cmocka_unit_test(test_debounce_chatter),
 		cmocka_unit_test(test_debounce_default),
 		cmocka_unit_test(test_hold),

@@ -28,9 +28,11 @@ check() {
 	if eval "$2"; then echo "CHECK $V $1 PASS"; else echo "CHECK $V $1 FAIL"; fi
 }
 
-# idle levels: doors/buttons high (active-low), beams low; the covert panic
-# is held (low = active) before the program starts
-up 0; up 1; down 2; down 3; up 4; up 5; down 6
+# Before the program starts, every line is pulled to its ACTIVE level.  The
+# bias the program requests (pull-up for doors and buttons, pull-down for
+# beams) must bring them to idle, so INIT shows them inactive.  Only the
+# covert panic (bias as-is) keeps its level: held since "boot".
+down 0; down 1; up 2; up 3; down 4; down 5; down 6
 
 LOG=/tmp/ev-$V.log
 "$BIN" /vm/vmtest.conf > "$LOG" 2>&1 &
@@ -63,7 +65,7 @@ up 3; sleep $B; up 2; sleep $B; down 3; sleep $B; down 2; sleep $S
 # aborted: outer only
 up 2; sleep $B; down 2; sleep $S
 # the rear door contact bounces when it opens and when it closes (shell
-# builtins: the edges come within a few ms, debounce_ms is 50)
+# builtins: the edges come within a few ms, debounce_ms is 100)
 down 1; up 1; down 1; up 1; down 1; up 1; down 1; sleep $S
 up 1; down 1; up 1; down 1; up 1; sleep $S
 # panic pressed too briefly for hold_ms = 300: nothing
