@@ -35,6 +35,8 @@ static void odometer(struct fixlog *f, const struct fixpt *p)
 		thr = 2 * p->eph;
 	if (d <= thr)
 		return;
+	if (!isnan(p->speed) && p->speed < FIXLOG_MOVING_MPS)
+		return;   /* the receiver says we stand: a jump is multipath */
 	double dt = (double)(p->mono - f->anchor.mono) / 1000.0;
 	if (dt > 0 && d / dt > FIXLOG_MAX_SPEED_MPS)
 		return;   /* a glitch: keep the anchor */

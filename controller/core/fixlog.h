@@ -4,8 +4,9 @@
  *
  * The odometer adds distance only when the van has moved more than the
  * jitter threshold (max(jitter_m, 2 x eph)) from the last counted point, so
- * a parked van's GPS noise adds nothing; a jump implying more than 70 m/s
- * is taken as a glitch and skipped.
+ * a parked van's GPS noise adds nothing; a jump while the receiver reports
+ * less than 0.5 m/s (Doppler speed is steady when parked), or implying more
+ * than 70 m/s, is taken as a glitch and skipped.
  */
 #ifndef VAN_CORE_FIXLOG_H
 #define VAN_CORE_FIXLOG_H
@@ -21,6 +22,7 @@
 #define FIXLOG_RING 5
 #define FIXLOG_FRESH_MS 5000       /* speed older than this is not used */
 #define FIXLOG_MAX_SPEED_MPS 70.0
+#define FIXLOG_MOVING_MPS 0.5
 
 struct fixpt {
 	double lat, lon;

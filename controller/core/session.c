@@ -168,15 +168,22 @@ static void overdue_event(struct session *s, const struct session_params *p,
 	}
 }
 
+/* The end check-in is reminded like the others, reminder_ms before. */
+static int64_t end_reminder(const struct session *s, const struct session_params *p)
+{
+	return s->planned_end_mono - p->ck.reminder_ms;
+}
+
 void session_tick(struct session *s, const struct session_params *p, const struct emit *e)
 {
 	int64_t t = e->now->mono_ms;
 	if (!session_running(s))
 		return;
-	if (!s->end_due_sent && t >= s->planned_end_mono) {
+	if (!s->end_due_sent && t >= end_reminder(s, p)) {
 		s->end_due_sent = true;
 		json_t *d = json_object();
 		jset_utc(d, "planned_end_utc", e->now, s->planned_end_mono);
+		jset_int(d, "in_s", ms_to_s(s->planned_end_mono - t));
 		emit_ev(e, "session.end_due", EV_NORMAL, d);
 	}
 	if (s->state == SESSION_ACTIVE && t >= s->planned_end_mono + p->overdue_grace_ms) {
@@ -197,7 +204,7 @@ int64_t session_deadline(const struct session *s, const struct session_params *p
 	if (s->state == SESSION_OVERDUE)
 		d = s->overdue_next;
 	else if (!s->end_due_sent)
-		d = s->planned_end_mono;
+		d = end_reminder(s, p);
 	else
 		d = s->planned_end_mono + p->overdue_grace_ms;
 	return deadline_min(d, checkin_deadline(&s->ck, &p->ck));

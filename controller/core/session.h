@@ -5,7 +5,8 @@
  *
  * A session starts with a crew count, lone working or not (explicit), and a
  * planned end (default length from config).  Its id is its start UTC in ms.
- * At the planned end the crew is reminded (session.end_due); when planned
+ * The end check-in is reminded like the others, checkin_reminder_s before
+ * the planned end (session.end_due); when planned
  * end + grace passes without the session ending it is overdue: urgent event
  * session.overdue with incident "overdue", repeated every repeat interval
  * until the session ends or is extended (session.overdue_resolved).

@@ -19,8 +19,8 @@ static void candidate(struct stops *s, const struct fixpt *p, uint64_t entries_t
 		      int occupancy)
 {
 	s->st = STOP_CANDIDATE;
-	s->sum_lat = p->lat;
-	s->sum_lon = p->lon;
+	s->sum_lat = s->a_lat = p->lat;
+	s->sum_lon = s->a_lon = p->lon;
 	s->nfix = 1;
 	s->since_mono = p->mono;
 	s->since_utc = p->utc;
@@ -69,6 +69,7 @@ static void end(struct stops *s, uint64_t entries_total, const struct emit *e)
 	jset_int(d, "duration_s", ms_to_s(s->out_mono - s->since_mono));
 	emit_ev(e, "stop.ended", EV_NORMAL, d);
 	s->st = STOP_MOVING;
+	s->outside = 0;
 	s->since_mono = s->out_mono = VAN_NEVER;
 }
 
@@ -85,7 +86,9 @@ void stops_fix(struct stops *s, const struct stops_params *prm, const struct fix
 			candidate(s, p, entries_total, occupancy);
 		return;
 	}
-	double d = geo_distance_m(s->sum_lat / s->nfix, s->sum_lon / s->nfix, p->lat, p->lon);
+	double d = s->st == STOP_CANDIDATE
+			   ? geo_distance_m(s->a_lat, s->a_lon, p->lat, p->lon)
+			   : geo_distance_m(s->sum_lat / s->nfix, s->sum_lon / s->nfix, p->lat, p->lon);
 	if (d <= prm->radius_m) {
 		s->outside = 0;
 		add_point(s, p);
@@ -149,7 +152,8 @@ json_t *stops_state_json(const struct stops *s, uint64_t entries_total, const st
 
 #define F(m, k) JF(struct stops, m, k)
 static const struct jfield st_fields[] = {
-	F(st, JF_INT), F(sum_lat, JF_DBL), F(sum_lon, JF_DBL), F(nfix, JF_INT),
+	F(st, JF_INT), F(sum_lat, JF_DBL), F(sum_lon, JF_DBL), F(nfix, JF_INT), F(a_lat, JF_DBL),
+	F(a_lon, JF_DBL),
 	F(since_mono, JF_MONO), F(since_utc, JF_I64), F(outside, JF_INT), F(out_mono, JF_MONO),
 	F(out_utc, JF_I64), F(doors, JF_UINT), F(peak, JF_INT), F(entries_at, JF_UINT),
 	F(count, JF_UINT),
@@ -169,9 +173,10 @@ int stops_restore(struct stops *s, const json_t *j, int64_t shift)
 	if ((int)s->st < STOP_MOVING || s->st > STOP_STOPPED)
 		return -EINVAL;
 	if (s->st != STOP_MOVING && (s->nfix < 1 || s->since_mono == VAN_NEVER ||
-				     !isfinite(s->sum_lat) || !isfinite(s->sum_lon)))
+				     !isfinite(s->sum_lat) || !isfinite(s->sum_lon) ||
+				     !isfinite(s->a_lat) || !isfinite(s->a_lon)))
 		return -EINVAL;
-	if (s->outside && s->out_mono == VAN_NEVER)
+	if (s->st == STOP_STOPPED && s->outside && s->out_mono == VAN_NEVER)
 		return -EINVAL;
 	return 0;
 }

@@ -2,9 +2,11 @@
  * stops.h - where and how long the van stood still.
  *
  * A stop candidate begins at a fix slower than stop_speed (or with no speed)
- * and lasts while later fixes stay within stop_radius of the candidate's
- * mean position: GPS drift of a parked van does not break it, whatever
- * speed noise the receiver reports.  A candidate older than stop_after
+ * and lasts while later fixes stay within stop_radius of that first fix:
+ * GPS drift of a parked van does not break it, whatever speed noise the
+ * receiver reports, and a van crawling in traffic leaves the radius before
+ * stop_after.  Once it is a stop, fixes are judged against the stop's mean
+ * position.  A candidate older than stop_after
  * becomes a stop (stop.started, arrival = the candidate's start).  The stop
  * ends (stop.ended) when two fixes in a row lie outside the radius: a single
  * jump (multipath) does not end it; departure = the first of those fixes.
@@ -37,6 +39,7 @@ struct stops {
 	enum stop_state st;
 	double sum_lat, sum_lon;
 	int nfix;
+	double a_lat, a_lon;             /* candidate's first fix */
 	int64_t since_mono, since_utc;   /* candidate start = arrival */
 	int outside;                     /* consecutive fixes outside the radius */
 	int64_t out_mono, out_utc;       /* first of them */

@@ -11,7 +11,10 @@
 #ifndef TEST_CORE_HARNESS_H
 #define TEST_CORE_HARNESS_H
 
+#include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -212,11 +212,16 @@ static void overdue_repeat_extend(void **st)
 	int64_t t0 = h.now.mono_ms;
 	assert_int_equal(van_session_start(h.v, 2, false, h.now.utc_ms + 60 * MIN, NULL,
 					   VAN_SRC_VANCTL, &h.now, &why), 0);
-	h_adv(&h, 59 * MIN);
+	h_adv(&h, 58 * MIN - 1);
+	assert_int_equal(h_count(&h, "session.end_due"), 0);
+	h_adv(&h, 1);                              /* the end check-in's reminder */
+	assert_int_equal(h_count(&h, "session.end_due"), 1);
+	assert_int_equal(jint(h_last(&h, "session.end_due")->data, "in_s"), 120);
+	h_adv(&h, MIN);
 	van_checkin(h.v, NULL, VAN_SRC_BUTTON, &h.now, &why);
 	h_mark(&h);
 	h_adv(&h, MIN);
-	assert_int_equal(h_count(&h, "session.end_due"), 1);
+	assert_int_equal(h_count(&h, "session.end_due"), 0);
 	assert_int_equal(h_count(&h, "session.overdue"), 0);
 	h_adv(&h, 15 * MIN - 1);
 	assert_int_equal(h_count(&h, "session.overdue"), 0);
@@ -347,10 +352,10 @@ static void ten_hour_shift(void **st)
 	for (int hour = 0; hour < 10; hour++) {
 		for (int i = 0; i < 3; i++)
 			h_cross(&h, true);
-		h_adv(&h, 30 * MIN);
+		h_adv(&h, 25 * MIN);
 		for (int i = 0; i < 3; i++)
 			h_cross(&h, false);
-		h_adv(&h, 29 * MIN - 3 * 1100 * 2);
+		h_adv(&h, 25 * MIN - 6 * 950);
 		assert_int_equal(van_checkin(h.v, NULL, VAN_SRC_BUTTON, &h.now, &why), 0);
 	}
 	assert_int_equal(van_session_end(h.v, NULL, VAN_SRC_VANCTL, &h.now, &why), 0);
