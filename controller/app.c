@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <systemd/sd-daemon.h>
 
+#include "adapters.h"
 #include "app_impl.h"
 #include "core/evq.h"
 #include "log.h"
@@ -46,13 +47,20 @@ int app_queue(struct app *a, int kind, int prio, const char *sub, json_t *payloa
 	      int64_t seq, const struct vtime *now, bool supersede)
 {
 	char topic[256];
+
+	snprintf(topic, sizeof(topic), "%s/%s/%s", a->conf->mqtt.prefix, a->conf->unit.id, sub);
+	return app_queue_topic(a, kind, prio, topic, payload, retain, seq, now, supersede);
+}
+
+int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t *payload, bool retain,
+		    int64_t seq, const struct vtime *now, bool supersede)
+{
 	char *text = json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	int64_t id;
 
 	json_decref(payload);
 	if (!text)
 		return -ENOMEM;
-	snprintf(topic, sizeof(topic), "%s/%s/%s", a->conf->mqtt.prefix, a->conf->unit.id, sub);
 	id = (supersede ? store_outbox_replace : store_outbox_add)(a->st, kind, prio, topic, text, 1, retain,
 								     seq, now->utc_ms);
 	free(text);
@@ -165,6 +173,11 @@ static void publish_location(struct app *a, const struct vtime *now)
 	json_object_set_new(o, "sats", f->sats_used >= 0 ? json_integer(f->sats_used) : json_null());
 	queue(a, STORE_OUTBOX_LOCATION, EV_NORMAL, "location", o, false, 0, now);
 	a->loc_published_mono = now->mono_ms;
+	if (a->conf->mqtt.owntracks) {
+		struct adapter_msg m = adapters_owntracks(a->conf, f, now->utc_ms);
+		if (m.payload)
+			app_queue_topic(a, STORE_OUTBOX_LOCATION, EV_NORMAL, m.topic, m.payload, false, 0, now, false);
+	}
 }
 
 /* The core raises the rate while an emergency is active. */
@@ -318,8 +331,35 @@ static void on_link(void *arg, bool up)
 		int n = keep > 0 ? store_outbox_thin(a->st, STORE_OUTBOX_LOCATION, keep) : 0;
 		if (n > 0)
 			log_info("outbox: thinned the offline location backlog by %d messages", n);
+		if (a->conf->mqtt.homeassistant) {
+			struct adapter_msg m[8];
+			struct vtime now;
+			clock_now(&a->clock, &now);
+			size_t k = adapters_ha_discovery(a->conf, m, 8);
+			for (size_t i = 0; i < k; i++)
+				app_queue_topic(a, STORE_OUTBOX_DISCOVERY, EV_NORMAL, m[i].topic, m[i].payload, true, 0,
+						&now, true);
+		}
 		app_publish_state(a);
 	}
+}
+
+/* ---- scheduled panic-path self-test ---- */
+
+static int64_t selftest_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	struct vtime now;
+	const char *why = NULL;
+	(void)l;
+
+	clock_now(&a->clock, &now);
+	if (van_selftest_start(a->van, VAN_SRC_AUTO, &now, &why) < 0)
+		log_info("scheduled self-test skipped: %s", why ? why : "busy");
+	else
+		log_info("scheduled self-test of the panic path started");
+	app_van_after(a);
+	return (int64_t)a->conf->alarm.selftest_interval_h * 3600 * 1000;
 }
 
 /* ---- signals, watchdog ---- */
@@ -517,6 +557,8 @@ struct app *app_new(struct conf *c)
 	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
 	a->state_timer = loop_add_timer(a->loop, 0, state_cb, a);
 	a->wd_timer = loop_add_timer(a->loop, 0, wd_cb, a);
+	if (c->alarm.selftest_interval_h > 0)
+		loop_add_timer(a->loop, (int64_t)c->alarm.selftest_interval_h * 3600 * 1000, selftest_cb, a);
 	return a;
 fail:
 	app_free(a);

@@ -67,6 +67,8 @@ struct app {
 /* app.c */
 int app_queue(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
 	      int64_t seq, const struct vtime *now, bool supersede);
+int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t *payload, bool retain,
+		    int64_t seq, const struct vtime *now, bool supersede);
 void app_publish_state(struct app *a);
 json_t *app_gps_json(struct app *a, const struct vtime *now);
 json_t *app_link_json(struct app *a, const struct vtime *now);
