@@ -257,7 +257,10 @@ static void on_gps_link(void *arg, bool up)
 	const char *err = gps_last_error(a->gps);
 
 	if (up) {
-		log_info("gps: connected to gpsd at %s:%s", a->conf->gps.host, a->conf->gps.port);
+		if (a->conf->gps.replay_file)
+			log_info("gps: replay started");
+		else
+			log_info("gps: connected to gpsd at %s:%s", a->conf->gps.host, a->conf->gps.port);
 		a->gps_err[0] = '\0';
 	} else if (strcmp(err, a->gps_err)) {
 		/* say it once, not at every retry */
@@ -278,12 +281,24 @@ static void gps_fd_cb(loop_t *l, int fd, short revents, void *arg)
 	gps_sync(a);
 }
 
+static int64_t replay_exit_cb(loop_t *l, void *arg)
+{
+	(void)arg;
+	log_info("gps: replay finished; stopping (gps.replay_exit)");
+	loop_stop(l);
+	return LOOP_TIMER_STOP;
+}
+
 static int64_t gps_timer_cb(loop_t *l, void *arg)
 {
 	struct app *a = arg;
 	a->gps_timer = 0;
 	gps_service(a->gps, loop_now_ms(l));
 	gps_sync(a);
+	if (gps_replay_done(a->gps) && a->conf->gps.replay_exit_s > 0 && !a->replay_exiting) {
+		a->replay_exiting = true;
+		loop_add_timer(l, (int64_t)a->conf->gps.replay_exit_s * 1000, replay_exit_cb, a);
+	}
 	return LOOP_TIMER_STOP;
 }
 
@@ -546,13 +561,16 @@ struct app *app_new(struct conf *c)
 		.host = c->gps.host, .port = c->gps.port,
 		.reconnect_max_ms = (int64_t)c->gps.reconnect_max_s * 1000,
 		.stale_after_ms = (int64_t)c->gps.stale_after_s * 1000,
+		.replay_file = c->gps.replay_file,
 	};
 	struct gps_callbacks gcb = { on_gps_report, on_gps_stale, on_gps_link };
-	a->gps = gps_new(&gp, &gcb, a, loop_now_ms(a->loop));
+	a->gps = gps_new(&gp, &gcb, a, loop_now_ms(a->loop), err, sizeof(err));
 	if (!a->gps) {
-		log_warnx("gps: out of memory");
+		log_warnx("gps: %s", err);
 		goto fail;
 	}
+	if (c->gps.replay_file)
+		log_notice("gps: replaying %s instead of reading gpsd", c->gps.replay_file);
 	gps_sync(a);
 	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
 	a->state_timer = loop_add_timer(a->loop, 0, state_cb, a);

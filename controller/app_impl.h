@@ -35,6 +35,7 @@ struct app {
 	int gps_fd;
 	int64_t gps_timer;
 	char gps_err[160];           /* last gps error logged */
+	bool replay_exiting;
 	struct clock_ref clock;
 	struct track_filter track;
 

@@ -40,6 +40,10 @@ static const struct conf_key keys[] = {
 	  "No position report for this long means the fix is lost (never silently reused)."),
 	K("gps", "reconnect_max", T_DUR, gps.reconnect_max_s, 1, 3600, "30",
 	  "Longest wait between attempts to reach gpsd (backoff doubles from 1 s)."),
+	K("gps", "replay_file", T_STR, gps.replay_file, 0, 0, NULL,
+	  "Play this recorded NMEA file (RMC and GGA) instead of reading gpsd: demos, tests, benchmarks. Never in a van."),
+	K("gps", "replay_exit", T_DUR, gps.replay_exit_s, 0, 86400, "0",
+	  "With replay_file: stop the daemon this long after the last replayed fix (0 = keep running)."),
 
 	K("track", "min_period", T_DUR, track.min_period_s, 0, 3600, "5",
 	  "Store a route point at most this often while moving."),

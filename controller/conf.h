@@ -29,6 +29,8 @@ struct conf_gps {
 	char *port;
 	int stale_after_s;    /* no report for this long = fix lost */
 	int reconnect_max_s;  /* backoff ceiling */
+	char *replay_file;    /* play a recorded NMEA track instead of gpsd */
+	int replay_exit_s;    /* stop this long after the last replayed fix; 0 = run on */
 };
 
 struct conf_track {          /* route acquisition filter, see core/track.h */

@@ -49,8 +49,23 @@ static int64_t clock_ms(clockid_t c)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t mono_now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
-int64_t wall_now_ms(void) { return clock_ms(CLOCK_REALTIME); }
+static struct {
+	bool on;
+	int64_t mono;        /* the simulated CLOCK_MONOTONIC */
+	int64_t wall_off;    /* simulated CLOCK_REALTIME - mono */
+} vclock;
+
+void loop_virtual_time(void)
+{
+	vclock.mono = clock_ms(CLOCK_MONOTONIC);
+	vclock.wall_off = clock_ms(CLOCK_REALTIME) - vclock.mono;
+	vclock.on = true;
+}
+
+bool loop_is_virtual(void) { return vclock.on; }
+
+int64_t mono_now_ms(void) { return vclock.on ? vclock.mono : clock_ms(CLOCK_MONOTONIC); }
+int64_t wall_now_ms(void) { return vclock.on ? vclock.mono + vclock.wall_off : clock_ms(CLOCK_REALTIME); }
 
 int64_t loop_now_ms(loop_t *l)
 {
@@ -235,7 +250,8 @@ int loop_run(loop_t *l)
 	l->now = mono_now_ms();
 	while (l->running) {
 		reap(l);
-		arm(l);
+		if (!vclock.on)
+			arm(l);
 		size_t n = l->nfds + 1;
 		if (n > l->cappfd) {
 			struct pollfd *p = realloc(l->pfd, n * sizeof(*p));
@@ -244,15 +260,26 @@ int loop_run(loop_t *l)
 			l->pfd = p;
 			l->cappfd = n;
 		}
-		l->pfd[0] = (struct pollfd){ .fd = l->tfd, .events = POLLIN };
+		/* virtual time moves by itself below: no timerfd */
+		l->pfd[0] = (struct pollfd){ .fd = vclock.on ? -1 : l->tfd, .events = POLLIN };
 		for (size_t i = 0; i < l->nfds; i++)
 			l->pfd[i + 1] = (struct pollfd){ .fd = l->fds[i].fd, .events = l->fds[i].events };
 		size_t polled = l->nfds;
-		if (poll(l->pfd, polled + 1, -1) < 0) {
+		int ready = poll(l->pfd, polled + 1, vclock.on ? 0 : -1);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			l->running = false;
 			return -errno;
+		}
+		if (vclock.on && ready == 0) {
+			/* nothing to read or write: jump to the earliest timer */
+			int64_t next = INT64_MAX;
+			for (size_t i = 0; i < l->ntimers; i++)
+				if (!l->timers[i].dead && l->timers[i].deadline < next)
+					next = l->timers[i].deadline;
+			if (next != INT64_MAX && next > vclock.mono)
+				vclock.mono = next;
 		}
 		l->now = mono_now_ms();
 		if (l->pfd[0].revents) {

@@ -12,6 +12,7 @@
 #define VAN_LOOP_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct loop loop_t;
@@ -47,6 +48,14 @@ void loop_del_timer(loop_t *l, int64_t id);
 /* Run until loop_stop().  Returns 0, or -errno if poll() failed. */
 int loop_run(loop_t *l);
 void loop_stop(loop_t *l);
+
+/* Virtual time, for replays and tests only: from now on mono_now_ms() and
+ * wall_now_ms() return a simulated clock that starts at the real one and
+ * only moves when the loop has nothing ready: it then jumps to the earliest
+ * timer.  A 10-hour shift runs through the whole daemon in seconds.  Never
+ * in production (a van's timers must follow real time). */
+void loop_virtual_time(void);
+bool loop_is_virtual(void);
 
 /* CLOCK_MONOTONIC now in ms (cached per loop iteration while running). */
 int64_t loop_now_ms(loop_t *l);

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "conf.h"
 #include "log.h"
+#include "loop.h"
 
 static void usage(FILE *out)
 {
@@ -24,6 +25,7 @@ static void usage(FILE *out)
 	      "      --gpsd HOST:PORT  override gps.host and gps.port\n"
 	      "      --db FILE         override storage.db\n"
 	      "      --socket PATH     override control.socket\n"
+	      "      --virtual-time    run timers as fast as possible (replays and tests only)\n"
 	      "  -v, --verbose         log debug messages\n"
 	      "  -h, --help            this help\n"
 	      "  -V, --version         print the version\n"
@@ -54,7 +56,7 @@ static void override_hostport(struct conf *c, const char *opt, const char *secti
 
 int main(int argc, char **argv)
 {
-	enum { O_DOC = 256, O_UNIT, O_BROKER, O_GPSD, O_DB, O_SOCKET };
+	enum { O_DOC = 256, O_UNIT, O_BROKER, O_GPSD, O_DB, O_SOCKET, O_VIRTUAL };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 't' },
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
 		{ "gpsd", required_argument, NULL, O_GPSD },
 		{ "db", required_argument, NULL, O_DB },
 		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "virtual-time", no_argument, NULL, O_VIRTUAL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -71,7 +74,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = CONF_DEFAULT_PATH;
 	const char *unit = NULL, *broker = NULL, *gpsd = NULL, *db = NULL, *sock = NULL;
-	bool check = false, debug = false;
+	bool check = false, debug = false, virtual_time = false;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "c:tvhV", opts, NULL)) != -1) {
@@ -84,6 +87,7 @@ int main(int argc, char **argv)
 		case O_GPSD: gpsd = optarg; break;
 		case O_DB: db = optarg; break;
 		case O_SOCKET: sock = optarg; break;
+		case O_VIRTUAL: virtual_time = true; break;
 		case 'v': debug = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vanctld %s\n", VAN_VERSION); return 0;
@@ -119,6 +123,11 @@ int main(int argc, char **argv)
 		conf_fini(c);
 		free(c);
 		return 0;
+	}
+	if (virtual_time) {
+		if (!c->gps.replay_file)
+			log_warnx("--virtual-time without gps.replay_file: time will race ahead of gpsd");
+		loop_virtual_time();
 	}
 	struct app *a = app_new(c);
 	if (!a)

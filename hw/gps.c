@@ -11,6 +11,8 @@
 
 #include <gps.h>
 
+#include "gps_replay.h"
+
 #ifndef VAN_BUILD_EPOCH
 #define VAN_BUILD_EPOCH 1767225600 /* 2026-01-01 */
 #endif
@@ -28,6 +30,9 @@ struct gps {
 	bool stale;              /* on_stale reported since the last TPV */
 	uint64_t reports;
 	char err[160];
+	bool replay;
+	struct gps_replay rp;
+	int64_t replay_start;
 };
 
 bool gps_time_plausible(int64_t utc_ms)
@@ -36,18 +41,30 @@ bool gps_time_plausible(int64_t utc_ms)
 	return utc_ms >= floor_ms && utc_ms < floor_ms + (int64_t)20 * 366 * 86400 * 1000;
 }
 
-gps_t *gps_new(const struct gps_params *p, const struct gps_callbacks *cb, void *arg, int64_t now_ms)
+gps_t *gps_new(const struct gps_params *p, const struct gps_callbacks *cb, void *arg, int64_t now_ms,
+	       char *err, size_t errlen)
 {
 	gps_t *g = calloc(1, sizeof(*g));
 
-	if (!g)
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	g->data = calloc(1, sizeof(*g->data));
 	g->host = strdup(p->host ? p->host : "localhost");
 	g->port = strdup(p->port ? p->port : DEFAULT_GPSD_PORT);
 	if (!g->data || !g->host || !g->port) {
+		snprintf(err, errlen, "out of memory");
 		gps_free(g);
 		return NULL;
+	}
+	if (p->replay_file) {
+		if (gps_replay_load(&g->rp, p->replay_file, err, errlen) < 0) {
+			gps_free(g);
+			return NULL;
+		}
+		g->replay = true;
+		g->replay_start = now_ms;
 	}
 	g->p = *p;
 	g->cb = *cb;
@@ -79,17 +96,24 @@ void gps_free(gps_t *g)
 {
 	if (!g)
 		return;
-	if (g->open) {
+	if (g->open && !g->replay) {
 		gps_stream(g->data, WATCH_DISABLE, NULL);
 		gps_close(g->data);
 	}
+	gps_replay_free(&g->rp);
 	free(g->data);
 	free(g->host);
 	free(g->port);
 	free(g);
 }
 
-int gps_fd(const gps_t *g) { return g->open ? g->data->gps_fd : -1; }
+int gps_fd(const gps_t *g) { return g->open && !g->replay ? g->data->gps_fd : -1; }
+bool gps_replay_done(const gps_t *g) { return g->replay && g->rp.next >= g->rp.n; }
+
+static int64_t replay_due(const gps_t *g)
+{
+	return g->replay_start + (g->rp.v[g->rp.next].utc_ms - g->rp.v[0].utc_ms);
+}
 bool gps_connected(const gps_t *g) { return g->open; }
 const char *gps_last_error(const gps_t *g) { return g->err; }
 uint64_t gps_reports(const gps_t *g) { return g->reports; }
@@ -97,6 +121,9 @@ uint64_t gps_reports(const gps_t *g) { return g->reports; }
 int64_t gps_deadline(const gps_t *g)
 {
 	int64_t dl = g->open ? -1 : g->retry_at;
+
+	if (g->replay)
+		dl = g->rp.next < g->rp.n ? replay_due(g) : -1;
 
 	/* staleness runs whether or not gpsd is there: a dead gpsd ages the fix out too */
 	if (!g->stale) {
@@ -133,9 +160,31 @@ static void try_connect(gps_t *g, int64_t now_ms)
 		g->cb.on_link(g->arg, true);
 }
 
+static void report(gps_t *g, int64_t now_ms);
+
+static void replay_service(gps_t *g, int64_t now_ms)
+{
+	if (!g->open) {
+		g->open = true;
+		if (g->cb.on_link)
+			g->cb.on_link(g->arg, true);
+	}
+	while (g->rp.next < g->rp.n && replay_due(g) <= now_ms) {
+		struct fix f;
+		gps_replay_to_fix(&g->rp.v[g->rp.next++], now_ms, &f);
+		g->reports++;
+		g->last_report = now_ms;
+		g->stale = false;
+		if (g->cb.on_report)
+			g->cb.on_report(g->arg, &f);
+	}
+}
+
 void gps_service(gps_t *g, int64_t now_ms)
 {
-	if (!g->open && now_ms >= g->retry_at)
+	if (g->replay)
+		replay_service(g, now_ms);
+	else if (!g->open && now_ms >= g->retry_at)
 		try_connect(g, now_ms);
 	if (!g->stale && now_ms - g->last_report >= g->p.stale_after_ms) {
 		g->stale = true;

@@ -15,6 +15,7 @@
 #define VAN_HW_GPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "controller/core/fix.h"
@@ -35,11 +36,16 @@ struct gps_params {
 	const char *host, *port;
 	int64_t reconnect_max_ms;
 	int64_t stale_after_ms;
+	const char *replay_file;   /* set: play this NMEA file instead of gpsd */
 };
 
-/* Returns NULL on out-of-memory.  Does not connect yet: the first
- * gps_service() call (deadline = now) does. */
-gps_t *gps_new(const struct gps_params *p, const struct gps_callbacks *cb, void *arg, int64_t now_ms);
+/* Returns NULL with a message in err (out of memory, unreadable replay
+ * file).  Does not connect yet: the first gps_service() call (deadline =
+ * now) does.  In replay mode the first epoch is due at now_ms and each
+ * next one at its time offset; gps_replay_done() says when all are out. */
+gps_t *gps_new(const struct gps_params *p, const struct gps_callbacks *cb, void *arg, int64_t now_ms,
+	       char *err, size_t errlen);
+bool gps_replay_done(const gps_t *g);
 void gps_free(gps_t *g);  /* accepts NULL; closes the connection */
 
 int gps_fd(const gps_t *g);              /* -1 while not connected */
