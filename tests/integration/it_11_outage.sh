@@ -5,7 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 it_setup
 
-start_broker
+BROKER_PERSIST=true start_broker
+# base's subscriber: a persistent session that outlives the broker restart
+start_sub 'vanctld/van1/event' "$WORK/events.txt" it11-base
 start_gps "$VAN_SOURCE_DIR/config/demo/evening.nmea" "" 0.02
 write_conf "$WORK/van.conf" "[gpio]" "backend = sim" "[line.panic]" "role = panic"
 start_vanctld "$WORK/van.conf"
@@ -29,10 +31,7 @@ panic_time=$(sql "select utc_ms from events where type='emergency.raised'")
 max_seq=$(sql 'select max(seq) from events')
 pass "outage: $(sql 'select count(*) from outbox') messages queued, events up to seq $max_seq stored"
 
-start_broker "$BROKER_PORT"
-# the subscriber connects first: a persistent session would be nicer, but
-# the van's reconnect backoff (reconnect_max = 2 s) gives it time
-start_sub 'vanctld/van1/event' "$WORK/events.txt"
+BROKER_PERSIST=true start_broker "$BROKER_PORT"
 WAIT_S=30 wait_for bash -c "[ \$(grep -c 'mqtt: connected' '$WORK/vanctld.log') -ge 2 ]" || fail "no reconnect"
 WAIT_S=20 wait_for bash -c "[ \$(sqlite3 '$WORK/van.db' \"select count(*) from outbox where kind=0\") -eq 0 ]" \
 	|| fail "events still queued after reconnect"
@@ -46,7 +45,7 @@ seqs = sorted({e['seq'] for e in evs})
 missing = [s for s in range(seqs[0], max_seq + 1) if s not in seqs]
 assert not missing, ("gaps", missing)
 # the emergency came first of the backlog
-backlog = [e for e in evs if e['seq'] <= max_seq]
+backlog = [e for e in evs if e['seq'] <= max_seq and e['type'] != 'session.started']
 first = backlog[0]
 assert first['type'] == 'emergency.raised', [e['type'] for e in backlog]
 # with its original time

@@ -68,7 +68,9 @@ start_broker() {
 	cat > "$WORK/mosquitto.conf" <<CONF
 listener $BROKER_PORT 127.0.0.1
 allow_anonymous true
-persistence false
+persistence ${BROKER_PERSIST:-false}
+persistence_location $WORK/
+user $(id -un)
 log_dest stdout
 log_type error
 log_type warning
@@ -107,9 +109,16 @@ stop_gps() {
 	wait_for bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$GPSD_PORT) 2>/dev/null"
 }
 
-# start_sub TOPIC FILE: an independent subscriber (mosquitto_sub), "topic payload" per line
+# start_sub TOPIC FILE [CLIENT_ID]: an independent subscriber (mosquitto_sub),
+# "topic payload" per line.  With a client id it keeps a persistent session
+# (QoS 1, reconnecting by itself): with BROKER_PERSIST=true it then misses
+# nothing across a broker restart.
 start_sub() {
-	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v -q 1 -t "$1" >> "$2" 2>> "$WORK/sub.log" &
+	if [ -n "${3:-}" ]; then
+		mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v -q 1 -c -i "$3" -t "$1" >> "$2" 2>> "$WORK/sub.log" &
+	else
+		mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v -q 1 -t "$1" >> "$2" 2>> "$WORK/sub.log" &
+	fi
 	PIDS+=("$!")
 	SUB_PID=$!
 	sleep 0.3
