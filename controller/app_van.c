@@ -374,7 +374,9 @@ void app_van_after(struct app *a)
 		a->state_dirty = true;
 	}
 	van_outputs(a->van, &now, &o);
-	if (memcmp(&o, &a->out, sizeof(o))) {
+	/* field by field: the struct has padding */
+	if (o.entry_light_full != a->out.entry_light_full || o.buzzer != a->out.buzzer ||
+	    o.alarm_light != a->out.alarm_light) {
 		a->out = o;
 		a->state_dirty = true;
 		apply_outputs(a, now.mono_ms);

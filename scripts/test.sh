@@ -6,6 +6,7 @@
 #   VAN_SKIP_VM=1       skip the libgpiod-against-gpio-sim VM test (quick local runs)
 #   VAN_SKIP_SANITIZE=1 skip the ASan+UBSan pass (quick local runs)
 #   VAN_SKIP_FUZZ=1     skip the bounded libFuzzer runs (scripts/fuzz.sh)
+#   VAN_SKIP_VALGRIND=1 skip the valgrind memcheck pass
 #   VAN_JOBS=N          parallel build jobs (default: nproc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,11 @@ run_suite() {
 }
 
 run_suite build
+if [ "${VAN_SKIP_VALGRIND:-0}" != 1 ]; then
+	# the daemon under valgrind memcheck: any error or definite leak fails
+	echo "=== valgrind memcheck on the integration tests"
+	(cd build && VAN_VALGRIND=1 ctest --output-on-failure -R "it_01_|it_10_|it_13_")
+fi
 if [ "${VAN_SKIP_SANITIZE:-0}" != 1 ]; then
 	# the VM test runs a static build inside qemu: once is enough
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
