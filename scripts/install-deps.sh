@@ -14,7 +14,7 @@ PKGS=(
   # real components the demo and integration tests run
   mosquitto mosquitto-clients gpsd gpsd-tools gpsd-clients python3-gps sqlite3
   # demo / display tests
-  tmux procps
+  tmux procps openssl
 )
 
 SUDO=""

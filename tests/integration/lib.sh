@@ -138,7 +138,7 @@ port = ${GPSD_PORT:-2947}
 stale_after = 3
 
 [mqtt]
-host = 127.0.0.1
+host = ${MQTT_HOST:-127.0.0.1}
 port = ${BROKER_PORT:-1883}
 prefix = vanctld
 reconnect_max = 2
