@@ -315,14 +315,7 @@ static void gps_sync(struct app *a)
 		if (fd >= 0 && loop_add_fd(a->loop, fd, POLLIN, gps_fd_cb, a) == 0)
 			a->gps_fd = fd;
 	}
-	if (a->gps_timer) {
-		loop_del_timer(a->loop, a->gps_timer);
-		a->gps_timer = 0;
-	}
-	if (dl >= 0) {
-		int64_t after = dl - loop_now_ms(a->loop);
-		a->gps_timer = loop_add_timer(a->loop, after < 0 ? 0 : after, gps_timer_cb, a);
-	}
+	loop_timer_at(a->loop, &a->gps_timer, dl, gps_timer_cb, a);
 }
 
 /* ---- storage ---- */

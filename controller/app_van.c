@@ -348,15 +348,7 @@ static int64_t van_cb(loop_t *l, void *arg)
 
 static void rearm_van(struct app *a)
 {
-	int64_t dl = van_next_deadline(a->van);
-	if (a->van_timer) {
-		loop_del_timer(a->loop, a->van_timer);
-		a->van_timer = 0;
-	}
-	if (dl >= 0) {
-		int64_t after = dl - loop_now_ms(a->loop);
-		a->van_timer = loop_add_timer(a->loop, after < 0 ? 0 : after, van_cb, a);
-	}
+	loop_timer_at(a->loop, &a->van_timer, van_next_deadline(a->van), van_cb, a);
 }
 
 void app_van_after(struct app *a)
@@ -452,15 +444,7 @@ static int64_t gpio_timer_cb(loop_t *l, void *arg)
 
 static void rearm_gpio(struct app *a)
 {
-	int64_t dl = gpio_deadline(a->gpio);
-	if (a->gpio_timer) {
-		loop_del_timer(a->loop, a->gpio_timer);
-		a->gpio_timer = 0;
-	}
-	if (dl >= 0) {
-		int64_t after = dl - loop_now_ms(a->loop);
-		a->gpio_timer = loop_add_timer(a->loop, after < 0 ? 0 : after, gpio_timer_cb, a);
-	}
+	loop_timer_at(a->loop, &a->gpio_timer, gpio_deadline(a->gpio), gpio_timer_cb, a);
 }
 
 /* Exposed for cmd.c's `sim` command: deliver what an injection produced. */

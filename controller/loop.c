@@ -187,6 +187,19 @@ void loop_del_timer(loop_t *l, int64_t id)
 		t->dead = true;
 }
 
+void loop_timer_at(loop_t *l, int64_t *id, int64_t deadline_ms, loop_timer_cb cb, void *arg)
+{
+	if (*id) {
+		loop_del_timer(l, *id);
+		*id = 0;
+	}
+	if (deadline_ms >= 0) {
+		int64_t after = deadline_ms - loop_now_ms(l);
+		int64_t t = loop_add_timer(l, after < 0 ? 0 : after, cb, arg);
+		*id = t > 0 ? t : 0;
+	}
+}
+
 void loop_stop(loop_t *l) { l->running = false; }
 
 static void reap(loop_t *l)

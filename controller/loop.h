@@ -45,6 +45,11 @@ int loop_reset_timer(loop_t *l, int64_t id, int64_t after_ms);
 /* Delete a timer (safe from inside callbacks; unknown ids are ignored). */
 void loop_del_timer(loop_t *l, int64_t id);
 
+/* Keep one timer at an object's deadline: delete the timer in *id (if any)
+ * and, when deadline_ms >= 0, add one at that monotonic instant (now if it
+ * has passed), storing its id in *id (0 when none). */
+void loop_timer_at(loop_t *l, int64_t *id, int64_t deadline_ms, loop_timer_cb cb, void *arg);
+
 /* Run until loop_stop().  Returns 0, or -errno if poll() failed. */
 int loop_run(loop_t *l);
 void loop_stop(loop_t *l);
