@@ -12,7 +12,9 @@
 #include <time.h>
 
 #include "app_impl.h"
+#include "core/plan.h"
 #include "log.h"
+#include "planfile.h"
 
 #define CMD_BASE_MAX_BYTES 2048
 
@@ -177,7 +179,57 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 		return reply_err("invalid_argument", ar->bad);
 	if (until && !(end = parse_until(until, now)))
 		return reply_err("invalid_argument", "'until' must be HH:MM or an ISO 8601 UTC time like 2026-11-24T23:30Z");
+	if (!plan)
+		return reply_rc(van_session_start(a->van, (int)crew, lone, end, NULL, src, now, &why), why,
+				"not_found");
+
+	/* the whole plan is read and checked before the session starts:
+	 * never a session with a half-read plan */
+	struct plan_def *def = calloc(1, sizeof(*def));
+	struct plan_errs errs = { 0 };
+	char reason[300];
+	int off = planfile_utc_offset_s(now->utc_ms);
+	if (!def)
+		return reply_err("internal", "out of memory");
+	if (planfile_load_named(a->conf->session.plans_dir, plan, def, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("plan: %s", errs.v[i]);
+		snprintf(reason, sizeof(reason), "plan '%s' cannot be used: %s%s", plan,
+			 errs.n ? errs.v[0] : "unreadable", errs.n > 1 ? " (and more: see the log)" : "");
+		plan_errs_free(&errs);
+		free(def);
+		return reply_err(errs.n ? "invalid_argument" : "not_found", reason);
+	}
+	if (!end) {
+		int64_t pe = plan_end_utc(def, now->utc_ms, off);
+		if (pe > now->utc_ms + 60000)
+			end = pe;
+	}
 	int rc = van_session_start(a->van, (int)crew, lone, end, plan, src, now, &why);
+	if (rc == 0 && van_plan_start(a->van, def, off, now, &why) < 0) {
+		log_warnx("plan: %s not followed: %s", plan, why);
+		snprintf(reason, sizeof(reason), "session started, but the plan is not followed: %s", why);
+		free(def);
+		return reply_ok(reason, NULL);
+	}
+	free(def);
+	return reply_rc(rc, why, "not_found");
+}
+
+static json_t *c_plan_change(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+{
+	static const char *f[] = { "change", "location", "reason", NULL };
+	const char *change = NULL, *loc = NULL, *reason = NULL, *why = NULL;
+
+	if (!only_fields(ar, f) || !get_str(ar, "change", 16, &change) || !get_str(ar, "location", 47, &loc) ||
+	    !get_str(ar, "reason", 32, &reason))
+		return reply_err("invalid_argument", ar->bad);
+	if (!change || (strcmp(change, "skip") && strcmp(change, "add_stop")))
+		return reply_err("invalid_argument", "'change' must be skip or add_stop");
+	if (!reason)
+		return reply_err("invalid_argument", "'reason' is required: " PLAN_REASONS);
+	int rc = !strcmp(change, "skip") ? van_plan_skip(a->van, loc, reason, src, now, &why)
+					 : van_plan_add_stop(a->van, reason, src, now, &why);
 	return reply_rc(rc, why, "not_found");
 }
 
@@ -386,6 +438,7 @@ static const struct cmd {
 	{ "occupancy", c_occupancy, FROM_CTL },
 	{ "mute", c_mute, FROM_CTL },
 	{ "incident", c_incident, FROM_CTL },
+	{ "plan_change", c_plan_change, FROM_CTL },
 	{ "panic", c_panic, FROM_CTL },
 	{ "alarm_clear", c_alarm_clear, FROM_CTL },
 	{ "sim", c_sim, FROM_CTL },

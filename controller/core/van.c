@@ -155,6 +155,8 @@ van_t *van_new(const struct van_params *p)
 	fixlog_init(&v->fx, p->distance_jitter_m);
 	stops_init(&v->stops);
 	alarm_init(&v->alarm);
+	if (!(v->plan = plan_new()))
+		goto fail;
 	return v;
 fail:
 	van_free(v);
@@ -168,6 +170,7 @@ void van_free(van_t *v)
 	for (size_t i = 0; i < v->ntypes; i++)
 		free(v->types[i]);
 	free(v->duress);
+	plan_free(v->plan);
 	evq_fini(&v->q);
 	json_decref(v->last_summary);
 	free(v);
@@ -225,6 +228,7 @@ static void run_timers(van_t *v, const struct emit *e)
 	session_tick(&v->s, &v->sp, e);
 	stops_tick(&v->stops, &v->stp, v->occ.entries_total, e);
 	alarm_tick(&v->alarm, e);
+	plan_tick(v->plan, e);
 	if (alarm_repeat_due(&v->alarm, t))
 		alarm_repeat(&v->alarm, &v->ap, van_context(v, e->now), e);
 }
@@ -251,6 +255,30 @@ static void tally(van_t *v, const struct van_event *ev)
 	v->tally[i].n++;
 }
 
+/* Stops and the plan meet here: a stop is named after the planned location
+ * it is at, and the plan hears where the van stopped.  By index: plan_stop
+ * pushes events and may move the queue. */
+static void plan_stops(van_t *v, size_t mark, const struct emit *e)
+{
+	for (size_t i = mark; i < v->q.n; i++) {
+		const char *t = v->q.v[i].type;
+		bool started = !strcmp(t, "stop.started");
+		if (!started && strcmp(t, "stop.ended"))
+			continue;
+		const char *name = plan_current_location(v->plan);
+		if (name)
+			jset_str(v->q.v[i].data, "name", name);
+		if (!plan_active(v->plan))
+			continue;
+		const json_t *d = v->q.v[i].data;
+		if (started)
+			plan_stop(v->plan, true, json_number_value(json_object_get(d, "lat")),
+				  json_number_value(json_object_get(d, "lon")), v->q.v[i].mono_ms, e);
+		else
+			plan_stop(v->plan, false, NAN, NAN, VAN_NEVER, e);
+	}
+}
+
 void van_post(van_t *v, const struct vtime *now, size_t mark)
 {
 	struct emit e = van_emit(v, now);
@@ -259,6 +287,7 @@ void van_post(van_t *v, const struct vtime *now, size_t mark)
 	run_timers(v, &e);
 	door_moving(v, &e);
 	stops_occupancy(&v->stops, occ_occupancy(&v->occ));
+	plan_stops(v, mark, &e);
 	for (size_t i = mark; i < v->q.n; i++)
 		tally(v, &v->q.v[i]);
 }
@@ -365,6 +394,7 @@ void van_fix(van_t *v, const struct fix *fx, const struct vtime *now)
 	if (fixlog_add(&v->fx, fx, now))
 		stops_fix(&v->stops, &v->stp, fixlog_last(&v->fx), v->occ.entries_total,
 			  occ_occupancy(&v->occ), &e);
+	plan_fix(v->plan, fx, &e);
 	van_post(v, now, mark);
 }
 
@@ -386,6 +416,7 @@ int64_t van_next_deadline(const van_t *v)
 	d = deadline_min(d, session_deadline(&v->s, &v->sp));
 	d = deadline_min(d, stops_deadline(&v->stops, &v->stp));
 	d = deadline_min(d, alarm_deadline(&v->alarm));
+	d = deadline_min(d, plan_next_deadline(v->plan));
 	if (v->door_moving)
 		d = deadline_min(d, fixlog_fresh_until(&v->fx));
 	return d == VAN_NEVER ? -1 : d;

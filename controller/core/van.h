@@ -221,6 +221,22 @@ int van_selftest_start(van_t *v, enum van_source src, const struct vtime *now,
  * snapshot's emergency.timing.  0, -ENOENT, -EINVAL, -ENOSPC. */
 int van_emergency_timing(van_t *v, const char *stage, int64_t mono_ms);
 
+/* --- route plans (docs/plans.md) --- */
+
+struct plan_def;
+/* Follow plan def for the running session (utc_offset_s: the local
+ * time's offset, to read the plan's HH:MM windows).  -ENOENT outside a
+ * session, -EALREADY, -EINVAL. */
+int van_plan_start(van_t *v, const struct plan_def *def, int utc_offset_s, const struct vtime *now,
+		   const char **why);
+/* The crew changes the plan: skip a location (name NULL = the next one) or
+ * stop somewhere unplanned, with a reason code.  Logged and sent to base; it
+ * silences the deviation alert it explains.  -ENOENT (no plan), -EINVAL. */
+int van_plan_skip(van_t *v, const char *name, const char *reason, enum van_source src,
+		  const struct vtime *now, const char **why);
+int van_plan_add_stop(van_t *v, const char *reason, enum van_source src, const struct vtime *now,
+		      const char **why);
+
 /* --- outputs and state --- */
 
 void van_outputs(const van_t *v, const struct vtime *now, struct van_outputs *o);

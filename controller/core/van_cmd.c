@@ -172,6 +172,9 @@ int van_session_end(van_t *v, const char *code, enum van_source src, const struc
 		jset_int(d, "seats", occ_seats(&v->occ));
 		emit_ev(&e, "occupancy.end_discrepancy", EV_NORMAL, d);
 	}
+	/* while the session still counts as running: plan.ended carries its id */
+	plan_checkin_made(v->plan, src, &e);
+	plan_end(v->plan, &e);
 	session_finish(&v->s, src, &e);
 	json_t *sum = summary(v, now);
 	json_decref(v->last_summary);
@@ -214,6 +217,7 @@ int van_checkin(van_t *v, const char *code, enum van_source src, const struct vt
 	jset_str(d, "source", van_source_name(src));
 	checkin_done(&v->s.ck, &v->sp.ck, now, d);
 	emit_ev(&e, "checkin", EV_NORMAL, d);
+	plan_checkin_made(v->plan, src, &e);
 	van_post(v, now, mark);
 	return ok(why, "checked in");
 }
@@ -385,4 +389,36 @@ int van_selftest_start(van_t *v, enum van_source src, const struct vtime *now,
 int van_emergency_timing(van_t *v, const char *stage, int64_t mono_ms)
 {
 	return alarm_timing(&v->alarm, stage, mono_ms);
+}
+
+int van_plan_start(van_t *v, const struct plan_def *def, int utc_offset_s, const struct vtime *now,
+		   const char **why)
+{
+	size_t mark = v->q.n;
+	if (!session_running(&v->s))
+		return fail(why, "no session is running", -ENOENT);
+	struct emit e = van_emit(v, now);
+	int r = plan_start(v->plan, def, utc_offset_s, &e, why);
+	van_post(v, now, mark);
+	return r;
+}
+
+int van_plan_skip(van_t *v, const char *name, const char *reason, enum van_source src,
+		  const struct vtime *now, const char **why)
+{
+	size_t mark = v->q.n;
+	struct emit e = van_emit(v, now);
+	int r = plan_skip(v->plan, name, reason, src, &e, why);
+	van_post(v, now, mark);
+	return r;
+}
+
+int van_plan_add_stop(van_t *v, const char *reason, enum van_source src, const struct vtime *now,
+		      const char **why)
+{
+	size_t mark = v->q.n;
+	struct emit e = van_emit(v, now);
+	int r = plan_add_stop(v->plan, reason, src, &e, why);
+	van_post(v, now, mark);
+	return r;
 }

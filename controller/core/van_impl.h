@@ -12,6 +12,7 @@
 #include "occupancy.h"
 #include "session.h"
 #include "stops.h"
+#include "plan.h"
 #include "van.h"
 
 #define VAN_TYPES_MAX 32
@@ -43,6 +44,7 @@ struct van {
 	struct fixlog fx;
 	struct stops stops;
 	struct alarm alarm;
+	plan_t *plan;                 /* the session's route plan (inactive without one) */
 
 	bool door_moving;             /* door.open_while_moving raised for this episode */
 	double odo_at_start;          /* fixlog odometer at session start */

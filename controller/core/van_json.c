@@ -64,6 +64,7 @@ json_t *van_state_json(const van_t *v, const struct vtime *now, bool for_base)
 	jset_new(d, "emergency", alarm_state_json(&v->alarm, now, for_base));
 	jset_new(d, "selftest", alarm_selftest_json(&v->alarm, now));
 	jset_new(d, "outputs", outputs_json(v, now));
+	jset_new(d, "plan", plan_state_json(v->plan, now));
 	if (for_base)
 		jset_int(d, "location_interval_ms", van_location_interval_ms(v));
 	return d;

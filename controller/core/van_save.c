@@ -32,6 +32,7 @@ json_t *van_save(const van_t *v)
 		jset_int(t, v->tally[i].cat, v->tally[i].n);
 	jset_new(d, "incidents", t);
 	jset_new(d, "last_summary", v->last_summary ? json_incref(v->last_summary) : NULL);
+	jset_new(d, "plan", plan_save(v->plan));
 	return d;
 }
 
@@ -85,6 +86,15 @@ int van_restore(van_t *v, const json_t *saved, int64_t mono_shift_ms, const stru
 	van_t tmp = *v;
 	if (parse(&tmp, saved, mono_shift_ms) < 0)
 		return -EINVAL;
+	/* the plan restores into a fresh tracker: v stays unchanged on failure */
+	plan_t *plan = plan_new();
+	const json_t *ps = json_object_get(saved, "plan");
+	if (!plan || (ps && !json_is_null(ps) && plan_restore(plan, ps, mono_shift_ms) < 0)) {
+		plan_free(plan);
+		return -EINVAL;
+	}
+	plan_free(v->plan);
+	v->plan = plan;
 	v->occ = tmp.occ;   /* beams and seats: tmp's are v's */
 	v->s = tmp.s;
 	v->fx = tmp.fx;
