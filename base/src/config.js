@@ -1,0 +1,40 @@
+/*
+ * config.js - this base's settings for the console.  Edit the installed copy
+ * (next to index.html); docs/base.md explains each one.  Every setting can
+ * also be given in the page's address: ?url=wss://host:8884/&tiles=none
+ */
+window.VAN_CONSOLE_CONFIG = {
+	/* The broker's WebSocket address.  Empty: the address the page was
+	 * loaded from (mosquitto serves the page on its websockets listener),
+	 * e.g. https://base:8884/ -> wss://base:8884/ */
+	url: '',
+
+	/* Topic prefix (mqtt.prefix of the vans). */
+	prefix: 'vanctld',
+
+	/* MQTT protocol level: 4 = 3.1.1, 5 = MQTT 5. */
+	protocolVersion: 4,
+
+	/* Map tiles: a URL template such as 'https://tiles.example.org/{z}/{x}/{y}.png',
+	 * or '' for none (vans and tracks on a plain background; nothing is
+	 * fetched from anywhere).  Tiles are the only thing the page may fetch
+	 * from another server. */
+	tiles: '',
+	tilesAttribution: '',
+	tilesMaxZoom: 19,
+
+	/* Where the map starts before any van has a position. */
+	center: [53.8, -1.55],
+	zoom: 13,
+
+	/* Escalation on base's own clock (seconds). */
+	dueGraceS: 60,      /* check-in / planned end this far past before base alerts */
+	silentAfterS: 180,  /* an online van in a session with no message for this long */
+
+	/* Event gaps: ask the van to replay missing events automatically. */
+	autoReplay: true,
+	gapWaitS: 5,
+
+	/* Sound: volume 0..1 */
+	volume: 0.6
+};

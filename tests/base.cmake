@@ -1,0 +1,12 @@
+# The base console (base/): its rules in node (no browser), and the whole
+# page in headless Chromium against a real broker and real vans.
+# Both need scripts/install-base-deps.sh (chromium, nodejs, npm ci in base/).
+find_program(VAN_NODE node)
+if(VAN_NODE)
+  add_test(NAME base_console_model
+    COMMAND ${VAN_NODE} --test ${CMAKE_SOURCE_DIR}/base/test/fleet.test.mjs)
+  set_tests_properties(base_console_model PROPERTIES LABELS unit TIMEOUT 60)
+else()
+  message(WARNING "node not found: base console tests not registered (scripts/install-base-deps.sh)")
+endif()
+van_integration_test(it_60_base_console it_60_base_console.sh TIMEOUT 300)
