@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "app_impl.h"
+#include "core/plan.h"
 #include "log.h"
+#include "planfile.h"
 
 #define OUT_TICK_MS 250  /* pattern resolution: beeps and blinks */
 
@@ -351,6 +353,27 @@ static void rearm_van(struct app *a)
 	loop_timer_at(a->loop, &a->van_timer, van_next_deadline(a->van), van_cb, a);
 }
 
+/* A session started with the button follows session.button_plan. */
+static void start_button_plan(struct app *a, const struct vtime *now)
+{
+	struct plan_def *def = calloc(1, sizeof(*def));
+	struct plan_errs errs = { 0 };
+	const char *why = NULL;
+	const char *name = a->conf->session.button_plan;
+
+	if (!def)
+		return;
+	if (planfile_load_named(a->conf->session.plans_dir, name, def, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("plan: %s", errs.v[i]);
+		log_warnx("plan: session.button_plan '%s' cannot be used; the session runs without a plan", name);
+	} else if (van_plan_start(a->van, def, planfile_utc_offset_s(now->utc_ms), now, &why) < 0) {
+		log_warnx("plan: %s not followed: %s", name, why);
+	}
+	plan_errs_free(&errs);
+	free(def);
+}
+
 void app_van_after(struct app *a)
 {
 	struct evq *q = van_evq(a->van);
@@ -358,12 +381,19 @@ void app_van_after(struct app *a)
 	struct van_outputs o;
 
 	clock_now(&a->clock, &now);
-	if (q->n) {
-		for (size_t i = 0; i < q->n; i++)
-			handle_event(a, &q->v[i], &now);
+	while (q->n) {
+		bool button_plan = false;
+		for (size_t i = 0; i < q->n; i++) {
+			const struct van_event *e = &q->v[i];
+			handle_event(a, e, &now);
+			button_plan |= !strcmp(e->type, "session.started") && a->conf->session.button_plan &&
+				       !strcmp(json_string_value(json_object_get(e->data, "source")) ?: "", "button");
+		}
 		evq_clear(q);
 		save(a, &now);
 		a->state_dirty = true;
+		if (button_plan)
+			start_button_plan(a, &now);  /* its events go round the loop again */
 	}
 	van_outputs(a->van, &now, &o);
 	/* field by field: the struct has padding */

@@ -18,9 +18,13 @@
 void clock_init(struct clock_ref *c)
 {
 	*c = (struct clock_ref){ .checked_at = INT64_MIN / 2, .force = -1 };
-	const char *f = getenv("VANCTLD_CLOCK"); /* tests: "system" pins the system clock */
+	/* tests and replays: "system" pins the system clock, "gps" prefers
+	 * plausible GPS time even when the system clock is synchronised */
+	const char *f = getenv("VANCTLD_CLOCK");
 	if (f && !strcmp(f, "system"))
 		c->force = UTC_SRC_SYSTEM_SYNCED;
+	else if (f && !strcmp(f, "gps"))
+		c->force = UTC_SRC_GPS;
 }
 
 void clock_gps(struct clock_ref *c, int64_t gps_utc_ms, int64_t mono_ms)
@@ -47,9 +51,16 @@ void clock_now(struct clock_ref *c, struct vtime *out)
 	int64_t mono = mono_now_ms();
 
 	out->mono_ms = mono;
-	if (c->force >= 0) {
+	if (c->force == UTC_SRC_SYSTEM_SYNCED || (c->force == UTC_SRC_GPS && !c->have_gps)) {
 		out->utc_ms = wall_now_ms();
-		out->utc_src = (enum utc_src)c->force;
+		out->utc_src = c->have_gps ? UTC_SRC_SYSTEM_SYNCED : UTC_SRC_SYSTEM_UNSYNCED;
+		if (c->force == UTC_SRC_SYSTEM_SYNCED)
+			out->utc_src = UTC_SRC_SYSTEM_SYNCED;
+		return;
+	}
+	if (c->force == UTC_SRC_GPS) {
+		out->utc_ms = mono + c->gps_offset_ms;
+		out->utc_src = UTC_SRC_GPS;
 		return;
 	}
 	if (mono - c->checked_at >= CLOCK_RECHECK_MS) {

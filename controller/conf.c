@@ -131,6 +131,8 @@ static const struct conf_key keys[] = {
 	K("session", "incident_types", T_STR, session.incident_types, 0, 0, "aggression,medical,police,vehicle,threat,other",
 	  "Incident categories the crew can choose (comma-separated)."),
 	K("session", "plans_dir", T_STR, session.plans_dir, 0, 0, "/etc/vanctld/plans", "Folder of route plans."),
+	K("session", "button_plan", T_STR, session.button_plan, 0, 0, NULL,
+	  "The plan (in plans_dir) that a session started with the session button follows; none if unset."),
 	K("session", "base_may_start", T_BOOL, session.base_may_start, 0, 0, "false", "Allow base to start and end sessions by command."),
 
 	K("alarm", "repeat", T_DUR, alarm.repeat_s, 5, 3600, "30", "Re-send an emergency to base this often until acknowledged."),

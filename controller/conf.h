@@ -102,6 +102,7 @@ struct conf_session {
 	double door_moving_speed_mps;
 	char *incident_types;   /* comma-separated list */
 	char *plans_dir;
+	char *button_plan;      /* plan a session started by the button follows */
 	bool base_may_start;
 };
 
