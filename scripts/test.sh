@@ -14,8 +14,10 @@ SRC=$PWD
 JOBS=${VAN_JOBS:-$(nproc)}
 
 bash scripts/install-deps.sh
-if [ "${VAN_SKIP_VM:-0}" != 1 ] && [ -f scripts/install-vm-deps.sh ]; then
-	bash scripts/install-vm-deps.sh
+bash scripts/install-base-deps.sh     # chromium, node + the console's npm packages (lock file)
+[ -f scripts/install-review-deps.sh ] && bash scripts/install-review-deps.sh   # gpsbabel for the export tests
+if [ "${VAN_SKIP_VM:-0}" != 1 ]; then
+	bash scripts/install-vm-deps.sh   # qemu, Debian's kernel packages for the gpio-sim VM
 fi
 
 run_suite() {
