@@ -120,6 +120,8 @@ json_t *app_link_json(struct app *a, const struct vtime *now)
 	json_object_set_new(link, "base", json_string(uplink_connected(a->up) ? "online" : "offline"));
 	json_object_set_new(link, "backlog", json_integer(backlog));
 	json_object_set_new(link, "oldest_s", oldest ? json_real((now->utc_ms - oldest) / 1000.0) : json_null());
+	int64_t conf = uplink_last_confirmed(a->up);
+	json_object_set_new(link, "last_ack_utc", conf ? json_integer(vtime_utc_of(now, conf)) : json_null());
 	return link;
 }
 

@@ -179,9 +179,10 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 		return reply_err("invalid_argument", ar->bad);
 	if (until && !(end = parse_until(until, now)))
 		return reply_err("invalid_argument", "'until' must be HH:MM or an ISO 8601 UTC time like 2026-11-24T23:30Z");
-	if (!plan)
-		return reply_rc(van_session_start(a->van, (int)crew, lone, end, NULL, src, now, &why), why,
-				"not_found");
+	if (!plan) {
+		int rc = van_session_start(a->van, (int)crew, lone, end, NULL, src, now, &why);
+		return reply_rc(rc, why, "not_found");
+	}
 
 	/* the whole plan is read and checked before the session starts:
 	 * never a session with a half-read plan */
@@ -240,7 +241,8 @@ static json_t *c_session_end(struct app *a, struct args *ar, enum van_source src
 
 	if (!only_fields(ar, f) || !get_str(ar, "code", 64, &code))
 		return reply_err("invalid_argument", ar->bad);
-	return reply_rc(van_session_end(a->van, code, src, now, &why), why, "no_session");
+	int rc = van_session_end(a->van, code, src, now, &why);
+	return reply_rc(rc, why, "no_session");
 }
 
 static json_t *c_session_extend(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -256,7 +258,8 @@ static json_t *c_session_extend(struct app *a, struct args *ar, enum van_source 
 		return reply_err("invalid_argument", "give either 'minutes' or 'until'");
 	if (until && !(end = parse_until(until, now)))
 		return reply_err("invalid_argument", "'until' must be HH:MM or an ISO 8601 UTC time");
-	return reply_rc(van_session_extend(a->van, end, (int)minutes, src, now, &why), why, "no_session");
+	int rc = van_session_extend(a->van, end, (int)minutes, src, now, &why);
+	return reply_rc(rc, why, "no_session");
 }
 
 static json_t *c_checkin(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -266,7 +269,8 @@ static json_t *c_checkin(struct app *a, struct args *ar, enum van_source src, co
 
 	if (!only_fields(ar, f) || !get_str(ar, "code", 64, &code))
 		return reply_err("invalid_argument", ar->bad);
-	return reply_rc(van_checkin(a->van, code, src, now, &why), why, "no_session");
+	int rc = van_checkin(a->van, code, src, now, &why);
+	return reply_rc(rc, why, "no_session");
 }
 
 static json_t *c_crew(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -279,7 +283,8 @@ static json_t *c_crew(struct app *a, struct args *ar, enum van_source src, const
 		return reply_err("invalid_argument", ar->bad);
 	if (!crew)
 		return reply_err("invalid_argument", "'crew' is required");
-	return reply_rc(van_set_crew(a->van, (int)crew, src, now, &why), why, "no_session");
+	int rc = van_set_crew(a->van, (int)crew, src, now, &why);
+	return reply_rc(rc, why, "no_session");
 }
 
 static json_t *c_occupancy(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -305,7 +310,8 @@ static json_t *c_mute(struct app *a, struct args *ar, enum van_source src, const
 	const char *why = NULL;
 	if (!only_fields(ar, NULL))
 		return reply_err("invalid_argument", ar->bad);
-	return reply_rc(van_mute(a->van, src, now, &why), why, "not_found");
+	int rc = van_mute(a->van, src, now, &why);
+	return reply_rc(rc, why, "not_found");
 }
 
 static json_t *c_incident(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -317,7 +323,8 @@ static json_t *c_incident(struct app *a, struct args *ar, enum van_source src, c
 		return reply_err("invalid_argument", ar->bad);
 	if (!type)
 		return reply_err("invalid_argument", "'type' is required");
-	return reply_rc(van_incident(a->van, type, note, src, now, &why), why, "not_found");
+	int rc = van_incident(a->van, type, note, src, now, &why);
+	return reply_rc(rc, why, "not_found");
 }
 
 static json_t *c_panic(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -328,9 +335,9 @@ static json_t *c_panic(struct app *a, struct args *ar, enum van_source src, cons
 
 	if (!only_fields(ar, f) || !get_bool(ar, "covert", &covert) || !get_bool(ar, "test", &test))
 		return reply_err("invalid_argument", ar->bad);
-	if (test)
-		return reply_rc(van_selftest_start(a->van, src, now, &why), why, "not_found");
-	return reply_rc(van_panic(a->van, src, covert, now->mono_ms, now, &why), why, "not_found");
+	int rc = test ? van_selftest_start(a->van, src, now, &why)
+		      : van_panic(a->van, src, covert, now->mono_ms, now, &why);
+	return reply_rc(rc, why, "not_found");
 }
 
 static json_t *c_alarm_clear(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -338,7 +345,8 @@ static json_t *c_alarm_clear(struct app *a, struct args *ar, enum van_source src
 	const char *why = NULL;
 	if (!only_fields(ar, NULL))
 		return reply_err("invalid_argument", ar->bad);
-	return reply_rc(van_alarm_clear(a->van, src, now, &why), why, "not_found");
+	int rc = van_alarm_clear(a->van, src, now, &why);
+	return reply_rc(rc, why, "not_found");
 }
 
 static json_t *c_sim(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -390,7 +398,8 @@ static json_t *c_ack(struct app *a, struct args *ar, enum van_source src, const 
 	id = e ? json_integer_value(e) : 0;
 	if (!by || !*by)
 		return reply_err("invalid_argument", "'by' (the operator's name) is required");
-	return reply_rc(van_emergency_ack(a->van, id, by, now, &why), why, "not_found");
+	int rc = van_emergency_ack(a->van, id, by, now, &why);
+	return reply_rc(rc, why, "not_found");
 }
 
 static json_t *c_checkin_request(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
@@ -401,7 +410,8 @@ static json_t *c_checkin_request(struct app *a, struct args *ar, enum van_source
 
 	if (!only_fields(ar, f) || !get_str(ar, "by", 47, &by))
 		return reply_err("invalid_argument", ar->bad);
-	return reply_rc(van_request_checkin(a->van, by ? by : "base", now, &why), why, "no_session");
+	int rc = van_request_checkin(a->van, by ? by : "base", now, &why);
+	return reply_rc(rc, why, "no_session");
 }
 
 static json_t *c_replay(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)

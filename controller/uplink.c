@@ -44,6 +44,7 @@ struct uplink {
 	size_t nwin;
 	char err[200];
 	bool closing;
+	int64_t last_confirmed;       /* mono ms of the last PUBACK */
 };
 
 static void watch(uplink_t *u);
@@ -60,6 +61,7 @@ int64_t uplink_connected_since(const uplink_t *u) { return u && u->connected ? u
 int uplink_protocol(const uplink_t *u) { return u->protocol; }
 const char *uplink_last_error(const uplink_t *u) { return u->err; }
 size_t uplink_inflight(const uplink_t *u) { return u ? u->nwin : 0; }
+int64_t uplink_last_confirmed(const uplink_t *u) { return u ? u->last_confirmed : 0; }
 
 static void clear_window(uplink_t *u)
 {
@@ -255,6 +257,7 @@ static void on_publish(struct mosquitto *m, void *arg, int mid, int reason, cons
 			store_outbox_msg_free(&f.msg);
 			return;
 		}
+		u->last_confirmed = loop_now_ms(u->loop);
 		if (store_outbox_delete(u->st, f.id) < 0)
 			log_warnx("mqtt: delivered message %lld could not be removed from the outbox: %s",
 				  (long long)f.id, store_errmsg(u->st));

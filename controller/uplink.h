@@ -55,6 +55,8 @@ int64_t uplink_connected_since(const uplink_t *u);  /* mono ms, 0 if down */
 int uplink_protocol(const uplink_t *u);             /* 5 or 311 */
 const char *uplink_last_error(const uplink_t *u);
 size_t uplink_inflight(const uplink_t *u);
+/* Monotonic ms when the broker last confirmed a message (0 = never). */
+int64_t uplink_last_confirmed(const uplink_t *u);
 
 /* Full topic for a sub-topic: PREFIX/UNIT/SUB.  Returns a static-lifetime
  * string owned by u, valid until the next call. */

@@ -13,7 +13,7 @@ set -u
 : "${VAN_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${VAN_BINARY_DIR:=$VAN_SOURCE_DIR/build}"
 VANCTLD="$VAN_BINARY_DIR/controller/vanctld"
-VANCTL="$VAN_BINARY_DIR/controller/vanctl"
+VANCTL="$VAN_BINARY_DIR/vanctl/vanctl"
 PIDS=()
 PGIDS=()
 

@@ -1,0 +1,19 @@
+# The control socket (controller/ctl.c): unit tests on a real socket, and
+# integration tests of vanctl and the crew display against a real vanctld.
+#
+# Until the lead adds ctl.c to vanshell, the test compiles it in itself.
+get_target_property(_van_ctl_shell_sources vanshell SOURCES)
+if("ctl.c" IN_LIST _van_ctl_shell_sources)
+  van_unit_test(test_ctl SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ctl.c LIBS vanshell)
+else()
+  van_unit_test(test_ctl SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ctl.c
+    ${CMAKE_SOURCE_DIR}/controller/ctl.c LIBS vanshell)
+endif()
+
+# vanctl and the crew display against a real vanctld (tmux for the display).
+if(TARGET vanctl)
+  van_integration_test(it_20_vanctl it_20_vanctl.sh)
+endif()
+if(TARGET vanctl AND TARGET vandisplay)
+  van_integration_test(it_21_display it_21_display.sh TIMEOUT 300)
+endif()
