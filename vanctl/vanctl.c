@@ -25,6 +25,7 @@
 #include "ctlclient.h"
 #include "fmt.h"
 #include "log.h"
+#include "plan_cli.h"
 #include "vanctl.h"
 
 #if defined(__has_include)
@@ -572,6 +573,13 @@ static int c_review(struct opts *o, int argc, char **argv)
 #endif
 }
 
+/* `vanctl plan check FILE | show NAME|FILE` (vanctl/plan_cli.c) */
+static int c_plan(struct opts *o, int argc, char **argv)
+{
+	(void)o;
+	return plan_main(argc, argv);
+}
+
 static int c_help(struct opts *o, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -613,7 +621,7 @@ static const struct command commands[] = {
 	{ "export", c_review, "export ...", "Manager's review: GPX/GeoJSON/CSV export (see 'vanctl export --help')." },
 	{ "summary", c_review, "summary ...", "Manager's review: figures for funders (see 'vanctl summary --help')." },
 	{ "purge", c_review, "purge ...", "Manager's review: retention purge (see 'vanctl purge --help')." },
-	{ "plan", c_review, "plan ...", "Route plans (see 'vanctl plan --help')." },
+	{ "plan", c_plan, "plan check FILE | plan show NAME|FILE", "Route plans: check a plan file, show a plan." },
 	{ "help", c_help, "help [COMMAND]", "Help on vanctl, or on one command." },
 };
 
@@ -744,9 +752,12 @@ int main(int argc, char **argv)
 		first++;
 	}
 	const struct command *c = first < argc ? find_command(argv[first]) : NULL;
-	if (c && c->fn == c_review) {
+	if (c && (c->fn == c_review || c->fn == c_plan)) {
+		/* strip_globals ends its list with NULL at argv[first]: keep the name */
+		char *name = argv[first];
 		int n = strip_globals(&o, first, argv, &help, &version);
 		(void)n;
+		argv[first] = name;
 		if (o.conf) {
 			/* pass -c on to the review command */
 			char **av = calloc((size_t)(argc - first + 3), sizeof(char *));
@@ -758,11 +769,11 @@ int main(int argc, char **argv)
 			av[k++] = (char *)o.conf;
 			for (int i = first + 1; i < argc; i++)
 				av[k++] = argv[i];
-			int rc = c_review(&o, k, av);
+			int rc = c->fn(&o, k, av);
 			free(av);
 			return rc;
 		}
-		return c_review(&o, argc - first, argv + first);
+		return c->fn(&o, argc - first, argv + first);
 	}
 
 	argc = strip_globals(&o, argc, argv, &help, &version);

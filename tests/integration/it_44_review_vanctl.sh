@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# it_44: the review commands reached through vanctl itself (vanctl.c's
+# dispatcher, -c passed on) give exactly what review_main gives.
+. "$(dirname "$0")/it_4x_review_lib.sh"
+VANCTL_BIN="$VAN_BINARY_DIR/vanctl/vanctl"
+[ -x "$VANCTL_BIN" ] || skip "vanctl is not built"
+review_setup
+O="$WORK/out"
+mkdir "$O"
+printf '[storage]\ndb = %s\n' "$DB" > "$WORK/van.conf"
+
+same() {
+	local name=$1; shift
+	"$REVIEW_CLI" "$@" > "$O/$name.review" 2>&1
+	local a=$?
+	"$VANCTL_BIN" "$@" > "$O/$name.vanctl" 2>&1
+	local b=$?
+	[ "$a" = "$b" ] || fail "vanctl $*: exit $b, review_main: exit $a -- $(head -5 "$O/$name.vanctl")"
+	cmp -s "$O/$name.review" "$O/$name.vanctl" ||
+		fail "vanctl $*: other output: $(diff "$O/$name.review" "$O/$name.vanctl" | head -10)"
+}
+
+same sessions sessions --db "$DB"
+same report report "$ID_A" --db "$DB"
+same export export "$ID_D" --db "$DB" --format csv
+same summary summary --month 2026-03 --db "$DB" --json
+same help sessions --help
+same usage report --db "$DB"
+same conf sessions -c "$WORK/van.conf"
+"$VANCTL_BIN" -c "$WORK/van.conf" sessions > "$O/global-c.txt" 2>&1 || fail "vanctl -c CONF sessions"
+cmp -s "$O/global-c.txt" "$O/sessions.review" || fail "vanctl -c CONF sessions: other output"
+pass "vanctl sessions/report/export/summary = review_main, -c before the command passed on"

@@ -1,0 +1,329 @@
+/*
+ * review_report.c - `vanctl report SESSION`: the readable summary of one
+ * session (stdout) and, with --html FILE, the HTML report (review_html.c).
+ *
+ * Crew text (plan names, stop labels, incident notes) goes through
+ * rv_term(): a note cannot move the cursor or recolour the terminal.
+ */
+#include "review_util.h"
+
+#include <inttypes.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *rv_place(const char *name, double lat, double lon, const struct rv_prec *p, char *buf,
+	       size_t len)
+{
+	int d = p ? p->decimals : 6;
+	bool pos = isfinite(lat) && isfinite(lon);
+	if (name && pos)
+		snprintf(buf, len, "%s (%.*f, %.*f)", name, d, lat, d, lon);
+	else if (name)
+		snprintf(buf, len, "%s", name);
+	else if (pos)
+		snprintf(buf, len, "%.*f, %.*f", d, lat, d, lon);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+char *rv_event_what(const struct rv_event *e, int64_t ref_ms, char *buf, size_t len)
+{
+	const json_t *d = e->data;
+	char t[48];
+	if (strcmp(e->type, "occupancy.over_limit") == 0) {
+		snprintf(buf, len, "%" PRId64 " on board, over the limit of %" PRId64,
+			 rv_jint(d, "occupancy", -1), rv_jint(d, "limit", -1));
+	} else if (strcmp(e->type, "checkin.missed") == 0) {
+		int64_t due = rv_jint(d, "due_utc", 0);
+		if (due)
+			snprintf(buf, len, "check-in due %s missed", rv_tod(due, ref_ms, t, sizeof(t)));
+		else
+			snprintf(buf, len, "check-in missed");
+	} else if (strcmp(e->type, "session.overdue") == 0) {
+		int64_t pe = rv_jint(d, "planned_end_utc", 0);
+		if (pe)
+			snprintf(buf, len, "overdue: planned end was %s",
+				 rv_tod(pe, ref_ms, t, sizeof(t)));
+		else
+			snprintf(buf, len, "session overdue");
+	} else if (strcmp(e->type, "emergency.raised") == 0) {
+		const char *src = rv_jstr(d, "source");
+		snprintf(buf, len, "emergency raised%s%s", src ? " by " : "", src ? src : "");
+	} else if (strcmp(e->type, "incident") == 0) {
+		snprintf(buf, len, "recorded by the crew");
+	} else {
+		snprintf(buf, len, "%s", e->type);
+	}
+	return buf;
+}
+
+static void fig(struct rv_buf *b, const char *name, const char *value)
+{
+	rv_printf(b, "  %-12s %s\n", name, value);
+}
+
+static void text_stops(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o)
+{
+	int64_t ref = s->ss.started_utc_ms;
+	rv_printf(b, "\nStops (%zu)\n", s->nstops);
+	if (!s->nstops) {
+		rv_puts(b, "  none recorded\n");
+		return;
+	}
+	rv_printf(b, "  %3s  %-16s  %-16s  %8s  %7s  %4s  %5s  %s\n", "#", "ARRIVAL", "DEPARTURE",
+		  "ON SITE", "ENTRIES", "PEAK", "DOORS", "PLACE");
+	for (size_t i = 0; i < s->nstops; i++) {
+		const struct rv_stop *st = &s->stops[i];
+		char a[48], dpt[48], on[24], place[256];
+		rv_tod(st->arr, ref, a, sizeof(a));
+		if (st->dep)
+			rv_tod(st->dep, ref, dpt, sizeof(dpt));
+		else
+			snprintf(dpt, sizeof(dpt), "(still there)");
+		rv_dur((st->dep ? st->dep : s->end_ms) - st->arr, on, sizeof(on));
+		rv_place(st->name, st->lat, st->lon, &o->prec, place, sizeof(place));
+		rv_printf(b, "  %3zu  %-16s  %-16s  %8s  %7d  %4d  %5d  ", i + 1, a, dpt, on,
+			  st->entries, st->peak, st->doors);
+		rv_term(b, place);
+		rv_puts(b, "\n");
+	}
+}
+
+static void text_plan(struct rv_buf *b, const struct rv_session *s, const struct rv_plan *p)
+{
+	int64_t ref = s->ss.started_utc_ms;
+	rv_puts(b, "\nPlanned against actual");
+	if (s->ss.plan) {
+		rv_puts(b, " (plan ");
+		rv_term(b, s->ss.plan);
+		rv_puts(b, ")");
+	}
+	rv_puts(b, "\n");
+	if (!p->n)
+		rv_puts(b, "  no planned locations recorded\n");
+	else
+		rv_printf(b, "  %3s  %-20s  %-22s  %-16s  %-14s  %7s  %8s  %s\n", "#", "LOCATION",
+			  "WINDOW", "ARRIVED", "AGAINST WINDOW", "DWELL", "ON SITE",
+			  "AGAINST DWELL");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct rv_plan_row *r = &p->rows[i];
+		char win[112], arr[48] = "-", verdict[64], dw[24] = "-",
+		     on[24] = "-", late[24];
+		rv_window(r->win_from, r->win_to, ref, win, sizeof(win));
+		if (r->arr)
+			rv_tod(r->arr, ref, arr, sizeof(arr));
+		int64_t lm = rv_plan_late_ms(r);
+		if (r->status == RV_PLAN_SKIPPED && r->skip_reason)
+			snprintf(verdict, sizeof(verdict), "left out");
+		else if (r->status == RV_PLAN_SKIPPED)
+			snprintf(verdict, sizeof(verdict), "skipped");
+		else if (r->status == RV_PLAN_PENDING)
+			snprintf(verdict, sizeof(verdict), "not reached");
+		else if (lm > 0)
+			snprintf(verdict, sizeof(verdict), "late %s", rv_dur(lm, late, sizeof(late)));
+		else if (lm < 0)
+			snprintf(verdict, sizeof(verdict), "early %s", rv_dur(-lm, late, sizeof(late)));
+		else
+			snprintf(verdict, sizeof(verdict), r->win_from || r->win_to ? "on time" : "");
+		if (r->dwell_s >= 0)
+			rv_dur(r->dwell_s * 1000, dw, sizeof(dw));
+		if (r->arr && r->dep)
+			rv_dur(r->dep - r->arr, on, sizeof(on));
+		rv_printf(b, "  %3" PRId64 "  ", r->index > 0 ? r->index : (int64_t)i + 1);
+		size_t before = b->len;
+		rv_term(b, r->name ? r->name : "?");
+		size_t w = b->len - before;
+		char dv[48] = "";
+		if (r->dwell_s >= 0 && r->arr && r->dep) {
+			int64_t diff = (r->dep - r->arr) - r->dwell_s * 1000;
+			char x[24];
+			if (llabs(diff) < 60000)
+				snprintf(dv, sizeof(dv), "as planned");
+			else
+				snprintf(dv, sizeof(dv), "%s %s", diff < 0 ? "short by" : "longer by",
+					 rv_dur(llabs(diff), x, sizeof(x)));
+		}
+		rv_printf(b, "%*s  %-22s  %-16s  %-14s  %7s  %8s  %s\n", w < 20 ? (int)(20 - w) : 0,
+			  "", win, arr, verdict, dw, on, dv);
+	}
+	size_t nun = p->nunplanned + p->nunplanned_ev;
+	rv_printf(b, "  unplanned stops: %zu", nun);
+	for (size_t i = 0; i < p->nunplanned; i++) {
+		const struct rv_stop *st = p->unplanned[i];
+		char a[48], on[24];
+		rv_tod(st->arr, ref, a, sizeof(a));
+		rv_dur((st->dep ? st->dep : s->end_ms) - st->arr, on, sizeof(on));
+		rv_printf(b, "%s#%td at %s for %s", i ? ", " : " (", st - s->stops + 1, a, on);
+	}
+	for (size_t i = 0; i < p->nunplanned_ev; i++) {
+		char a[48];
+		rv_tod(p->unplanned_ev[i]->t, ref, a, sizeof(a));
+		rv_printf(b, "%sat %s", i || p->nunplanned ? ", " : " (", a);
+	}
+	rv_puts(b, nun ? ")\n" : "\n");
+	bool head = false;
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct rv_event *e = &s->evs[i];
+		char a[48], what[256];
+		if (strncmp(e->type, "plan.", 5) != 0 || !rv_plan_event_what(e, what, sizeof(what)))
+			continue;
+		if (!head)
+			rv_puts(b, "  deviations and changes of plan:\n");
+		head = true;
+		rv_printf(b, "    %-16s  ", rv_tod(e->t, ref, a, sizeof(a)));
+		rv_term(b, what);
+		rv_puts(b, "\n");
+	}
+}
+
+static void text_incidents(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o)
+{
+	int64_t ref = s->ss.started_utc_ms;
+	rv_printf(b, "\nIncidents (%" PRId64 ")\n", s->f.incidents);
+	if (!s->f.incidents) {
+		rv_puts(b, "  none recorded\n");
+		return;
+	}
+	for (size_t i = 0; i < s->nevs; i++) {
+		const struct rv_event *e = &s->evs[i];
+		if (!e->incident)
+			continue;
+		char a[48], what[160], place[128];
+		rv_printf(b, "  %-16s  ", rv_tod(e->t, ref, a, sizeof(a)));
+		size_t before = b->len;
+		rv_term(b, e->category ? e->category : "-");
+		size_t w = b->len - before;
+		rv_printf(b, "%*s  %s", w < 16 ? (int)(16 - w) : 0, "",
+			  rv_event_what(e, ref, what, sizeof(what)));
+		if (e->has_pos)
+			rv_printf(b, " at %s", rv_place(NULL, e->lat, e->lon, &o->prec, place,
+							 sizeof(place)));
+		const char *note = rv_event_note(e);
+		if (note) {
+			rv_puts(b, "\n  ");
+			rv_printf(b, "%16s    note: \"", "");
+			rv_term(b, note);
+			rv_puts(b, "\"");
+		}
+		rv_puts(b, "\n");
+	}
+}
+
+void rv_report_text(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o)
+{
+	const struct store_session *ss = &s->ss;
+	const struct rv_figs *f = &s->f;
+	int64_t ref = ss->started_utc_ms;
+	char t1[64], t2[64], v[160];
+
+	rv_printf(b, "Session %" PRId64 ": %s\n", ss->id,
+		  rv_local(ref, "%A %-d %B %Y", t1, sizeof(t1)));
+	rv_printf(b, "times in %s; positions %s%s\n\n", rv_tzname(), o->prec.label,
+		  s->names_hidden ? "; place names and notes left out" : "");
+
+	fig(b, "started", rv_tod(ref, 0, t1, sizeof(t1)));
+	if (f->running) {
+		snprintf(v, sizeof(v), "still running (last record %s)",
+			 rv_tod(s->end_ms, ref, t1, sizeof(t1)));
+		fig(b, "ended", v);
+	} else {
+		fig(b, "ended", rv_tod(ss->ended_utc_ms, ref, t1, sizeof(t1)));
+	}
+	if (ss->planned_end_utc_ms) {
+		rv_tod(ss->planned_end_utc_ms, ref, t1, sizeof(t1));
+		int64_t late = (f->running ? s->end_ms : ss->ended_utc_ms) - ss->planned_end_utc_ms;
+		if (!f->running && late > 60000)
+			snprintf(v, sizeof(v), "%s (ended %s after it)", t1, rv_dur(late, t2, sizeof(t2)));
+		else
+			snprintf(v, sizeof(v), "%s", t1);
+		fig(b, "planned end", v);
+	}
+	snprintf(v, sizeof(v), "%d%s", ss->crew, ss->lone ? " (lone working)" : "");
+	fig(b, "crew", v);
+	if (ss->plan) {
+		rv_printf(b, "  %-12s ", "plan");
+		rv_term(b, ss->plan);
+		rv_puts(b, "\n");
+	}
+	fig(b, "duration", rv_dur(f->duration_ms, t1, sizeof(t1)));
+	snprintf(v, sizeof(v), "%s (%" PRId64 " route points%s)", rv_km(f->distance_m, t1, sizeof(t1)),
+		 f->points,
+		 f->points		? ""
+		 : f->distance_m > 0	? ": the route was removed by the retention purge"
+					: ": no GPS fix recorded");
+	fig(b, "distance", v);
+	snprintf(v, sizeof(v), "%" PRId64, f->stops);
+	fig(b, "stops", v);
+	snprintf(v, sizeof(v), "%" PRId64, f->entries);
+	fig(b, "entries", v);
+	if (f->limit >= 0)
+		snprintf(v, sizeof(v), "%" PRId64 " on board (limit %" PRId64 ")", f->peak, f->limit);
+	else
+		snprintf(v, sizeof(v), "%" PRId64 " on board", f->peak);
+	fig(b, "peak", v);
+	if (f->occ_known && f->occ_span_ms > 0) {
+		snprintf(v, sizeof(v), "%.1f on board", f->occ_integral / (double)f->occ_span_ms);
+		fig(b, "average", v);
+	}
+	fig(b, "over limit", rv_dur(f->over_limit_s * 1000, t1, sizeof(t1)));
+	snprintf(v, sizeof(v), "%" PRId64 " made (start and end included), %" PRId64 " missed",
+		 f->ck_made, f->ck_missed);
+	fig(b, "check-ins", v);
+	snprintf(v, sizeof(v), "%" PRId64, f->incidents);
+	fig(b, "incidents", v);
+
+	text_stops(b, s, o);
+	struct rv_plan p;
+	if (rv_plan_build(s, &p) == 0) {
+		if (p.present)
+			text_plan(b, s, &p);
+		rv_plan_free(&p);
+	} else {
+		b->err = b->err ? b->err : -ENOMEM;
+	}
+	text_incidents(b, s, o);
+}
+
+int rv_cmd_report(store_t *st, const struct rv_opts *o)
+{
+	int64_t id;
+	if (rv_session_arg(st, o, o->args[0], &id))
+		return 1;
+	struct rv_session s;
+	char err[512];
+	int r = rv_session_load(st, id, RV_LOAD_ALL, &o->prec, &s, err, sizeof(err));
+	if (r < 0) {
+		rv_err(o->cmd, "session %" PRId64 ": %s", id, err);
+		return 1;
+	}
+	int rc = 0;
+	struct rv_buf b = { 0 };
+	bool html_to_stdout = o->out && strcmp(o->out, "-") == 0;
+	if (o->out) {
+		struct rv_buf h = { 0 };
+		rv_report_html(&h, &s, o);
+		if (rv_write_out(o->out, &h, o->db, err, sizeof(err)) < 0) {
+			rv_err(o->cmd, "%s", err);
+			rc = 1;
+		}
+		rv_buf_free(&h);
+	}
+	if (rc == 0 && !html_to_stdout) {
+		rv_report_text(&b, &s, o);
+		if (o->out) {
+			rv_puts(&b, "\nHTML report written to ");
+			rv_term(&b, o->out);
+			rv_puts(&b, "\n");
+		}
+		if (rv_write_out("-", &b, o->db, err, sizeof(err)) < 0) {
+			rv_err(o->cmd, "%s", err);
+			rc = 1;
+		}
+	}
+	rv_buf_free(&b);
+	rv_session_free(&s);
+	return rc;
+}
