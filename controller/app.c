@@ -354,6 +354,25 @@ static void on_link(void *arg, bool up)
 	}
 }
 
+/* ---- the crew display's heartbeat ---- */
+
+/* Watchers (the crew display) get the state at least this often, so a
+ * silent daemon is told apart from a quiet evening (docs/control.md). */
+#define WATCH_HEARTBEAT_MS 5000
+
+static int64_t watch_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	(void)l;
+	if (a->ctl && ctl_watchers(a->ctl)) {
+		json_t *m = json_pack("{s:s, s:o}", "event", "state", "state", app_snapshot(a, false));
+		if (m)
+			ctl_broadcast(a->ctl, m);
+		json_decref(m);
+	}
+	return WATCH_HEARTBEAT_MS;
+}
+
 /* ---- scheduled panic-path self-test ---- */
 
 static int64_t selftest_cb(loop_t *l, void *arg)
@@ -570,6 +589,7 @@ struct app *app_new(struct conf *c)
 	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
 	a->state_timer = loop_add_timer(a->loop, 0, state_cb, a);
 	a->wd_timer = loop_add_timer(a->loop, 0, wd_cb, a);
+	loop_add_timer(a->loop, WATCH_HEARTBEAT_MS, watch_cb, a);
 	if (c->alarm.selftest_interval_h > 0)
 		loop_add_timer(a->loop, (int64_t)c->alarm.selftest_interval_h * 3600 * 1000, selftest_cb, a);
 	return a;

@@ -19,7 +19,7 @@ def hhmmss(ms):
 
 
 def line(kind, text):
-    print(f"{time.strftime('%H:%M:%S')} {kind:<9} {text}", flush=True)
+    print(f"{time.strftime('%H:%M:%S')} {kind:<6} {text}", flush=True)
 
 
 for raw in sys.stdin:
@@ -33,13 +33,14 @@ for raw in sys.stdin:
         if sub == "state":
             s, o, g = m.get("session") or {}, m.get("occupancy") or {}, m.get("gps") or {}
             ck = (s.get("checkin") or {})
-            line("STATE", f"session {s.get('state', '-')}, on board {o.get('occupancy', '-')}/{o.get('limit', '-')}"
-                 f", check-in due {hhmmss(ck.get('due_utc'))}, gps {g.get('fix', '-')}"
-                 f", backlog {(m.get('link') or {}).get('backlog', '-')}")
+            backlog = (m.get('link') or {}).get('backlog') or 0
+            line("STATE", f"{s.get('state', '-')}, {o.get('occupancy', '-')}/{o.get('limit', '-')} aboard"
+                 + (f", check-in {hhmmss(ck.get('due_utc'))[:5]}" if ck.get('due_utc') else "")
+                 + f", gps {g.get('fix', '-')}" + (f", {backlog} unsent" if backlog else ""))
         elif sub == "location":
             nloc += 1
             if nloc % 10 == 1:
-                line("LOCATION", f"#{m.get('seq')} {m.get('lat'):.5f},{m.get('lon'):.5f} "
+                line("WHERE", f"{m.get('lat'):.5f},{m.get('lon'):.5f} "
                      f"{(m.get('speed') or 0) * 3.6:.0f} km/h")
         elif sub == "event":
             d = m.get("data") or {}
@@ -49,10 +50,10 @@ for raw in sys.stdin:
         elif sub == "emergency":
             if m.get("active"):
                 ack = f"acknowledged by {m.get('acked_by')}" if m.get("acknowledged") else "NOT YET ACKNOWLEDGED"
-                line("EMERGENCY", f"ACTIVE{' (covert)' if m.get('covert') else ''} at "
+                line("ALARM", f"EMERGENCY{' (covert)' if m.get('covert') else ''} at "
                      f"{m.get('lat', 0):.5f},{m.get('lon', 0):.5f} - {ack}")
             else:
-                line("EMERGENCY", "cleared")
+                line("ALARM", "emergency cleared")
         elif sub == "reply":
             line("REPLY", f"{m.get('command')}: {'ok' if m.get('ok') else m.get('error')} - {m.get('reason', '')}")
         else:
