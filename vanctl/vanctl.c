@@ -25,6 +25,7 @@
 #include "ctlclient.h"
 #include "fmt.h"
 #include "log.h"
+#include "core/plan.h"
 #include "plan_cli.h"
 #include "vanctl.h"
 
@@ -573,11 +574,45 @@ static int c_review(struct opts *o, int argc, char **argv)
 #endif
 }
 
-/* `vanctl plan check FILE | show NAME|FILE` (vanctl/plan_cli.c) */
+/* `vanctl plan skip [NAME] --reason R` and `vanctl plan add-stop --reason R`:
+ * the crew phoning in a change of route (control socket); `plan check` and
+ * `plan show` read files (vanctl/plan_cli.c). */
 static int c_plan(struct opts *o, int argc, char **argv)
 {
-	(void)o;
-	return plan_main(argc, argv);
+	static const struct option lo[] = {
+		{ "reason", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *reason = NULL, *loc = NULL;
+	int ch;
+
+	if (argc < 2 || (strcmp(argv[1], "skip") && strcmp(argv[1], "add-stop")))
+		return plan_main(argc, argv);
+	bool skip = !strcmp(argv[1], "skip");
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (ch == 'h') {
+			printf("Usage: vanctl plan skip [LOCATION] --reason REASON\n"
+			       "       vanctl plan add-stop --reason REASON\n"
+			       "Tell base the route changed: skip a planned location (default: the next one),\n"
+			       "or stop somewhere unplanned.  It silences the deviation alert it explains.\n"
+			       "REASON: " PLAN_REASONS "\n");
+			return EXIT_OK;
+		}
+		if (ch != 'r')
+			return usage_error("plan", "unknown option '%s'", argv[optind - 1]);
+		reason = optarg;
+	}
+	if (skip && optind < argc)
+		loc = argv[optind++];
+	if (optind < argc)
+		return usage_error("plan", "unexpected argument '%s'", argv[optind]);
+	if (!reason)
+		return usage_error("plan", "--reason is required (" PLAN_REASONS ")");
+	json_t *req = json_pack("{s:s, s:s, s:s}", "cmd", "plan_change", "change", skip ? "skip" : "add_stop",
+				"reason", reason);
+	if (loc)
+		json_object_set_new(req, "location", json_string(loc));
+	return run(o, req, NULL, (void *)(skip ? "plan change sent: location skipped" : "plan change sent: unplanned stop"));
 }
 
 static int c_help(struct opts *o, int argc, char **argv);
@@ -621,7 +656,8 @@ static const struct command commands[] = {
 	{ "export", c_review, "export ...", "Manager's review: GPX/GeoJSON/CSV export (see 'vanctl export --help')." },
 	{ "summary", c_review, "summary ...", "Manager's review: figures for funders (see 'vanctl summary --help')." },
 	{ "purge", c_review, "purge ...", "Manager's review: retention purge (see 'vanctl purge --help')." },
-	{ "plan", c_plan, "plan check FILE | plan show NAME|FILE", "Route plans: check a plan file, show a plan." },
+	{ "plan", c_plan, "plan skip [LOC] --reason R | plan add-stop --reason R | plan check FILE | plan show NAME",
+	  "Route plans: phone in a change of route; check or show a plan file." },
 	{ "help", c_help, "help [COMMAND]", "Help on vanctl, or on one command." },
 };
 
