@@ -316,6 +316,11 @@ static void apply_outputs(struct app *a, int64_t now)
 
 	if (!a->gpio)
 		return;
+	/* alarm.cue: a crew may want a quieter "sent" cue than the full alarm */
+	if (buzz == 2 && strcmp(a->conf->alarm.cue, "alarm"))
+		buzz = 0;
+	if (!strcmp(a->conf->alarm.cue, "none"))
+		light = 0;
 	gpio_set(a->gpio, GPIO_ROLE_OUT_ENTRY_LIGHT, a->out.entry_light_full);
 	gpio_set(a->gpio, GPIO_ROLE_OUT_BUZZER, pattern_on(buzz, now));
 	gpio_set(a->gpio, GPIO_ROLE_OUT_ALARM_LIGHT, pattern_on(light, now));
@@ -571,6 +576,20 @@ json_t *app_snapshot(struct app *a, bool for_base)
 	json_object_set_new(s, "gps", app_gps_json(a, &now));
 	json_object_set_new(s, "link", app_link_json(a, &now));
 	json_object_set_new(s, "version", json_string(VAN_VERSION));
+	if (a->gpio) {
+		/* what the output lines really show now (alarm.cue applied), for tests and service */
+		static const struct { const char *name; enum gpio_role role; } outs[] = {
+			{ "entry_light", GPIO_ROLE_OUT_ENTRY_LIGHT }, { "buzzer", GPIO_ROLE_OUT_BUZZER },
+			{ "alarm_light", GPIO_ROLE_OUT_ALARM_LIGHT },
+		};
+		json_t *hw = json_object();
+		for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+			bool on;
+			if (gpio_get_output(a->gpio, outs[i].role, &on) == 0)
+				json_object_set_new(hw, outs[i].name, json_boolean(on));
+		}
+		json_object_set_new(s, "output_lines", hw);
+	}
 	return s;
 }
 

@@ -139,6 +139,8 @@ static const struct conf_key keys[] = {
 	K("alarm", "selftest_interval", T_DUR, alarm.selftest_interval_h, 0, 0, "0",
 	  "Run an end-to-end panic self-test this often (0 = only on demand)."),
 	K("alarm", "selftest_timeout", T_DUR, alarm.selftest_timeout_s, 5, 3600, "60", "A self-test not acknowledged within this has failed."),
+	K("alarm", "cue", T_STR, alarm.cue, 0, 0, "alarm",
+	  "What the van shows when a (not covert) panic is sent: alarm (buzzer and alarm light until base acknowledges, then the light blinks), light (the alarm light only), none. Covert panics never show anything."),
 	K("alarm", "duress_code", T_STR, alarm.duress_code, 0, 0, NULL,
 	  "Answer that, given at check-in or session end, looks normal but raises a covert emergency (the crew's agreed exit word)."),
 };
@@ -542,6 +544,8 @@ int conf_check(struct conf *c)
 		conf_error(c, "%s:%d: session.checkin_reminder must be shorter than every check-in interval", AT("session", "checkin_reminder"));
 	if (c->session.default_length_min < 1 || c->session.default_length_min > 24 * 60)
 		conf_error(c, "%s:%d: session.default_length must be between 1 minute and 24 hours", AT("session", "default_length"));
+	if (strcmp(c->alarm.cue, "alarm") && strcmp(c->alarm.cue, "light") && strcmp(c->alarm.cue, "none"))
+		conf_error(c, "%s:%d: alarm.cue '%s' must be alarm, light or none", AT("alarm", "cue"), c->alarm.cue);
 	if (c->track.stationary_speed_mps >= c->track.max_speed_mps)
 		conf_error(c, "%s:%d: track.stationary_speed must be below track.max_speed", AT("track", "stationary_speed"));
 #undef AT

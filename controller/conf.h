@@ -111,6 +111,7 @@ struct conf_alarm {
 	int selftest_interval_h;/* 0 = off */
 	int selftest_timeout_s;
 	char *duress_code;      /* check-in/end code that raises a covert emergency */
+	char *cue;              /* "alarm", "light" or "none": the van's cue for a visible panic */
 };
 
 struct conf {

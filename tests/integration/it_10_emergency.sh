@@ -11,7 +11,9 @@ start_sub 'vanctld/#' "$WORK/sub.txt"
 start_gps "$VAN_SOURCE_DIR/config/demo/evening.nmea" "" 0.02
 write_conf "$WORK/van.conf" "[gpio]" "backend = sim" \
 	"[line.panic_front]" "role = panic" \
-	"[line.panic_rear]" "role = panic" "covert = true"
+	"[line.panic_rear]" "role = panic" "covert = true" \
+	"[line.alarm_light]" "role = alarm_light" "[line.buzzer]" "role = buzzer" \
+	"[alarm]" "duress_code = bluebird" "cue = light"
 start_vanctld "$WORK/van.conf"
 WAIT_S=20 wait_for grep -q '"fix":"3d"' "$WORK/sub.txt" || fail "no fix"
 ctl '{"cmd":"session_start","crew":2}' | grep -q '"ok":true' || fail "session start"
@@ -37,6 +39,10 @@ print("context keys:", sorted(ctx))
 assert em['active'] is True and em['acknowledged'] is False and 'lat' in em, em
 PY
 pass "emergency at base with position and context"
+ctl '{"cmd":"status"}' | python3 -c '
+import json,sys; h=json.load(sys.stdin)["result"]["output_lines"]
+assert h["alarm_light"] is True and h["buzzer"] is False, h' || fail "alarm.cue = light: the light only"
+pass "alarm.cue = light: the alarm light shows, the buzzer stays quiet"
 
 base_cmd ack '{"v":1,"unit":"van1","id":"op-1","by":"Sam at base"}'
 WAIT_S=5 wait_for grep -q '"command":"ack","id":"op-1","ok":true\|"ok":true.*"command":"ack","id":"op-1"' "$WORK/sub.txt" \
@@ -63,6 +69,19 @@ assert s["emergency"] is None, s["emergency"]
 o=s["outputs"]; assert o["buzzer"]=="off" and o["alarm_light"]=="off", o' \
 	|| fail "the covert emergency is visible in the van"
 pass "covert panic: at base, invisible in the van"
+
+# duress: the crew answers a check-in with the agreed exit word
+ctl '{"cmd":"alarm_clear"}' >/dev/null
+r=$(ctl '{"cmd":"checkin","code":"bluebird"}')
+echo "$r" | grep -q '"reason":"checked in"' || fail "a duress check-in must look like any other: $r"
+WAIT_S=5 wait_for grep -q '"source":"duress_checkin"' "$WORK/sub.txt" || fail "no covert emergency at base after the duress word"
+grep '"source":"duress_checkin"' "$WORK/sub.txt" | head -n 1 | grep -q '"covert":true' || fail "duress emergency not covert"
+ctl '{"cmd":"status"}' | python3 -c '
+import json,sys; s=json.load(sys.stdin)["result"]
+assert s["emergency"] is None, s["emergency"]
+assert not s["output_lines"]["alarm_light"] and not s["output_lines"]["buzzer"], s["output_lines"]' \
+	|| fail "the duress emergency shows in the van"
+pass "duress word at check-in: looks normal in the van, covert emergency at base"
 
 # hostile commands: each rejected with a reason, the daemon keeps running
 base_cmd ack 'not json'
