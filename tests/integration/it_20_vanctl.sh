@@ -115,7 +115,10 @@ PIDS+=("$WATCH_PID")
 sleep 0.5
 
 note "a session: start, count, crew, mute, incident, extend"
-expect 0 session start --crew 2 --until 23:59
+# planned ends relative to now, so the test passes at any time of day
+UNTIL_START=$(date -d '+3 hours' +%H:%M)
+UNTIL_EXTEND=$(date -d '+5 hours' +%H:%M)
+expect 0 session start --crew 2 --until "$UNTIL_START"
 out_has "Session started"
 expect 1 session start --crew 2
 err_has "already"
@@ -151,7 +154,7 @@ expect 0 --json incident --type other
 [ "$(json_get "['ok']")" = True ] || fail "json incident: $OUT"
 err_has "no names"
 expect 0 session extend --minutes 30
-expect 0 session extend --until 23:58
+expect 0 session extend --until "$UNTIL_EXTEND"
 
 note "sim inputs: an entry through the beams with the door open"
 expect 0 sim door on
