@@ -43,6 +43,7 @@ struct store {
 	struct route_point *pts;
 	size_t pts_head, pts_n, pts_cap;
 	uint64_t pts_dropped;
+	int64_t next_seq;        /* 0 = not read yet; see store_next_seq() */
 	char errmsg[768];
 };
 
@@ -729,6 +730,13 @@ int64_t store_add_event(store_t *s, const struct stored_event *e,
 	}
 	int64_t id = sqlite3_last_insert_rowid(s->db);
 
+	/* the counter moves with the event it numbers: gapless across crashes */
+	if ((rc = prep(s, &st, "UPDATE counters SET value = max(value, ?) WHERE name = 'seq'", what)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, e->seq);
+	if ((rc = run(s, st, what)) < 0)
+		goto fail;
+
 	if (topic) {
 		rc = prep(s, &st, "INSERT INTO outbox(kind, prio, topic, payload, qos, retain, seq, "
 			  "created_utc_ms) VALUES (?,?,?,?,?,?,?,?)", what);
@@ -747,6 +755,8 @@ int64_t store_add_event(store_t *s, const struct stored_event *e,
 	}
 	if ((rc = tx_commit(s, true, what)) < 0)
 		return rc;
+	if (e->seq >= s->next_seq)
+		s->next_seq = e->seq + 1;
 	return id;
 fail:
 	tx_rollback(s, true);
@@ -1031,9 +1041,26 @@ fail:
 	return rc;
 }
 
+/* The number the next event gets.  It is taken only by the event that
+ * stores it (store_add_event advances it in the event's own transaction),
+ * so a crash or a failed insert between the two leaves no gap. */
 int64_t store_next_seq(store_t *s)
 {
-	return counter_next(s, "seq", "taking a sequence number");
+	static const char what[] = "taking a sequence number";
+	int rc;
+	if (!s)
+		return -EINVAL;
+	if ((rc = check_rw(s, what)) < 0)
+		return rc;
+	if (!s->next_seq) {
+		int64_t v = 0;
+		rc = query_int64(s, "SELECT max(coalesce((SELECT value FROM counters WHERE name = 'seq'), 0), "
+			       "coalesce((SELECT max(seq) FROM events), 0))", &v, what);
+		if (rc < 0)
+			return rc;
+		s->next_seq = v + 1;
+	}
+	return s->next_seq;
 }
 
 int64_t store_next_session_id(store_t *s)

@@ -201,7 +201,9 @@ int store_replay_from(store_t *s, int64_t seq, int64_t *requeued);
 /* Sequence numbers: one per-unit counter, persisted durably (survives
  * restarts and power cuts, never reused; a crash between taking a number
  * and storing its event leaves a gap).  Returns the next (>= 1) or <0. */
-int64_t store_next_seq(store_t *s);
+int64_t store_next_seq(store_t *s);  /* the next event's number: taken only when
+				       * store_add_event stores an event with it,
+				       * so numbers have no gaps, even across a crash */
 /* Session ids, the same way (>= 1, never reused), or <0. */
 int64_t store_next_session_id(store_t *s);
 
