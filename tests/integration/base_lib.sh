@@ -139,22 +139,7 @@ CONF
 }
 
 # ctl_van UNIT JSON: one request on that van's control socket
-ctl_van() {
-	python3 - "$WORK/$1.sock" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().strip())
-PY
-}
+ctl_van() { ctl "$2" "$WORK/$1.sock"; }
 
 # nmea_from FILE LINE OUT: the log from line LINE on (a van somewhere else on the route)
 nmea_from() {

@@ -185,10 +185,11 @@ count_lines() { grep -cE "$2" "$1" 2>/dev/null || true; }
 # sql QUERY: run against the test database
 sql() { sqlite3 -batch -noheader "$WORK/van.db" "$1"; }
 
-# ctl JSON: one request on the control socket, prints the reply line
-# (independent of vanctl, so tests of the daemon do not depend on it).
+# ctl JSON [SOCKET]: one request on the control socket (default
+# $WORK/control.sock), prints the reply line (independent of vanctl, so tests
+# of the daemon do not depend on it).
 ctl() {
-	python3 - "$WORK/control.sock" "$1" <<'PY'
+	python3 - "${2:-$WORK/control.sock}" "$1" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
