@@ -32,4 +32,6 @@ if [ ! -d "$here/base/node_modules/playwright-core" ] || [ ! -d "$here/base/node
 	echo "install-base-deps: npm ci in base/"
 	(cd "$here/base" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
+# the console as it is served and packaged: src/ plus the vendored libraries
+(cd "$here/base" && node build.mjs >/dev/null) || { echo "install-base-deps: building base/dist failed" >&2; exit 1; }
 echo "install-base-deps: done (chromium: $(command -v chromium), node $(node --version))"
