@@ -63,11 +63,15 @@ int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t
 		return -ENOMEM;
 	id = (supersede ? store_outbox_replace : store_outbox_add)(a->st, kind, prio, topic, text, 1, retain,
 								     seq, now->utc_ms);
-	free(text);
 	if (id < 0) {
 		log_warnx("outbox: cannot queue a message for %s: %s", topic, store_errmsg(a->st));
+		/* an emergency must not wait for the disk: straight to base */
+		if (prio >= EV_URGENT && uplink_publish_topic(a->up, topic, text, 1, retain) == 0)
+			log_warnx("outbox: sent %s directly instead (not kept for a resend)", topic);
+		free(text);
 		return (int)id;
 	}
+	free(text);
 	uplink_kick(a->up);
 	return 0;
 }

@@ -253,7 +253,6 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 
 	char *payload = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	char *data = json_dumps(d, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	json_decref(msg);
 	snprintf(topic, sizeof(topic), "%s/%s/event", a->conf->mqtt.prefix, a->conf->unit.id);
 	struct stored_event se = {
 		.seq = seq, .utc_ms = e->utc_ms, .utc_src = now->utc_src, .type = e->type, .prio = e->prio,
@@ -262,9 +261,20 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 		.category = json_string_value(json_object_get(d, "category")),
 	};
 	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false) : -ENOMEM;
-	if (row < 0)
+	if (row < 0) {
 		log_warnx("store: event %s (seq %lld) not stored: %s", e->type, (long long)seq,
 			  row == -ENOMEM ? "out of memory" : store_errmsg(a->st));
+		/* an urgent event must not wait for the disk (full): straight to
+		 * base, without a sequence number (it was not taken: the next
+		 * stored event gets it) and marked as not stored (docs/mqtt.md) */
+		json_object_set_new(msg, "seq", json_null());
+		json_object_set_new(msg, "stored", json_false());
+		char *direct = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		if (direct && e->prio >= EV_URGENT && uplink_publish_topic(a->up, topic, direct, 1, false) == 0)
+			log_warnx("store: sent %s directly to base instead", e->type);
+		free(direct);
+	}
+	json_decref(msg);
 	free(payload);
 	free(data);
 	if (e->prio >= EV_URGENT || se.incident)

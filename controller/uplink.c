@@ -353,14 +353,18 @@ void uplink_kick(uplink_t *u)
 		pump(u);
 }
 
-int uplink_publish_now(uplink_t *u, const char *sub, const char *payload, int qos, bool retain)
+int uplink_publish_topic(uplink_t *u, const char *topic, const char *payload, int qos, bool retain)
 {
 	if (!u || !u->connected)
 		return -ENOTCONN;
-	int rc = mosquitto_publish_v5(u->mosq, NULL, uplink_topic(u, sub), (int)strlen(payload), payload,
-				      qos, retain, NULL);
+	int rc = mosquitto_publish_v5(u->mosq, NULL, topic, (int)strlen(payload), payload, qos, retain, NULL);
 	watch(u);
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -EIO;
+}
+
+int uplink_publish_now(uplink_t *u, const char *sub, const char *payload, int qos, bool retain)
+{
+	return u ? uplink_publish_topic(u, uplink_topic(u, sub), payload, qos, retain) : -ENOTCONN;
 }
 
 static char *read_password(const char *path, char *err, size_t errlen)

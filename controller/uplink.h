@@ -49,6 +49,9 @@ void uplink_kick(uplink_t *u);
 /* Publish directly, not through the outbox (replies, discovery: things
  * that only make sense now).  Returns 0 or -ENOTCONN / -EIO. */
 int uplink_publish_now(uplink_t *u, const char *subtopic, const char *payload, int qos, bool retain);
+/* The same with a full topic: the last resort when the outbox cannot be
+ * written (disk full) and the message must not wait. */
+int uplink_publish_topic(uplink_t *u, const char *topic, const char *payload, int qos, bool retain);
 
 bool uplink_connected(const uplink_t *u);
 int64_t uplink_connected_since(const uplink_t *u);  /* mono ms, 0 if down */
