@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# bench/install-deps.sh - what the benchmarks need beyond the build (Debian 12).
+# Idempotent: installs only what is missing.  Run as root (or with sudo).
+set -eu
+pkgs=(gpsd gpsd-clients python3-gps python3-paho-mqtt mosquitto mosquitto-clients
+      sqlite3 valgrind time util-linux procps)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "bench deps: all installed"
+	exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+echo "bench deps: installed ${missing[*]}"
