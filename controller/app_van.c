@@ -277,6 +277,9 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 	json_decref(msg);
 	free(payload);
 	free(data);
+	/* urgent events leave before the retained topics and state are written */
+	if (row > 0 && e->prio >= EV_URGENT)
+		uplink_kick(a->up);
 	if (e->prio >= EV_URGENT || se.incident)
 		log_notice("event %s%s", e->type, se.incident ? " (incident)" : "");
 	else

@@ -344,6 +344,16 @@ static void pump(uplink_t *u)
 		}
 		u->win[u->nwin++] = (struct inflight){ mid, om->id, *om };
 	}
+	/* onto the wire now, not at the next poll: an emergency must not wait
+	 * behind the other work of this loop iteration (the socket is
+	 * non-blocking; what does not fit goes when it is writable) */
+	if (n > 0 && mosquitto_want_write(u->mosq)) {
+		int rc = mosquitto_loop_write(u->mosq, 16);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+			return;
+		}
+	}
 	watch(u);
 }
 
