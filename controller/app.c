@@ -40,9 +40,11 @@ static void json_set_time(json_t *o, const struct vtime *now)
 	json_object_set_new(o, "time_src", json_string(utc_src_name(now->utc_src)));
 }
 
-/* Queue one message for base in the outbox and nudge the uplink.  With
- * supersede, it replaces queued messages of the same kind and topic (state:
- * only the newest matters).  Steals payload. */
+/* Send one message to base: location and state go live while the link is
+ * up and nothing is queued before them, the retained emergency goes live at
+ * once; the rest, and those that cannot go, wait in the outbox (uplink_send).
+ * With supersede, a queued message replaces queued ones of the same kind and
+ * topic (state: only the newest matters).  Steals payload. */
 int app_queue(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
 	      int64_t seq, const struct vtime *now, bool supersede)
 {
@@ -61,8 +63,17 @@ int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t
 	json_decref(payload);
 	if (!text)
 		return -ENOMEM;
-	id = (supersede ? store_outbox_replace : store_outbox_add)(a->st, kind, prio, topic, text, 1, retain,
-								     seq, now->utc_ms);
+	if (a->up) {
+		struct outbox_msg m = { .prio = prio, .topic = (char *)topic, .payload = text, .qos = 1,
+					.retain = retain, .seq = seq, .created_utc_ms = now->utc_ms, .kind = kind };
+		unsigned flags = (supersede ? UPLINK_SUPERSEDE : 0) |
+				 (prio >= EV_EMERGENCY ? UPLINK_URGENT : 0) |
+				 (kind == STORE_OUTBOX_LOCATION || kind == STORE_OUTBOX_STATE ? UPLINK_LIVE_OK : 0);
+		id = uplink_send(a->up, &m, flags);
+	} else {
+		id = (supersede ? store_outbox_replace : store_outbox_add)(a->st, kind, prio, topic, text, 1,
+									     retain, seq, now->utc_ms);
+	}
 	if (id < 0) {
 		log_warnx("outbox: cannot queue a message for %s: %s", topic, store_errmsg(a->st));
 		/* an emergency must not wait for the disk: straight to base */
@@ -72,7 +83,6 @@ int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t
 		return (int)id;
 	}
 	free(text);
-	uplink_kick(a->up);
 	return 0;
 }
 
@@ -208,7 +218,7 @@ static void on_gps_report(void *arg, const struct fix *f)
 {
 	struct app *a = arg;
 	struct vtime now;
-	bool was_stale = a->fix_stale || !a->have_fix;
+	bool was_stale = a->fix_stale || !a->fix_now;
 
 	clock_gps(&a->clock, f->gps_utc_ms, f->mono_ms);
 	clock_now(&a->clock, &now);
@@ -216,8 +226,9 @@ static void on_gps_report(void *arg, const struct fix *f)
 	log_debug("gps: mode %d %.6f,%.6f speed %.1f: %s", f->mode, f->lat, f->lon, f->speed,
 		  track_verdict_name(v));
 	if (!fix_usable(f)) {
-		if (a->have_fix && !a->fix_stale && fix_usable(&a->fix))
+		if (a->fix_now && !a->fix_stale)
 			log_info("gps: no fix (mode %d)", f->mode);
+		a->fix_now = false;
 		/* keep the last usable position for emergencies, but say it is old */
 		if (!a->have_fix)
 			a->fix = *f;
@@ -236,6 +247,7 @@ static void on_gps_report(void *arg, const struct fix *f)
 		return; /* a jump or a bad fix is not the van's position */
 	a->fix = *f;
 	a->have_fix = true;
+	a->fix_now = true;
 	a->fix_stale = false;
 	app_van_fix(a, f, false);
 	if (was_stale) {

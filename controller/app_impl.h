@@ -42,6 +42,7 @@ struct app {
 	/* the core */
 	van_t *van;
 	int64_t van_timer;
+	uint64_t events_unstored;    /* events the store refused (full disk), counted */
 	int64_t em_outbox_id;        /* outbox row of the newest emergency event */
 	int64_t stop_row;            /* stops row of the stop in progress, 0 = none */
 	bool state_dirty;
@@ -56,6 +57,7 @@ struct app {
 
 	struct fix fix;              /* newest report (kept whatever the filter says) */
 	bool have_fix, fix_stale;
+	bool fix_now;                /* the newest report was a usable fix */
 	int64_t loc_published_mono;  /* last live location queued for base */
 	int64_t loc_seq, loc_seq_reserved;
 

@@ -223,6 +223,11 @@ static void publish_emergency(struct app *a, const struct vtime *now)
 	app_queue(a, STORE_OUTBOX_OTHER, EV_EMERGENCY, "emergency", m, true, 0, now, true);
 }
 
+static bool is_emergency_event(const struct van_event *e)
+{
+	return !strncmp(e->type, "emergency.", 10) || !strncmp(e->type, "selftest.", 9);
+}
+
 static void handle_event(struct app *a, const struct van_event *e, const struct vtime *now)
 {
 	char buf[40];
@@ -262,6 +267,7 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 	};
 	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false) : -ENOMEM;
 	if (row < 0) {
+		a->events_unstored++;
 		log_warnx("store: event %s (seq %lld) not stored: %s", e->type, (long long)seq,
 			  row == -ENOMEM ? "out of memory" : store_errmsg(a->st));
 		/* an urgent event must not wait for the disk (full): straight to
@@ -277,8 +283,8 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 	json_decref(msg);
 	free(payload);
 	free(data);
-	/* urgent events leave before the retained topics and state are written */
-	if (row > 0 && e->prio >= EV_URGENT)
+	/* onto the wire now (an urgent one before anything else is written) */
+	if (row > 0)
 		uplink_kick(a->up);
 	if (e->prio >= EV_URGENT || se.incident)
 		log_notice("event %s%s", e->type, se.incident ? " (incident)" : "");
@@ -286,9 +292,10 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 		log_debug("event %s", e->type);
 
 	derived_records(a, e);
-	if (!strncmp(e->type, "emergency.", 10) || !strncmp(e->type, "selftest.", 9)) {
+	if (is_emergency_event(e)) {
 		if (!strcmp(e->type, "emergency.raised") || !strcmp(e->type, "emergency.test")) {
-			van_emergency_timing(a->van, "stored", now->mono_ms);
+			/* now, after the durable commit (not the batch's start time) */
+			van_emergency_timing(a->van, "stored", mono_now_ms());
 			/* the outbox row that carries it: its broker confirmation is timed */
 			struct outbox_msg om[1];
 			int n = store_outbox_peek(a->st, om, 1, NULL, 0);
@@ -298,7 +305,6 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 				store_outbox_msg_free(&om[0]);
 			}
 		}
-		publish_emergency(a, now);
 	}
 	/* the crew's display sees what the crew may see: never a covert alarm */
 	if (a->ctl && ctl_watchers(a->ctl) && !json_is_true(json_object_get(d, "covert"))) {
@@ -401,6 +407,16 @@ void app_van_after(struct app *a)
 	clock_now(&a->clock, &now);
 	while (q->n) {
 		bool button_plan = false;
+		/* The alarm first: the retained emergency goes to base live, before
+		 * the events are committed to disk (an fsync each) and sent as the
+		 * durable record.  It is the core's current emergency, the same
+		 * whichever event of the batch changed it. */
+		for (size_t i = 0; i < q->n; i++) {
+			if (is_emergency_event(&q->v[i])) {
+				publish_emergency(a, &now);
+				break;
+			}
+		}
 		for (size_t i = 0; i < q->n; i++) {
 			const struct van_event *e = &q->v[i];
 			handle_event(a, e, &now);

@@ -56,6 +56,26 @@ static json_t *reply_rc(int rc, const char *why, const char *enoent_code)
 	}
 }
 
+/* The command took effect, but the store refused its record (a full disk):
+ * an incident exists only as its record, so that is an error; otherwise the
+ * reply says the change is not saved.  Takes r. */
+static json_t *not_stored(json_t *r, const char *name, struct app *a)
+{
+	char why[400];
+	const char *was = json_string_value(json_object_get(r, "reason"));
+
+	if (!strcmp(name, "incident")) {
+		json_decref(r);
+		snprintf(why, sizeof(why), "the incident was NOT saved (the van's storage failed: %s); note it down",
+			 store_errmsg(a->st));
+		return reply_err("not_stored", why);
+	}
+	snprintf(why, sizeof(why), "%s%sbut NOT saved (the van's storage failed: %s)", was ? was : "done",
+		 was ? "; " : ", ", store_errmsg(a->st));
+	json_object_set_new(r, "reason", json_string(why));
+	return r;
+}
+
 /* Every field of the request must be one the command knows. */
 static bool only_fields(struct args *ar, const char *const *allowed)
 {
@@ -475,8 +495,11 @@ json_t *cmd_run(struct app *a, const char *name, const json_t *args, enum van_so
 			return reply_err("not_allowed", "this van does not let base start or end sessions "
 							"(session.base_may_start)");
 		clock_now(&a->clock, &now);
+		uint64_t unstored = a->events_unstored;
 		json_t *r = cmds[i].fn(a, &ar, src, &now);
 		app_van_after(a);
+		if (a->events_unstored != unstored && json_is_true(json_object_get(r, "ok")))
+			r = not_stored(r, name, a);
 		return r;
 	}
 	return reply_err("unknown_command", "unknown command");

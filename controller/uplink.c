@@ -15,7 +15,8 @@
 
 #include "log.h"
 
-#define UPLINK_WINDOW 32          /* outbox messages in flight at once */
+#define UPLINK_WINDOW 64          /* outbox messages in flight at once */
+#define UPLINK_LIVE 16            /* live messages in flight at once */
 #define UPLINK_MISC_MS 1000
 
 struct inflight {
@@ -42,6 +43,11 @@ struct uplink {
 	int64_t retry_timer, misc_timer;
 	struct inflight win[UPLINK_WINDOW];
 	size_t nwin;
+	struct inflight acked[UPLINK_WINDOW]; /* confirmed, row not yet deleted */
+	size_t nacked;
+	struct inflight live[UPLINK_LIVE];    /* sent live, not confirmed (id 0) */
+	size_t nlive;
+	bool drained;                 /* the last look found the outbox all sent */
 	char err[200];
 	bool closing;
 	int64_t last_confirmed;       /* mono ms of the last PUBACK */
@@ -60,7 +66,7 @@ bool uplink_connected(const uplink_t *u) { return u && u->connected; }
 int64_t uplink_connected_since(const uplink_t *u) { return u && u->connected ? u->connected_since : 0; }
 int uplink_protocol(const uplink_t *u) { return u->protocol; }
 const char *uplink_last_error(const uplink_t *u) { return u->err; }
-size_t uplink_inflight(const uplink_t *u) { return u ? u->nwin : 0; }
+size_t uplink_inflight(const uplink_t *u) { return u ? u->nwin + u->nlive : 0; }
 int64_t uplink_last_confirmed(const uplink_t *u) { return u ? u->last_confirmed : 0; }
 
 static void clear_window(uplink_t *u)
@@ -68,6 +74,59 @@ static void clear_window(uplink_t *u)
 	for (size_t i = 0; i < u->nwin; i++)
 		store_outbox_msg_free(&u->win[i].msg);
 	u->nwin = 0;
+}
+
+/* Confirmed outbox rows: deleted together, in one transaction per read from
+ * the socket, not one per PUBACK (a row deleted late goes again after a
+ * crash: base drops it by seq). */
+static void settle(uplink_t *u)
+{
+	struct inflight done[UPLINK_WINDOW];
+	int64_t ids[UPLINK_WINDOW];
+	size_t n = u->nacked;
+
+	if (!n)
+		return;
+	memcpy(done, u->acked, n * sizeof(done[0]));
+	u->nacked = 0;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = done[i].id;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc >= 0; i++)   /* TEMP until store_outbox_delete_many */
+		rc = store_outbox_delete(u->st, ids[i]);
+	if (rc < 0)
+		log_warnx("mqtt: %zu delivered messages could not be removed from the outbox (they go again): %s",
+			  n, store_errmsg(u->st));
+	for (size_t i = 0; i < n; i++) {
+		if (u->cb.on_delivered)
+			u->cb.on_delivered(u->arg, &done[i].msg, loop_now_ms(u->loop));
+		store_outbox_msg_free(&done[i].msg);
+	}
+}
+
+/* Queue a message in the outbox (superseding the queued ones of its kind
+ * and topic, with supersede).  Returns 0 or <0 with the store's error. */
+static int enqueue(uplink_t *u, const struct outbox_msg *m, bool supersede)
+{
+	int64_t id = (supersede ? store_outbox_replace : store_outbox_add)(u->st, m->kind, m->prio, m->topic,
+									   m->payload, m->qos, m->retain, m->seq,
+									   m->created_utc_ms);
+	return id < 0 ? (int)id : 0;
+}
+
+/* Live messages the broker had not confirmed when the link went (or we
+ * stop): into the outbox, oldest first, so that they go again and a
+ * superseding kind keeps its newest. */
+static void requeue_live(uplink_t *u)
+{
+	for (size_t i = 0; i < u->nlive; i++) {
+		struct outbox_msg *m = &u->live[i].msg;
+		if (enqueue(u, m, m->kind == STORE_OUTBOX_STATE) < 0)
+			log_warnx("mqtt: unconfirmed message for %s lost: cannot queue it: %s", m->topic,
+				  store_errmsg(u->st));
+		store_outbox_msg_free(m);
+	}
+	u->nlive = 0;
 }
 
 static int64_t retry_cb(loop_t *l, void *arg);
@@ -95,7 +154,10 @@ static void link_down(uplink_t *u, const char *why)
 		snprintf(u->err, sizeof(u->err), "%s", why);
 	u->connected = false;
 	u->connecting = false;
+	u->drained = false;
+	settle(u);
 	clear_window(u);
+	requeue_live(u);
 	if (u->fd >= 0) {
 		loop_del_fd(u->loop, u->fd);
 		u->fd = -1;
@@ -167,8 +229,13 @@ static void fd_cb(loop_t *l, int fd, short revents, void *arg)
 	(void)l;
 	(void)fd;
 
-	if (revents & (POLLIN | POLLHUP | POLLERR))
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		rc = mosquitto_loop_read(u->mosq, 16);
+		if (u->nacked) {
+			settle(u);
+			pump(u);
+		}
+	}
 	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT))
 		rc = mosquitto_loop_write(u->mosq, 16);
 	if (rc != MOSQ_ERR_SUCCESS) {
@@ -245,28 +312,30 @@ static void on_publish(struct mosquitto *m, void *arg, int mid, int reason, cons
 	(void)m;
 	(void)props;
 
-	for (size_t i = 0; i < u->nwin; i++) {
-		if (u->win[i].mid != mid)
-			continue;
-		struct inflight f = u->win[i];
-		u->win[i] = u->win[--u->nwin];
-		if (reason >= 0x80) {
-			/* refused by the broker (e.g. not authorised): keep the
-			 * row, say so; it goes again after the next reconnect */
-			log_warnx("mqtt: broker refused %s: %s", f.msg.topic, mosquitto_reason_string(reason));
-			store_outbox_msg_free(&f.msg);
+	for (int pass = 0; pass < 2; pass++) {
+		struct inflight *tab = pass ? u->live : u->win;
+		size_t *n = pass ? &u->nlive : &u->nwin;
+		for (size_t i = 0; i < *n; i++) {
+			if (tab[i].mid != mid)
+				continue;
+			struct inflight f = tab[i];
+			tab[i] = tab[--*n];
+			if (reason >= 0x80) {
+				/* refused by the broker (e.g. not authorised): an
+				 * outbox row stays and goes again after the next
+				 * reconnect; say so */
+				log_warnx("mqtt: broker refused %s: %s", f.msg.topic, mosquitto_reason_string(reason));
+				store_outbox_msg_free(&f.msg);
+				return;
+			}
+			u->last_confirmed = loop_now_ms(u->loop);
+			if (pass)
+				store_outbox_msg_free(&f.msg);
+			else
+				u->acked[u->nacked++] = f;   /* settle() after this read */
 			return;
 		}
-		u->last_confirmed = loop_now_ms(u->loop);
-		if (store_outbox_delete(u->st, f.id) < 0)
-			log_warnx("mqtt: delivered message %lld could not be removed from the outbox: %s",
-				  (long long)f.id, store_errmsg(u->st));
-		if (u->cb.on_delivered)
-			u->cb.on_delivered(u->arg, &f.msg, loop_now_ms(u->loop));
-		store_outbox_msg_free(&f.msg);
-		break;
 	}
-	pump(u);
 }
 
 static bool valid_cmd_name(const char *s)
@@ -307,60 +376,109 @@ static bool in_window(const uplink_t *u, int64_t id)
 	return false;
 }
 
+/* Hand one message to libmosquitto.  Returns a MOSQ_ERR_*. */
+static int publish_msg(uplink_t *u, const struct outbox_msg *om, int *mid)
+{
+	mosquitto_property *props = NULL;
+	int rc;
+
+	if (u->protocol == 5 && om->kind == STORE_OUTBOX_LOCATION && u->location_expiry_s > 0)
+		mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, (uint32_t)u->location_expiry_s);
+	rc = mosquitto_publish_v5(u->mosq, mid, om->topic, (int)strlen(om->payload), om->payload, om->qos,
+				  om->retain, props);
+	mosquitto_property_free_all(&props);
+	return rc;
+}
+
+/* Onto the wire now, not at the next poll: an emergency must not wait
+ * behind the other work of this loop iteration (the socket is non-blocking;
+ * what does not fit goes when it is writable).  Returns false if the link
+ * went down. */
+static bool write_now(uplink_t *u)
+{
+	if (mosquitto_want_write(u->mosq)) {
+		int rc = mosquitto_loop_write(u->mosq, 16);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+			return false;
+		}
+	}
+	watch(u);
+	return true;
+}
+
 static void pump(uplink_t *u)
 {
 	struct outbox_msg batch[UPLINK_WINDOW];
 	int64_t ids[UPLINK_WINDOW];
+	size_t want;
 
 	if (!u->connected || u->nwin >= UPLINK_WINDOW)
 		return;
 	for (size_t i = 0; i < u->nwin; i++)
 		ids[i] = u->win[i].id;
-	int n = store_outbox_peek(u->st, batch, UPLINK_WINDOW - u->nwin, ids, u->nwin);
+	want = UPLINK_WINDOW - u->nwin;
+	int n = store_outbox_peek(u->st, batch, want, ids, u->nwin);
 	if (n < 0) {
 		log_warnx("mqtt: cannot read the outbox: %s", store_errmsg(u->st));
+		u->drained = false;
 		return;
 	}
+	/* all that is queued is now on the wire: live messages may go directly */
+	u->drained = (size_t)n < want;
 	for (int i = 0; i < n; i++) {
 		struct outbox_msg *om = &batch[i];
-		mosquitto_property *props = NULL;
 		int mid = 0, rc;
 
 		if (in_window(u, om->id) || u->nwin >= UPLINK_WINDOW) {
 			store_outbox_msg_free(om);
 			continue;
 		}
-		if (u->protocol == 5 && om->kind == STORE_OUTBOX_LOCATION && u->location_expiry_s > 0)
-			mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
-						     (uint32_t)u->location_expiry_s);
-		rc = mosquitto_publish_v5(u->mosq, &mid, om->topic, (int)strlen(om->payload), om->payload,
-					  om->qos, om->retain, props);
-		mosquitto_property_free_all(&props);
+		rc = publish_msg(u, om, &mid);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			log_warnx("mqtt: publish to %s failed: %s", om->topic, mosquitto_strerror(rc));
 			for (int j = i; j < n; j++)
 				store_outbox_msg_free(&batch[j]);
+			u->drained = false;
 			break;
 		}
 		u->win[u->nwin++] = (struct inflight){ mid, om->id, *om };
 	}
-	/* onto the wire now, not at the next poll: an emergency must not wait
-	 * behind the other work of this loop iteration (the socket is
-	 * non-blocking; what does not fit goes when it is writable) */
-	if (n > 0 && mosquitto_want_write(u->mosq)) {
-		int rc = mosquitto_loop_write(u->mosq, 16);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-			return;
-		}
-	}
-	watch(u);
+	if (n > 0)
+		write_now(u);
+	else
+		watch(u);
 }
 
 void uplink_kick(uplink_t *u)
 {
-	if (u)
+	if (u) {
+		u->drained = false;
 		pump(u);
+	}
+}
+
+int uplink_send(uplink_t *u, const struct outbox_msg *m, unsigned flags)
+{
+	if (!u || !m || !m->topic || !m->payload)
+		return -EINVAL;
+	if ((flags & (UPLINK_LIVE_OK | UPLINK_URGENT)) && u->connected && u->nlive < UPLINK_LIVE &&
+	    ((flags & UPLINK_URGENT) || (u->drained && u->nwin == 0))) {
+		struct inflight f = { .id = 0, .msg = *m };
+		f.msg.id = 0;
+		f.msg.topic = strdup(m->topic);
+		f.msg.payload = strdup(m->payload);
+		if (f.msg.topic && f.msg.payload && publish_msg(u, &f.msg, &f.mid) == MOSQ_ERR_SUCCESS) {
+			u->live[u->nlive++] = f;
+			write_now(u);   /* if the link goes now, it is requeued: not lost */
+			return 0;
+		}
+		store_outbox_msg_free(&f.msg);
+	}
+	int rc = enqueue(u, m, flags & UPLINK_SUPERSEDE);
+	if (rc == 0)
+		uplink_kick(u);
+	return rc;
 }
 
 int uplink_publish_topic(uplink_t *u, const char *topic, const char *payload, int qos, bool retain)
@@ -514,7 +632,9 @@ void uplink_free(uplink_t *u)
 		loop_del_timer(u->loop, u->retry_timer);
 	if (u->misc_timer)
 		loop_del_timer(u->loop, u->misc_timer);
+	settle(u);
 	clear_window(u);
+	requeue_live(u);
 	if (u->mosq)
 		mosquitto_destroy(u->mosq);
 	mosquitto_lib_cleanup();

@@ -2,12 +2,15 @@
  * uplink.h - the link to base: one MQTT client inside our poll loop, and the
  * pump that drains the persistent outbox.
  *
- * Everything meant for base is first written to the outbox in SQLite (by the
- * caller, through store_add_event / store_outbox_add); the uplink publishes
- * outbox rows in order (emergencies first) while connected and deletes a row
- * only when the broker confirmed it (on_publish, QoS 1).  A dropped link, a
- * broker restart or a power cut loses nothing; base may see a duplicate after
- * a reconnect and drops it by sequence number.
+ * Events are first written to the outbox in SQLite (by the caller, through
+ * store_add_event); the uplink publishes outbox rows in order (emergencies
+ * first) while connected and deletes them when the broker confirmed them
+ * (on_publish, QoS 1), in one transaction per batch of confirmations.  Live
+ * messages (location, state, the retained emergency) skip the disk while the
+ * link is up and are written to the outbox only if the link drops before the
+ * broker confirmed them (uplink_send).  A dropped link or a broker restart
+ * loses nothing; a power cut loses no event; base may see a duplicate after a
+ * reconnect and drops it by sequence number.
  *
  * libmosquitto runs inside our loop: loop_read on readable, loop_write when
  * mosquitto_want_write(), loop_misc once a second.  No mosquitto threads.
@@ -46,6 +49,19 @@ void uplink_free(uplink_t *u);
 
 /* New rows are in the outbox: publish what the window allows. */
 void uplink_kick(uplink_t *u);
+/* Send a message for base.  Live messages (the caller says which kinds may
+ * go live: location, state, the retained emergency) are published at once,
+ * without touching the disk, while the link is up and everything queued
+ * before them has been sent; the broker's confirmation ends them.  One that
+ * is not confirmed when the link drops or the daemon stops is written to the
+ * outbox then, so it is not lost.  Everything else, and live messages when
+ * they cannot go, is written to the outbox (m->id is ignored) and pumped.
+ * Returns 0 (sent or queued) or <0 when it could not be queued (the store's
+ * error: store_errmsg). */
+#define UPLINK_LIVE_OK   1u  /* may go live when nothing is queued before it */
+#define UPLINK_URGENT    2u  /* may go live even past a queued backlog */
+#define UPLINK_SUPERSEDE 4u  /* queued: replaces queued ones of kind+topic */
+int uplink_send(uplink_t *u, const struct outbox_msg *m, unsigned flags);
 /* Publish directly, not through the outbox (replies, discovery: things
  * that only make sense now).  Returns 0 or -ENOTCONN / -EIO. */
 int uplink_publish_now(uplink_t *u, const char *subtopic, const char *payload, int qos, bool retain);

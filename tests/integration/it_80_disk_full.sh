@@ -56,6 +56,10 @@ WAIT_S=10 wait_for grep -qi 'disk is full\|no space left' "$WORK/vanctld.log"
 check "a clear error in the log: $(grep -i -m1 'disk is full\|no space left' "$WORK/vanctld.log" | cut -c1-160)" \
 	grep -qi 'disk is full\|no space left' "$WORK/vanctld.log"
 check "the daemon keeps running on a full disk" kill -0 "$VANCTLD_PID"
+# the crew must not be told an incident is recorded when it is not
+r=$(ctl '{"cmd":"incident","type":"other","note":"while full, last"}')
+check "an incident the disk cannot take is answered with an error: $r" \
+	grep -q '"error":"not_stored"' <<<"$r"
 
 # a panic while the disk is full must still reach base
 ctl '{"cmd":"sim","line":"panic","value":"pulse","ms":100}' >/dev/null
