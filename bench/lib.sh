@@ -1,8 +1,9 @@
 # bench/lib.sh - shared helpers for the benchmarks (sourced, not run).
 #
-# Helpers copied from tests/integration/lib.sh (kept separate on purpose: the
-# benchmarks must not change what the tests rely on) plus what benchmarks
-# need: a RelWithDebInfo build, the small C tools in bench/, process CPU and
+# The servers, configs and control-socket helpers are tests/integration/lib.sh's
+# (sourced here, with its bench hooks: production defaults in write_conf, a
+# deeper broker queue); on top, what benchmarks need: a RelWithDebInfo build,
+# the small C tools in bench/, an offline-shift database, process CPU and
 # memory figures from /proc.
 #
 #   VAN_BINARY_DIR  build directory to use (default: builds one, see bench_build)
@@ -15,39 +16,28 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VAN_SOURCE_DIR=$(cd "$BENCH_DIR/.." && pwd)
 : "${BENCH_TMP:=/var/tmp}"
 PY=/usr/bin/python3            # Debian's python3: python3-gps and python3-paho-mqtt live there
-PIDS=()
-PGIDS=()
+BENCH_OWN_BUILD=0              # no VAN_BINARY_DIR given: bench_build builds one
+if [ -z "${VAN_BINARY_DIR:-}" ]; then
+	VAN_BINARY_DIR=${BENCH_BUILD:-/var/tmp/vanctld-bench-build}
+	BENCH_OWN_BUILD=1
+fi
+VAN_CONF_DEFAULTS=production   # write_conf: production defaults except ports/paths
+UNIT_NAME="Bench van"
+BROKER_CONF_EXTRA="max_queued_messages 100000"
+WAIT_STEP=0.05
+DUMP_LINES=20
+VAN_KEEP=${BENCH_KEEP:-0}
+. "$VAN_SOURCE_DIR/tests/integration/lib.sh"
 
-die() { echo "bench: $*" >&2; bench_dump; exit 1; }
+fail() { echo "bench: $*" >&2; it_dump; exit 1; }
+die() { fail "$@"; }
 say() { echo "$*"; }
-
-bench_dump() {
-	[ -n "${WORK:-}" ] || return 0
-	for f in "$WORK"/*.log; do
-		[ -f "$f" ] || continue
-		echo "===== $f (last 20 lines)" >&2
-		tail -n 20 "$f" >&2
-	done
-}
-
-bench_cleanup() {
-	local p
-	for p in "${PGIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		pkill -TERM -P "$p" 2>/dev/null   # the child of a /usr/bin/time wrapper
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.2
-	for p in "${PGIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
 
 # bench_setup NAME: work directory, cleanup trap, binaries built
 bench_setup() {
 	mkdir -p "$BENCH_TMP"
 	WORK=$(mktemp -d "$BENCH_TMP/vanbench-$1.XXXXXX")
-	trap bench_cleanup EXIT
+	trap it_cleanup EXIT
 	bench_build
 	bench_tools
 }
@@ -55,17 +45,13 @@ bench_setup() {
 # bench_build: vanctld in RelWithDebInfo (optimised, with symbols for
 # callgrind_annotate).  VAN_BINARY_DIR given: use it as it is.
 bench_build() {
-	if [ -z "${VAN_BINARY_DIR:-}" ]; then
-		VAN_BINARY_DIR=${BENCH_BUILD:-/var/tmp/vanctld-bench-build}
-		if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-			cmake -S "$VAN_SOURCE_DIR" -B "$VAN_BINARY_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-				>"$BENCH_TMP/vanbench-cmake.log" 2>&1 &&
-			cmake --build "$VAN_BINARY_DIR" -j"$(nproc)" --target vanctld \
-				>>"$BENCH_TMP/vanbench-cmake.log" 2>&1 ||
-				{ tail -n 30 "$BENCH_TMP/vanbench-cmake.log" >&2; die "build failed"; }
-		fi
+	if [ "$BENCH_OWN_BUILD" = 1 ] && [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+		cmake -S "$VAN_SOURCE_DIR" -B "$VAN_BINARY_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+			>"$BENCH_TMP/vanbench-cmake.log" 2>&1 &&
+		cmake --build "$VAN_BINARY_DIR" -j"$(nproc)" --target vanctld \
+			>>"$BENCH_TMP/vanbench-cmake.log" 2>&1 ||
+			{ tail -n 30 "$BENCH_TMP/vanbench-cmake.log" >&2; die "build failed"; }
 	fi
-	VANCTLD="$VAN_BINARY_DIR/controller/vanctld"
 	[ -x "$VANCTLD" ] || die "no vanctld at $VANCTLD"
 	export BENCH_NO_BUILD=1 VAN_BINARY_DIR   # sub-benchmarks of run-all.sh build once
 }
@@ -93,113 +79,8 @@ machine_info() {
 	echo "- vanctld: $(git -C "$VAN_SOURCE_DIR" rev-parse --short HEAD 2>/dev/null)$(git -C "$VAN_SOURCE_DIR" diff --quiet 2>/dev/null || echo ' + uncommitted changes'), RelWithDebInfo"
 }
 
-# ---- copied from tests/integration/lib.sh --------------------------------
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_for() {
-	local deadline=$(( $(date +%s) + ${WAIT_S:-20} ))
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-start_broker() {
-	BROKER_PORT=${1:-$(free_port)}
-	cat > "$WORK/mosquitto.conf" <<CONF
-listener $BROKER_PORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 100000
-log_dest stdout
-log_type error
-log_type warning
-CONF
-	mosquitto -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.log" 2>&1 &
-	BROKER_PID=$!
-	PIDS+=("$BROKER_PID")
-	wait_for port_open "$BROKER_PORT" || die "mosquitto did not start on $BROKER_PORT"
-}
-
-stop_broker() {
-	kill -TERM "$BROKER_PID" 2>/dev/null
-	wait "$BROKER_PID" 2>/dev/null
-}
-
-# start_gps NMEA_FILE [PORT] [CYCLE_S]: gpsd fed by gpsfake -1 -p (its JSON
-# view of the stream goes to $WORK/gpsfake.N.json); sets GPSD_PORT, GPSFAKE_PGID
-start_gps() {
-	local file=$1
-	GPSD_PORT=${2:-$(free_port)}
-	local cycle=${3:-0.2}
-	GPS_N=$(( ${GPS_N:-0} + 1 ))
-	GPS_JSON="$WORK/gpsfake.$GPS_N.json"
-	setsid gpsfake -1 -p -P "$GPSD_PORT" -c "$cycle" -q "$file" > "$GPS_JSON" 2>> "$WORK/gpsfake.log" &
-	GPSFAKE_PGID=$!
-	PGIDS+=("$GPSFAKE_PGID")
-	wait_for port_open "$GPSD_PORT" || die "gpsd (gpsfake) did not start on $GPSD_PORT"
-}
-
-stop_gps() {
-	kill -TERM -- "-$GPSFAKE_PGID" 2>/dev/null
-	sleep 0.3
-	kill -KILL -- "-$GPSFAKE_PGID" 2>/dev/null
-	wait "$GPSFAKE_PGID" 2>/dev/null
-}
-
 # gps_done: gpsfake (-1) has fed the whole log and exited
 gps_done() { ! kill -0 "$GPSFAKE_PGID" 2>/dev/null; }
-
-# write_conf FILE [extra INI lines]: production defaults except ports/paths
-write_conf() {
-	local f=$1; shift
-	cat > "$f" <<CONF
-[unit]
-id = ${UNIT:-van1}
-name = Bench van
-
-[gps]
-host = 127.0.0.1
-port = ${GPSD_PORT:-2947}
-
-[mqtt]
-host = 127.0.0.1
-port = ${BROKER_PORT:-1883}
-prefix = vanctld
-reconnect_max = 2
-
-[storage]
-db = $WORK/van.db
-
-[control]
-socket = $WORK/control.sock
-CONF
-	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$f"
-	return 0
-}
-
-# ctl JSON [SOCKET]: one request on the control socket, prints the reply line
-ctl() {
-	python3 - "${2:-$WORK/control.sock}" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().strip())
-PY
-}
 
 # has_fix [SOCKET]: the daemon reports a 2D/3D fix (control socket status)
 has_fix() {

@@ -33,58 +33,62 @@ static void topic(const struct conf *c, struct adapter_msg *m, const char *compo
 		 component, c->unit.id, object);
 }
 
+/* One Home Assistant entity: its discovery config is base_cfg's fields, the
+ * van's topic it reads (UNIT's state, location or emergency) with the
+ * template that reads it, and those of the optional fields it has. */
+struct ha_entity {
+	const char *component, *object, *name;
+	const char *topic;     /* under PREFIX/UNIT/ */
+	int attributes;        /* a device tracker: json_attributes_*, not state_topic/value_template */
+	const char *template;
+	const char *source_type, *unit, *state_class, *icon, *device_class;
+};
+
+static const struct ha_entity ha_entities[] = {
+	{ .component = "device_tracker", .object = "location", .name = "Location", .topic = "location",
+	  .attributes = 1,
+	  .template = "{{ {'latitude': value_json.lat, 'longitude': value_json.lon, "
+		      "'gps_accuracy': value_json.eph | default(0, true)} | tojson }}",
+	  .source_type = "gps" },
+	{ .component = "sensor", .object = "occupancy", .name = "Service users on board", .topic = "state",
+	  .template = "{{ value_json.occupancy.occupancy }}",
+	  .unit = "people", .state_class = "measurement", .icon = "mdi:account-group" },
+	{ .component = "binary_sensor", .object = "session", .name = "Session running", .topic = "state",
+	  .template = "{{ 'ON' if value_json.session.state in ['active', 'overdue'] else 'OFF' }}",
+	  .device_class = "running" },
+	{ .component = "binary_sensor", .object = "overdue", .name = "Session overdue", .topic = "state",
+	  .template = "{{ 'ON' if value_json.session.state == 'overdue' else 'OFF' }}",
+	  .device_class = "problem" },
+	{ .component = "binary_sensor", .object = "alarm", .name = "Emergency", .topic = "emergency",
+	  .template = "{{ 'ON' if value_json.active else 'OFF' }}",
+	  .device_class = "safety" },
+};
+
+static void set_opt(json_t *j, const char *key, const char *value)
+{
+	if (value)
+		json_object_set_new(j, key, json_string(value));
+}
+
 size_t adapters_ha_discovery(const struct conf *c, struct adapter_msg *out, size_t max)
 {
-	char state[256], loc[256], em[256];
 	size_t n = 0;
 
-	snprintf(state, sizeof(state), "%s/%s/state", c->mqtt.prefix, c->unit.id);
-	snprintf(loc, sizeof(loc), "%s/%s/location", c->mqtt.prefix, c->unit.id);
-	snprintf(em, sizeof(em), "%s/%s/emergency", c->mqtt.prefix, c->unit.id);
-	if (n < max) {
-		json_t *j = base_cfg(c, "location", "Location");
-		json_object_set_new(j, "json_attributes_topic", json_string(loc));
-		json_object_set_new(j, "json_attributes_template",
-				    json_string("{{ {'latitude': value_json.lat, 'longitude': value_json.lon, "
-						"'gps_accuracy': value_json.eph | default(0, true)} | tojson }}"));
-		json_object_set_new(j, "source_type", json_string("gps"));
-		topic(c, &out[n], "device_tracker", "location");
-		out[n++].payload = j;
-	}
-	if (n < max) {
-		json_t *j = base_cfg(c, "occupancy", "Service users on board");
-		json_object_set_new(j, "state_topic", json_string(state));
-		json_object_set_new(j, "value_template", json_string("{{ value_json.occupancy.occupancy }}"));
-		json_object_set_new(j, "unit_of_measurement", json_string("people"));
-		json_object_set_new(j, "state_class", json_string("measurement"));
-		json_object_set_new(j, "icon", json_string("mdi:account-group"));
-		topic(c, &out[n], "sensor", "occupancy");
-		out[n++].payload = j;
-	}
-	if (n < max) {
-		json_t *j = base_cfg(c, "session", "Session running");
-		json_object_set_new(j, "state_topic", json_string(state));
-		json_object_set_new(j, "value_template",
-				    json_string("{{ 'ON' if value_json.session.state in ['active', 'overdue'] else 'OFF' }}"));
-		json_object_set_new(j, "device_class", json_string("running"));
-		topic(c, &out[n], "binary_sensor", "session");
-		out[n++].payload = j;
-	}
-	if (n < max) {
-		json_t *j = base_cfg(c, "overdue", "Session overdue");
-		json_object_set_new(j, "state_topic", json_string(state));
-		json_object_set_new(j, "value_template",
-				    json_string("{{ 'ON' if value_json.session.state == 'overdue' else 'OFF' }}"));
-		json_object_set_new(j, "device_class", json_string("problem"));
-		topic(c, &out[n], "binary_sensor", "overdue");
-		out[n++].payload = j;
-	}
-	if (n < max) {
-		json_t *j = base_cfg(c, "alarm", "Emergency");
-		json_object_set_new(j, "state_topic", json_string(em));
-		json_object_set_new(j, "value_template", json_string("{{ 'ON' if value_json.active else 'OFF' }}"));
-		json_object_set_new(j, "device_class", json_string("safety"));
-		topic(c, &out[n], "binary_sensor", "alarm");
+	for (size_t i = 0; i < sizeof(ha_entities) / sizeof(ha_entities[0]) && n < max; i++) {
+		const struct ha_entity *e = &ha_entities[i];
+		char src[256];
+		json_t *j = base_cfg(c, e->object, e->name);
+
+		snprintf(src, sizeof(src), "%s/%s/%s", c->mqtt.prefix, c->unit.id, e->topic);
+		json_object_set_new(j, e->attributes ? "json_attributes_topic" : "state_topic", json_string(src));
+		json_object_set_new(j, e->attributes ? "json_attributes_template" : "value_template",
+				    json_string(e->template));
+		set_opt(j, "source_type", e->source_type);
+		set_opt(j, "unit_of_measurement", e->unit);
+		set_opt(j, "state_class", e->state_class);
+		set_opt(j, "icon", e->icon);
+		set_opt(j, "device_class", e->device_class);
+		topic(c, &out[n], e->component, e->object);
 		out[n++].payload = j;
 	}
 	return n;

@@ -17,13 +17,10 @@ command -v curl >/dev/null 2>&1 || need="$need curl"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v mosquitto >/dev/null 2>&1 || need="$need mosquitto"
 command -v mosquitto_pub >/dev/null 2>&1 || need="$need mosquitto-clients"
-if [ -n "$need" ]; then
-	echo "install-base-deps: installing$need"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update
-	# shellcheck disable=SC2086
-	apt-get install -y --no-install-recommends $need
-fi
+# shellcheck source=scripts/apt-lib.sh
+. "$here/scripts/apt-lib.sh"
+# shellcheck disable=SC2086  # package names: one word each
+apt_install install-base-deps $need
 
 # the console's JavaScript packages, exactly as locked
 if [ ! -d "$here/base/node_modules/playwright-core" ] || [ ! -d "$here/base/node_modules/mqtt" ] ||

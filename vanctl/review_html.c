@@ -323,6 +323,19 @@ static void map_stops(struct rv_buf *b, const struct rv_session *s, const struct
 	free(group);
 }
 
+/* An incident's marker opens: its group and tooltip ("21:14 GMT medical:
+ * recorded by the crew"); the caller closes the title and draws it. */
+static void incident_open(struct rv_buf *b, const struct rv_session *s, const struct rv_event *e)
+{
+	char at[48], what[160];
+	rv_puts(b, "<g class=\"incident\"><title>");
+	esc(b, rv_tod(e->t, s->ss.started_utc_ms, at, sizeof(at)));
+	rv_puts(b, " ");
+	esc(b, e->category ? e->category : "incident");
+	rv_puts(b, ": ");
+	esc(b, rv_event_what(e, s->ss.started_utc_ms, what, sizeof(what)));
+}
+
 /* Incidents as red diamonds; one that would hide under a stop marker sits
  * just right of it, and several there line up. */
 static void map_incidents(struct rv_buf *b, const struct rv_session *s, const struct proj *p,
@@ -335,18 +348,12 @@ static void map_incidents(struct rv_buf *b, const struct rv_session *s, const st
 			continue;
 		double x, y;
 		size_t k;
-		char what[160], a[48];
 		proj_xy(p, e->lat, e->lon, &x, &y);
 		if (beside && mark_hit(m, x, y, &k)) {
 			x = m->x[k] + m->w[k] / 2 + 9 + 15 * (double)beside[k]++;
 			y = m->y[k];
 		}
-		rv_puts(b, "<g class=\"incident\"><title>");
-		esc(b, rv_tod(e->t, s->ss.started_utc_ms, a, sizeof(a)));
-		rv_puts(b, " ");
-		esc(b, e->category ? e->category : "incident");
-		rv_puts(b, ": ");
-		esc(b, rv_event_what(e, s->ss.started_utc_ms, what, sizeof(what)));
+		incident_open(b, s, e);
 		rv_printf(b, "</title><path d=\"M%.1f %.1f l7 7 l-7 7 l-7 -7 Z\" fill=\"#c62828\" "
 			     "stroke=\"#fff\" stroke-width=\"1.5\"/></g>\n",
 			  x, y - 7);
@@ -579,14 +586,8 @@ static void html_chart(struct rv_buf *b, const struct rv_session *s)
 		const struct rv_event *e = &s->evs[i];
 		if (!e->incident || e->t < a.t0 || e->t > a.t1)
 			continue;
-		char at[48], what[160];
 		double x = cx(&a, e->t);
-		rv_puts(b, "<g class=\"incident\"><title>");
-		esc(b, rv_tod(e->t, s->ss.started_utc_ms, at, sizeof(at)));
-		rv_puts(b, " ");
-		esc(b, e->category ? e->category : "incident");
-		rv_puts(b, ": ");
-		esc(b, rv_event_what(e, s->ss.started_utc_ms, what, sizeof(what)));
+		incident_open(b, s, e);
 		rv_printf(b, "</title><line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
 			     "stroke=\"#c62828\" stroke-dasharray=\"2 3\"/><path d=\"M%.1f %.0f "
 			     "l-5 -9 h10 Z\" fill=\"#c62828\"/></g>\n",
@@ -605,7 +606,6 @@ static void html_chart(struct rv_buf *b, const struct rv_session *s)
 
 static void html_stops(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o)
 {
-	int64_t ref = s->ss.started_utc_ms;
 	rv_printf(b, "<section id=\"stops\"><h2>Stops (%zu)</h2>\n", s->nstops);
 	if (!s->nstops) {
 		rv_puts(b, "<p class=\"empty\">No stops recorded.</p></section>\n");
@@ -616,20 +616,16 @@ static void html_stops(struct rv_buf *b, const struct rv_session *s, const struc
 		   "<th class=\"n\">Entries</th><th class=\"n\">Peak</th><th class=\"n\">Door "
 		   "openings</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < s->nstops; i++) {
-		const struct rv_stop *st = &s->stops[i];
-		char a[48], d[48] = "still there", on[24], place[256];
-		rv_tod(st->arr, ref, a, sizeof(a));
-		if (st->dep)
-			rv_tod(st->dep, ref, d, sizeof(d));
-		rv_dur((st->dep ? st->dep : s->end_ms) - st->arr, on, sizeof(on));
-		rv_printf(b, "<tr><td class=\"n\">%zu</td>", i + 1);
-		td(b, NULL, rv_place(st->name, st->lat, st->lon, &o->prec, place, sizeof(place)));
-		td(b, "t", a);
-		td(b, "t", d);
-		td(b, "n", on);
-		td_int(b, st->entries);
-		td_int(b, st->peak);
-		td_int(b, st->doors);
+		struct rv_stop_view v;
+		rv_stop_view(s, &s->stops[i], &o->prec, &v);
+		rv_printf(b, "<tr><td class=\"n\">%zu</td>", v.no);
+		td(b, NULL, v.place);
+		td(b, "t", v.arr);
+		td(b, "t", v.dep[0] ? v.dep : "still there");
+		td(b, "n", v.on_site);
+		td_int(b, v.entries);
+		td_int(b, v.peak);
+		td_int(b, v.doors);
 		rv_puts(b, "</tr>\n");
 	}
 	rv_puts(b, "</tbody></table></section>\n");
@@ -653,55 +649,51 @@ static void html_plan(struct rv_buf *b, const struct rv_session *s, const struct
 			   "<th>Against the dwell</th></tr></thead><tbody>\n");
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		const struct rv_plan_row *r = &p->rows[i];
-		char win[112], arr[48] = "-", dw[24] = "-", on[24] = "-", x[64];
-		rv_window(r->win_from, r->win_to, ref, win, sizeof(win));
-		if (r->arr)
-			rv_tod(r->arr, ref, arr, sizeof(arr));
-		rv_printf(b, "<tr><td class=\"n\">%" PRId64 "</td>",
-			  r->index > 0 ? r->index : (int64_t)i + 1);
-		td(b, NULL, r->name ? r->name : "?");
-		td(b, "t", win);
-		td(b, "t", arr);
-		int64_t lm = rv_plan_late_ms(r);
-		if (r->status == RV_PLAN_SKIPPED && r->skip_reason) {
+		struct rv_plan_view v;
+		rv_plan_view(s, p, i, &v);
+		rv_printf(b, "<tr><td class=\"n\">%" PRId64 "</td>", v.no);
+		td(b, NULL, v.name);
+		td(b, "t", v.win);
+		td(b, "t", v.arr);
+		switch (v.against_window) {
+		case RV_WIN_LEFT_OUT:
 			rv_puts(b, "<td class=\"bad\">left out by the crew: ");
-			esc(b, r->skip_reason);
+			esc(b, v.skip_reason);
 			rv_puts(b, "</td>");
-		} else if (r->status == RV_PLAN_SKIPPED) {
+			break;
+		case RV_WIN_SKIPPED:
 			rv_puts(b, "<td class=\"bad\">skipped");
-			if (r->passed_for) {
+			if (v.passed_for) {
 				rv_puts(b, " (went on to ");
-				esc(b, r->passed_for);
+				esc(b, v.passed_for);
 				rv_puts(b, ")");
 			}
 			rv_puts(b, "</td>");
-		} else if (r->status == RV_PLAN_PENDING) {
+			break;
+		case RV_WIN_NOT_REACHED:
 			rv_puts(b, "<td class=\"bad\">not reached</td>");
-		} else if (lm) {
-			rv_printf(b, "<td class=\"bad\">%s %s</td>", lm > 0 ? "late" : "early",
-				  rv_dur(lm > 0 ? lm : -lm, x, sizeof(x)));
-		} else {
+			break;
+		case RV_WIN_LATE:
+		case RV_WIN_EARLY:
+			rv_printf(b, "<td class=\"bad\">%s %s</td>",
+				  v.against_window == RV_WIN_LATE ? "late" : "early", v.off_by);
+			break;
+		case RV_WIN_ON_TIME:
+		case RV_WIN_NONE:
 			rv_printf(b, "<td class=\"good\">%s</td>",
-				  r->win_from || r->win_to ? "on time" : "");
+				  v.against_window == RV_WIN_ON_TIME ? "on time" : "");
+			break;
 		}
-		if (r->dwell_s >= 0)
-			rv_dur(r->dwell_s * 1000, dw, sizeof(dw));
-		if (r->arr && r->dep)
-			rv_dur(r->dep - r->arr, on, sizeof(on));
-		td(b, "n", dw);
-		td(b, "n", on);
-		if (r->dwell_s >= 0 && r->arr && r->dep) {
-			int64_t diff = (r->dep - r->arr) - r->dwell_s * 1000;
-			if (llabs(diff) < 60000)
-				rv_puts(b, "<td class=\"good\">as planned</td>");
-			else
-				rv_printf(b, "<td class=\"%s\">%s %s</td>", diff < 0 ? "bad" : "",
-					  diff < 0 ? "short by" : "longer by",
-					  rv_dur(llabs(diff), x, sizeof(x)));
-		} else {
+		td(b, "n", v.dwell);
+		td(b, "n", v.on_site);
+		if (v.against_dwell == RV_DWELL_AS_PLANNED)
+			rv_puts(b, "<td class=\"good\">as planned</td>");
+		else if (v.against_dwell != RV_DWELL_NONE)
+			rv_printf(b, "<td class=\"%s\">%s %s</td>",
+				  v.against_dwell == RV_DWELL_SHORT ? "bad" : "",
+				  v.against_dwell == RV_DWELL_SHORT ? "short by" : "longer by", v.dwell_off_by);
+		else
 			rv_puts(b, "<td></td>");
-		}
 		rv_puts(b, "</tr>\n");
 	}
 	if (p->n)
@@ -709,11 +701,9 @@ static void html_plan(struct rv_buf *b, const struct rv_session *s, const struct
 	size_t nun = p->nunplanned + p->nunplanned_ev;
 	rv_printf(b, "<p>Unplanned stops: <b>%zu</b>", nun);
 	for (size_t i = 0; i < p->nunplanned; i++) {
-		const struct rv_stop *st = p->unplanned[i];
-		char a[48], on[24];
-		rv_tod(st->arr, ref, a, sizeof(a));
-		rv_dur((st->dep ? st->dep : s->end_ms) - st->arr, on, sizeof(on));
-		rv_printf(b, "%sstop %td at %s for %s", i ? "; " : " (", st - s->stops + 1, a, on);
+		struct rv_stop_view v;
+		rv_stop_view(s, p->unplanned[i], NULL, &v);
+		rv_printf(b, "%sstop %zu at %s for %s", i ? "; " : " (", v.no, v.arr, v.on_site);
 	}
 	for (size_t i = 0; i < p->nunplanned_ev; i++) {
 		char a[48];
@@ -724,9 +714,8 @@ static void html_plan(struct rv_buf *b, const struct rv_session *s, const struct
 	/* deviations and recorded changes of plan */
 	bool head = false;
 	for (size_t i = 0; i < s->nevs; i++) {
-		const struct rv_event *e = &s->evs[i];
-		char a[48], what[256];
-		if (strncmp(e->type, "plan.", 5) != 0 || !rv_plan_event_what(e, what, sizeof(what)))
+		struct rv_event_view v;
+		if (!rv_plan_event_view(s, &s->evs[i], &v))
 			continue;
 		if (!head) {
 			rv_puts(b, "<table class=\"planev\"><thead><tr><th>Time</th><th>Deviation or "
@@ -734,8 +723,8 @@ static void html_plan(struct rv_buf *b, const struct rv_session *s, const struct
 			head = true;
 		}
 		rv_puts(b, "<tr>");
-		td(b, "t", rv_tod(e->t, ref, a, sizeof(a)));
-		td(b, NULL, what);
+		td(b, "t", v.when);
+		td(b, NULL, v.what);
 		rv_puts(b, "</tr>\n");
 	}
 	if (head)
@@ -745,7 +734,6 @@ static void html_plan(struct rv_buf *b, const struct rv_session *s, const struct
 
 static void html_incidents(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o)
 {
-	int64_t ref = s->ss.started_utc_ms;
 	rv_printf(b, "<section id=\"incidents\"><h2>Incidents (%" PRId64 ")</h2>\n", s->f.incidents);
 	if (!s->f.incidents) {
 		rv_puts(b, "<p class=\"empty\">No incidents recorded.</p></section>\n");
@@ -754,18 +742,16 @@ static void html_incidents(struct rv_buf *b, const struct rv_session *s, const s
 	rv_puts(b, "<table class=\"incidents\"><thead><tr><th>Time</th><th>Category</th>"
 		   "<th>What</th><th>Where</th><th>Note (crew text)</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < s->nevs; i++) {
-		const struct rv_event *e = &s->evs[i];
-		if (!e->incident)
+		struct rv_event_view v;
+		if (!s->evs[i].incident)
 			continue;
-		char a[48], what[160], place[128];
+		rv_incident_view(s, &s->evs[i], &o->prec, &v);
 		rv_puts(b, "<tr>");
-		td(b, "t", rv_tod(e->t, ref, a, sizeof(a)));
-		td(b, NULL, e->category ? e->category : "-");
-		td(b, NULL, rv_event_what(e, ref, what, sizeof(what)));
-		td(b, "t", e->has_pos ? rv_place(NULL, e->lat, e->lon, &o->prec, place, sizeof(place))
-				      : "-");
-		const char *note = rv_event_note(e);
-		td(b, "note", note ? note : "");
+		td(b, "t", v.when);
+		td(b, NULL, v.category);
+		td(b, NULL, v.what);
+		td(b, "t", v.place);
+		td(b, "note", v.note ? v.note : "");
 		rv_puts(b, "</tr>\n");
 	}
 	rv_puts(b, "</tbody></table></section>\n");

@@ -67,7 +67,6 @@ static void fig(struct rv_buf *b, const char *name, const char *value)
 
 static void text_stops(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o)
 {
-	int64_t ref = s->ss.started_utc_ms;
 	rv_printf(b, "\nStops (%zu)\n", s->nstops);
 	if (!s->nstops) {
 		rv_puts(b, "  none recorded\n");
@@ -76,18 +75,11 @@ static void text_stops(struct rv_buf *b, const struct rv_session *s, const struc
 	rv_printf(b, "  %3s  %-16s  %-16s  %8s  %7s  %4s  %5s  %s\n", "#", "ARRIVAL", "DEPARTURE",
 		  "ON SITE", "ENTRIES", "PEAK", "DOORS", "PLACE");
 	for (size_t i = 0; i < s->nstops; i++) {
-		const struct rv_stop *st = &s->stops[i];
-		char a[48], dpt[48], on[24], place[256];
-		rv_tod(st->arr, ref, a, sizeof(a));
-		if (st->dep)
-			rv_tod(st->dep, ref, dpt, sizeof(dpt));
-		else
-			snprintf(dpt, sizeof(dpt), "(still there)");
-		rv_dur((st->dep ? st->dep : s->end_ms) - st->arr, on, sizeof(on));
-		rv_place(st->name, st->lat, st->lon, &o->prec, place, sizeof(place));
-		rv_printf(b, "  %3zu  %-16s  %-16s  %8s  %7d  %4d  %5d  ", i + 1, a, dpt, on,
-			  st->entries, st->peak, st->doors);
-		rv_term(b, place);
+		struct rv_stop_view v;
+		rv_stop_view(s, &s->stops[i], &o->prec, &v);
+		rv_printf(b, "  %3zu  %-16s  %-16s  %8s  %7d  %4d  %5d  ", v.no, v.arr,
+			  v.dep[0] ? v.dep : "(still there)", v.on_site, v.entries, v.peak, v.doors);
+		rv_term(b, v.place);
 		rv_puts(b, "\n");
 	}
 }
@@ -109,54 +101,36 @@ static void text_plan(struct rv_buf *b, const struct rv_session *s, const struct
 			  "WINDOW", "ARRIVED", "AGAINST WINDOW", "DWELL", "ON SITE",
 			  "AGAINST DWELL");
 	for (size_t i = 0; i < p->n; i++) {
-		const struct rv_plan_row *r = &p->rows[i];
-		char win[112], arr[48] = "-", verdict[64], dw[24] = "-",
-		     on[24] = "-", late[24];
-		rv_window(r->win_from, r->win_to, ref, win, sizeof(win));
-		if (r->arr)
-			rv_tod(r->arr, ref, arr, sizeof(arr));
-		int64_t lm = rv_plan_late_ms(r);
-		if (r->status == RV_PLAN_SKIPPED && r->skip_reason)
-			snprintf(verdict, sizeof(verdict), "left out");
-		else if (r->status == RV_PLAN_SKIPPED)
-			snprintf(verdict, sizeof(verdict), "skipped");
-		else if (r->status == RV_PLAN_PENDING)
-			snprintf(verdict, sizeof(verdict), "not reached");
-		else if (lm > 0)
-			snprintf(verdict, sizeof(verdict), "late %s", rv_dur(lm, late, sizeof(late)));
-		else if (lm < 0)
-			snprintf(verdict, sizeof(verdict), "early %s", rv_dur(-lm, late, sizeof(late)));
-		else
-			snprintf(verdict, sizeof(verdict), r->win_from || r->win_to ? "on time" : "");
-		if (r->dwell_s >= 0)
-			rv_dur(r->dwell_s * 1000, dw, sizeof(dw));
-		if (r->arr && r->dep)
-			rv_dur(r->dep - r->arr, on, sizeof(on));
-		rv_printf(b, "  %3" PRId64 "  ", r->index > 0 ? r->index : (int64_t)i + 1);
-		size_t before = b->len;
-		rv_term(b, r->name ? r->name : "?");
-		size_t w = b->len - before;
-		char dv[48] = "";
-		if (r->dwell_s >= 0 && r->arr && r->dep) {
-			int64_t diff = (r->dep - r->arr) - r->dwell_s * 1000;
-			char x[24];
-			if (llabs(diff) < 60000)
-				snprintf(dv, sizeof(dv), "as planned");
-			else
-				snprintf(dv, sizeof(dv), "%s %s", diff < 0 ? "short by" : "longer by",
-					 rv_dur(llabs(diff), x, sizeof(x)));
+		struct rv_plan_view v;
+		char verdict[64], dv[48] = "";
+		rv_plan_view(s, p, i, &v);
+		switch (v.against_window) {
+		case RV_WIN_LEFT_OUT: snprintf(verdict, sizeof(verdict), "left out"); break;
+		case RV_WIN_SKIPPED: snprintf(verdict, sizeof(verdict), "skipped"); break;
+		case RV_WIN_NOT_REACHED: snprintf(verdict, sizeof(verdict), "not reached"); break;
+		case RV_WIN_LATE: snprintf(verdict, sizeof(verdict), "late %s", v.off_by); break;
+		case RV_WIN_EARLY: snprintf(verdict, sizeof(verdict), "early %s", v.off_by); break;
+		case RV_WIN_ON_TIME: snprintf(verdict, sizeof(verdict), "on time"); break;
+		case RV_WIN_NONE: verdict[0] = '\0'; break;
 		}
+		if (v.against_dwell == RV_DWELL_AS_PLANNED)
+			snprintf(dv, sizeof(dv), "as planned");
+		else if (v.against_dwell != RV_DWELL_NONE)
+			snprintf(dv, sizeof(dv), "%s %s",
+				 v.against_dwell == RV_DWELL_SHORT ? "short by" : "longer by", v.dwell_off_by);
+		rv_printf(b, "  %3" PRId64 "  ", v.no);
+		size_t before = b->len;
+		rv_term(b, v.name);
+		size_t w = b->len - before;
 		rv_printf(b, "%*s  %-22s  %-16s  %-14s  %7s  %8s  %s\n", w < 20 ? (int)(20 - w) : 0,
-			  "", win, arr, verdict, dw, on, dv);
+			  "", v.win, v.arr, verdict, v.dwell, v.on_site, dv);
 	}
 	size_t nun = p->nunplanned + p->nunplanned_ev;
 	rv_printf(b, "  unplanned stops: %zu", nun);
 	for (size_t i = 0; i < p->nunplanned; i++) {
-		const struct rv_stop *st = p->unplanned[i];
-		char a[48], on[24];
-		rv_tod(st->arr, ref, a, sizeof(a));
-		rv_dur((st->dep ? st->dep : s->end_ms) - st->arr, on, sizeof(on));
-		rv_printf(b, "%s#%td at %s for %s", i ? ", " : " (", st - s->stops + 1, a, on);
+		struct rv_stop_view v;
+		rv_stop_view(s, p->unplanned[i], NULL, &v);
+		rv_printf(b, "%s#%zu at %s for %s", i ? ", " : " (", v.no, v.arr, v.on_site);
 	}
 	for (size_t i = 0; i < p->nunplanned_ev; i++) {
 		char a[48];
@@ -166,46 +140,41 @@ static void text_plan(struct rv_buf *b, const struct rv_session *s, const struct
 	rv_puts(b, nun ? ")\n" : "\n");
 	bool head = false;
 	for (size_t i = 0; i < s->nevs; i++) {
-		const struct rv_event *e = &s->evs[i];
-		char a[48], what[256];
-		if (strncmp(e->type, "plan.", 5) != 0 || !rv_plan_event_what(e, what, sizeof(what)))
+		struct rv_event_view v;
+		if (!rv_plan_event_view(s, &s->evs[i], &v))
 			continue;
 		if (!head)
 			rv_puts(b, "  deviations and changes of plan:\n");
 		head = true;
-		rv_printf(b, "    %-16s  ", rv_tod(e->t, ref, a, sizeof(a)));
-		rv_term(b, what);
+		rv_printf(b, "    %-16s  ", v.when);
+		rv_term(b, v.what);
 		rv_puts(b, "\n");
 	}
 }
 
 static void text_incidents(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o)
 {
-	int64_t ref = s->ss.started_utc_ms;
 	rv_printf(b, "\nIncidents (%" PRId64 ")\n", s->f.incidents);
 	if (!s->f.incidents) {
 		rv_puts(b, "  none recorded\n");
 		return;
 	}
 	for (size_t i = 0; i < s->nevs; i++) {
-		const struct rv_event *e = &s->evs[i];
-		if (!e->incident)
+		struct rv_event_view v;
+		if (!s->evs[i].incident)
 			continue;
-		char a[48], what[160], place[128];
-		rv_printf(b, "  %-16s  ", rv_tod(e->t, ref, a, sizeof(a)));
+		rv_incident_view(s, &s->evs[i], &o->prec, &v);
+		rv_printf(b, "  %-16s  ", v.when);
 		size_t before = b->len;
-		rv_term(b, e->category ? e->category : "-");
+		rv_term(b, v.category);
 		size_t w = b->len - before;
-		rv_printf(b, "%*s  %s", w < 16 ? (int)(16 - w) : 0, "",
-			  rv_event_what(e, ref, what, sizeof(what)));
-		if (e->has_pos)
-			rv_printf(b, " at %s", rv_place(NULL, e->lat, e->lon, &o->prec, place,
-							 sizeof(place)));
-		const char *note = rv_event_note(e);
-		if (note) {
+		rv_printf(b, "%*s  %s", w < 16 ? (int)(16 - w) : 0, "", v.what);
+		if (v.has_place)
+			rv_printf(b, " at %s", v.place);
+		if (v.note) {
 			rv_puts(b, "\n  ");
 			rv_printf(b, "%16s    note: \"", "");
-			rv_term(b, note);
+			rv_term(b, v.note);
 			rv_puts(b, "\"");
 		}
 		rv_puts(b, "\n");

@@ -288,6 +288,65 @@ char *rv_event_what(const struct rv_event *e, int64_t ref_ms, char *buf, size_t 
 char *rv_place(const char *name, double lat, double lon, const struct rv_prec *p, char *buf,
 	       size_t len);
 
+/* The report's rows, one model for both renderers (review_rows.c): plain
+ * strings, not escaped; the text report (review_report.c) and the HTML one
+ * (review_html.c) each lay them out and escape them for where they go.
+ * Times are times of day against the session's start. */
+struct rv_stop_view {
+	size_t no;                 /* 1-based place in s->stops */
+	char arr[48], dep[48];     /* dep "" while still there */
+	char on_site[24];          /* to the departure, or to the session's end */
+	char place[256];           /* rv_place() */
+	int entries, peak, doors;
+};
+void rv_stop_view(const struct rv_session *s, const struct rv_stop *st, const struct rv_prec *prec,
+		  struct rv_stop_view *v);
+
+enum rv_against_window {
+	RV_WIN_NONE = 0,           /* visited, no window to be held to */
+	RV_WIN_ON_TIME,
+	RV_WIN_LATE,               /* by off_by */
+	RV_WIN_EARLY,              /* by off_by */
+	RV_WIN_LEFT_OUT,           /* skipped by the crew, with their reason */
+	RV_WIN_SKIPPED,            /* skipped on the way (passed_for: where it went instead) */
+	RV_WIN_NOT_REACHED,
+};
+enum rv_against_dwell {
+	RV_DWELL_NONE = 0,         /* no planned dwell, or not both arrived and left */
+	RV_DWELL_AS_PLANNED,       /* within a minute */
+	RV_DWELL_SHORT,            /* by dwell_off_by */
+	RV_DWELL_LONGER,           /* by dwell_off_by */
+};
+struct rv_plan_view {
+	int64_t no;                /* place in the plan (1-based) */
+	const char *name;          /* "?" when not known */
+	char win[112], arr[48];    /* arr "-" when not arrived */
+	char dwell[24], on_site[24];   /* planned and actual time on site, "-" when none */
+	enum rv_against_window against_window;
+	char off_by[24];
+	const char *skip_reason, *passed_for;
+	enum rv_against_dwell against_dwell;
+	char dwell_off_by[24];
+};
+/* Row i of p (rv_plan_build of s). */
+void rv_plan_view(const struct rv_session *s, const struct rv_plan *p, size_t i,
+		  struct rv_plan_view *v);
+
+struct rv_event_view {
+	char when[48];
+	char what[256];            /* rv_event_what(), or rv_plan_event_what() */
+	const char *category;      /* incidents: "-" when none */
+	bool has_place;
+	char place[128];           /* where it happened, "-" when not known */
+	const char *note;          /* incidents: the crew's note, or NULL */
+};
+/* Incident e of s (e->incident). */
+void rv_incident_view(const struct rv_session *s, const struct rv_event *e, const struct rv_prec *prec,
+		      struct rv_event_view *v);
+/* e as a deviation or change of plan (when and what); false when it is not
+ * one (rv_plan_event_what). */
+bool rv_plan_event_view(const struct rv_session *s, const struct rv_event *e, struct rv_event_view *v);
+
 /* Build the text and HTML reports of a loaded session (for tests too). */
 void rv_report_text(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o);
 void rv_report_html(struct rv_buf *b, const struct rv_session *s, const struct rv_opts *o);

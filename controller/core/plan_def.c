@@ -112,19 +112,27 @@ static void unknown_keys(struct chk *c, const json_t *o, const char *prefix,
 	}
 }
 
+/* o[key]; NULL when missing, reported as missing when required. */
+static const json_t *member(struct chk *c, const json_t *o, const char *prefix, const char *key,
+			    bool required)
+{
+	char path[160];
+	const json_t *v = json_object_get(o, key);
+	if (!v && required)
+		bad(c, kp(path, sizeof(path), prefix, key), "missing");
+	return v;
+}
+
 /* An integer min..max; missing -> def (required: an error).  Returns false
  * on a problem (reported). */
 static bool get_int(struct chk *c, const json_t *o, const char *prefix, const char *key,
 		    bool required, int min, int max, int def, int *out)
 {
 	char path[160];
-	const json_t *v = json_object_get(o, key);
+	const json_t *v = member(c, o, prefix, key, required);
 	*out = def;
-	if (!v) {
-		if (required)
-			bad(c, kp(path, sizeof(path), prefix, key), "missing");
+	if (!v)
 		return !required;
-	}
 	if (!json_is_integer(v)) {
 		bad(c, kp(path, sizeof(path), prefix, key), "must be a whole number (%d-%d)", min,
 		    max);
@@ -143,12 +151,10 @@ static bool get_real(struct chk *c, const json_t *o, const char *prefix, const c
 		     double min, double max, double *out)
 {
 	char path[160];
-	const json_t *v = json_object_get(o, key);
+	const json_t *v = member(c, o, prefix, key, true);
 	*out = NAN;
-	if (!v) {
-		bad(c, kp(path, sizeof(path), prefix, key), "missing");
+	if (!v)
 		return false;
-	}
 	if (!json_is_number(v)) {
 		bad(c, kp(path, sizeof(path), prefix, key), "must be a number (degrees)");
 		return false;
@@ -184,13 +190,10 @@ static bool get_text(struct chk *c, const json_t *o, const char *prefix, const c
 		     const char *def, bool allow_empty, char *out, size_t max)
 {
 	char path[160];
-	const json_t *v = json_object_get(o, key);
+	const json_t *v = member(c, o, prefix, key, !def);
 	snprintf(out, max, "%s", def ? def : "");
-	if (!v) {
-		if (!def)
-			bad(c, kp(path, sizeof(path), prefix, key), "missing");
+	if (!v)
 		return def != NULL;
-	}
 	if (!json_is_string(v)) {
 		bad(c, kp(path, sizeof(path), prefix, key), "must be a string");
 		return false;
@@ -224,13 +227,10 @@ static bool get_time(struct chk *c, const json_t *o, const char *prefix, const c
 		     bool required, int *out)
 {
 	char path[160];
-	const json_t *v = json_object_get(o, key);
+	const json_t *v = member(c, o, prefix, key, required);
 	*out = PLAN_NO_TIME;
-	if (!v) {
-		if (required)
-			bad(c, kp(path, sizeof(path), prefix, key), "missing");
+	if (!v)
 		return !required;
-	}
 	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
 	if (!s || strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
 	    s[1] > '9' || s[3] < '0' || s[3] > '9' || s[4] < '0' || s[4] > '9') {

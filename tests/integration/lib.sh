@@ -8,6 +8,14 @@
 #   VAN_SOURCE_DIR  source tree                              [set by ctest]
 #   VAN_VALGRIND=1  run vanctld under valgrind memcheck (fails on errors/leaks)
 #   VAN_KEEP=1      keep the test's work directory
+#
+# Hooks for bench/lib.sh, which sources this (unset for the tests):
+#   VAN_CONF_DEFAULTS=production  write_conf leaves the intervals at the
+#                   daemon's defaults instead of the tests' short ones
+#   UNIT_NAME       write_conf's unit name                  [Test van]
+#   BROKER_CONF_EXTRA  lines appended to the broker's config
+#   WAIT_STEP       wait_for's retry interval in seconds      [0.1]
+#   DUMP_LINES      lines of each log fail shows              [40]
 
 set -u
 : "${VAN_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -25,19 +33,22 @@ it_dump() {
 	[ -n "${WORK:-}" ] || return 0
 	for f in "$WORK"/*.log; do
 		[ -f "$f" ] || continue
-		echo "===== $f (last 40 lines)" >&2
-		tail -n 40 "$f" >&2
+		echo "===== $f (last ${DUMP_LINES:-40} lines)" >&2
+		tail -n "${DUMP_LINES:-40}" "$f" >&2
 	done
 }
 
 it_cleanup() {
 	local p
 	for p in "${PGIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do
+		pkill -TERM -P "$p" 2>/dev/null   # the child of a wrapper (/usr/bin/time)
+		kill -TERM "$p" 2>/dev/null
+	done
 	sleep 0.2
 	for p in "${PGIDS[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	if [ "${VAN_KEEP:-0}" = 1 ]; then echo "kept: $WORK"; else rm -rf "$WORK"; fi
+	if [ "${VAN_KEEP:-0}" = 1 ]; then echo "kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
 
 it_setup() {
@@ -51,12 +62,12 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_for CMD... : retry CMD for up to $WAIT_S seconds (default 20)
+# wait_for CMD... : retry CMD every $WAIT_STEP s for up to $WAIT_S seconds (default 20)
 wait_for() {
 	local deadline=$(( $(date +%s) + ${WAIT_S:-20} ))
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.1
+		sleep "${WAIT_STEP:-0.1}"
 	done
 }
 
@@ -75,6 +86,7 @@ log_dest stdout
 log_type error
 log_type warning
 log_type notice
+${BROKER_CONF_EXTRA:-}
 CONF
 	mosquitto -c "$WORK/mosquitto.conf" >> "$WORK/mosquitto.log" 2>&1 &
 	BROKER_PID=$!
@@ -87,15 +99,17 @@ stop_broker() {
 	wait "$BROKER_PID" 2>/dev/null
 }
 
-# start_gps NMEA_FILE [PORT] [CYCLE_S]: gpsd fed by gpsfake; sets GPSD_PORT, GPSFAKE_PGID
-# gpsfake -p: it watches gpsd itself (its JSON goes to gpsfake.N.log), so it
-# feeds from the log's first line; -1: exit at the end of the log.
+# start_gps NMEA_FILE [PORT] [CYCLE_S]: gpsd fed by gpsfake; sets GPSD_PORT,
+# GPSFAKE_PGID, GPS_JSON.  gpsfake -p: it watches gpsd itself (its JSON goes
+# to $GPS_JSON, gpsfake.N.json), so it feeds from the log's first line; -1:
+# exit at the end of the log.
 start_gps() {
 	local file=$1
 	GPSD_PORT=${2:-$(free_port)}
 	local cycle=${3:-0.2}
 	GPS_N=$(( ${GPS_N:-0} + 1 ))
-	setsid gpsfake -1 -p -P "$GPSD_PORT" -c "$cycle" -q "$file" > "$WORK/gpsfake.$GPS_N.json" 2>> "$WORK/gpsfake.log" &
+	GPS_JSON="$WORK/gpsfake.$GPS_N.json"
+	setsid gpsfake -1 -p -P "$GPSD_PORT" -c "$cycle" -q "$file" > "$GPS_JSON" 2>> "$WORK/gpsfake.log" &
 	GPSFAKE_PGID=$!
 	PGIDS+=("$GPSFAKE_PGID")
 	wait_for port_open "$GPSD_PORT" || fail "gpsd (gpsfake) did not start on $GPSD_PORT"
@@ -124,35 +138,36 @@ start_sub() {
 	sleep 0.3
 }
 
-# write_conf FILE [extra INI text]: a config for tests, ports filled in
+# write_conf FILE [extra INI text]: a config for tests, ports filled in; the
+# tests' short intervals unless VAN_CONF_DEFAULTS=production
 write_conf() {
 	local f=$1; shift
+	local gps_short=$'\nstale_after = 3'
+	local mqtt_short=$'\nlocation_interval = 1\nstate_interval = 5'
+	local track_short=$'\n\n[track]\nflush_interval = 1'
+	if [ "${VAN_CONF_DEFAULTS:-test}" = production ]; then
+		gps_short= mqtt_short= track_short=
+	fi
 	cat > "$f" <<CONF
 [unit]
 id = ${UNIT:-van1}
-name = Test van
+name = ${UNIT_NAME:-Test van}
 
 [gps]
 host = 127.0.0.1
-port = ${GPSD_PORT:-2947}
-stale_after = 3
+port = ${GPSD_PORT:-2947}${gps_short}
 
 [mqtt]
 host = ${MQTT_HOST:-127.0.0.1}
 port = ${BROKER_PORT:-1883}
 prefix = vanctld
-reconnect_max = 2
-location_interval = 1
-state_interval = 5
+reconnect_max = 2${mqtt_short}
 
 [storage]
 db = $WORK/van.db
 
 [control]
-socket = $WORK/control.sock
-
-[track]
-flush_interval = 1
+socket = $WORK/control.sock${track_short}
 CONF
 	[ $# -gt 0 ] && printf '%s\n' "$@" >> "$f"
 	return 0
@@ -182,8 +197,8 @@ stop_vanctld() {
 # count_lines FILE REGEX
 count_lines() { grep -cE "$2" "$1" 2>/dev/null || true; }
 
-# sql QUERY: run against the test database
-sql() { sqlite3 -batch -noheader "$WORK/van.db" "$1"; }
+# sql QUERY [DB]: run against the test database (default $WORK/van.db)
+sql() { sqlite3 -batch -noheader "${2:-$WORK/van.db}" "$1"; }
 
 # ctl JSON [SOCKET]: one request on the control socket (default
 # $WORK/control.sock), prints the reply line (independent of vanctl, so tests

@@ -1,34 +1,17 @@
 /*
- * test_core_harness.h - a fake clock and event helpers for the core tests.
- *
- * h_adv() moves time forward the way the daemon's timerfd loop does: it
- * stops at every deadline the van asks for and ticks there, so a 10-hour
- * shift runs in milliseconds and every timer fires at its exact instant.
- * Events stay in the van's queue (never cleared here) so a test can look
- * back at everything that happened; h->mark lets a test look only at what
- * came after a point.
+ * test_core_harness.h - the van's tests on test_harness.h's fake clock and
+ * event views: h_adv() ticks the van at every deadline it asks for; events
+ * stay in the van's queue, h->mark lets a test look only at what came after
+ * a point.
  */
 #ifndef TEST_CORE_HARNESS_H
 #define TEST_CORE_HARNESS_H
 
-#include <errno.h>
-#include <setjmp.h>
-#include <stdbool.h>
-#include <stdlib.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-#include <cmocka.h>
-#include <jansson.h>
+#include "test_harness.h"
 
 #include "core/van.h"
 
-#define T0_MONO 5000000LL              /* the fake monotonic clock starts here */
 #define T0_UTC 1750000000000LL         /* 2025-06-15 */
-#define MIN (60 * 1000LL)
-#define SEC 1000LL
 
 struct harness {
 	van_t *v;
@@ -64,25 +47,25 @@ static inline void h_fini(struct harness *h)
 /* Move the clock to mono t (both clocks advance together). */
 static inline void h_set(struct harness *h, int64_t t)
 {
-	h->now.utc_ms += t - h->now.mono_ms;
-	h->now.mono_ms = t;
+	th_set(&h->now, t);
+}
+
+static inline int64_t h_next_(void *ctx)
+{
+	return van_next_deadline(((struct harness *)ctx)->v);
+}
+
+static inline void h_tick_(void *ctx)
+{
+	struct harness *h = ctx;
+	van_tick(h->v, &h->now);
 }
 
 /* Advance by ms, ticking at every deadline on the way (and checking that
  * the van never asks for a deadline in the past). */
 static inline void h_adv(struct harness *h, int64_t ms)
 {
-	int64_t end = h->now.mono_ms + ms;
-	for (;;) {
-		int64_t d = van_next_deadline(h->v);
-		if (d >= 0)
-			assert_true(d > h->now.mono_ms);
-		if (d < 0 || d > end)
-			break;
-		h_set(h, d);
-		van_tick(h->v, &h->now);
-	}
-	h_set(h, end);
+	th_adv(&h->now, ms, h_next_, h_tick_, h);
 }
 
 static inline void h_mark(struct harness *h)
@@ -93,21 +76,13 @@ static inline void h_mark(struct harness *h)
 /* Events of TYPE since the mark. */
 static inline int h_count(struct harness *h, const char *type)
 {
-	int n = 0;
-	struct evq *q = h_q(h);
-	for (size_t i = h->mark; i < q->n; i++)
-		n += strcmp(q->v[i].type, type) == 0;
-	return n;
+	return (int)th_count(h_q(h), h->mark, type);
 }
 
 /* The newest event of TYPE since the mark, or NULL. */
 static inline const struct van_event *h_last(struct harness *h, const char *type)
 {
-	struct evq *q = h_q(h);
-	for (size_t i = q->n; i > h->mark; i--)
-		if (strcmp(q->v[i - 1].type, type) == 0)
-			return &q->v[i - 1];
-	return NULL;
+	return th_last(h_q(h), h->mark, type);
 }
 
 static inline json_int_t jint(const json_t *o, const char *key)

@@ -2,39 +2,24 @@
  * test_plan_harness.h - a fake clock, scripted positions and event helpers
  * for the plan tracker's tests (core/plan.h).
  *
- * Positions are metres east/north of a point in Leeds; pt_adv() moves time
- * the way the daemon's loop does: it stops at every deadline the tracker
- * asks for and ticks there (and checks the deadline is never in the past).
- * Events stay in the queue; ->mark lets a test look only at what came after
- * a point.
+ * Positions are metres east/north of a point in Leeds; time moves on
+ * test_harness.h's fake clock: pt_adv() ticks the tracker at every deadline
+ * it asks for.  Events stay in the queue; ->mark lets a test look only at
+ * what came after a point.
  */
 #ifndef TEST_PLAN_HARNESS_H
 #define TEST_PLAN_HARNESS_H
 
-#include <errno.h>
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
-#include <jansson.h>
+#include "test_harness.h"
 
-#include "core/evq.h"
 #include "core/plan.h"
 
 #define LAT0 53.79
 #define LON0 (-1.55)
 #define M_LAT (1.0 / 111195.0)
 #define M_LON (1.0 / (111195.0 * cos(LAT0 * M_PI / 180)))
-#define SEC 1000LL
-#define MIN (60 * SEC)
-#define T0_MONO 5000000LL
 #define T0_UTC 1750017600000LL   /* 2025-06-15 20:00:00 UTC */
 
 struct pt {
@@ -108,27 +93,21 @@ static inline void pt_def(struct plan_def *d)
 	d->loc[2] = pt_loc("C", 0, 3000, 100, HM(20, 50), HM(21, 0), 5, false);
 }
 
-/* Move both clocks to mono t. */
-static inline void pt_set(struct pt *t, int64_t mono)
+static inline int64_t pt_next_(void *ctx)
 {
-	t->now.utc_ms += mono - t->now.mono_ms;
-	t->now.mono_ms = mono;
+	return plan_next_deadline(((struct pt *)ctx)->p);
 }
 
-/* Advance by ms, ticking at every deadline on the way. */
+static inline void pt_tick_(void *ctx)
+{
+	struct pt *t = ctx;
+	plan_tick(t->p, &t->e);
+}
+
+/* Advance by ms, ticking at every deadline on the way and at the end. */
 static inline void pt_adv(struct pt *t, int64_t ms)
 {
-	int64_t end = t->now.mono_ms + ms;
-	for (;;) {
-		int64_t d = plan_next_deadline(t->p);
-		if (d != VAN_NEVER)
-			assert_true(d > t->now.mono_ms);
-		if (d == VAN_NEVER || d > end)
-			break;
-		pt_set(t, d);
-		plan_tick(t->p, &t->e);
-	}
-	pt_set(t, end);
+	th_adv(&t->now, ms, pt_next_, pt_tick_, t);
 	plan_tick(t->p, &t->e);
 }
 
@@ -192,10 +171,7 @@ static inline void pt_mark(struct pt *t)
 
 static inline size_t pt_count(const struct pt *t, const char *type)
 {
-	size_t n = 0;
-	for (size_t i = t->mark; i < t->q.n; i++)
-		n += strcmp(t->q.v[i].type, type) == 0;
-	return n;
+	return th_count(&t->q, t->mark, type);
 }
 
 /* Count of every "plan.*" event since the mark. */
@@ -207,10 +183,7 @@ static inline size_t pt_count_all(const struct pt *t)
 /* The k-th (0-based) event of type since the mark, or NULL. */
 static inline const struct van_event *pt_ev(const struct pt *t, const char *type, size_t k)
 {
-	for (size_t i = t->mark; i < t->q.n; i++)
-		if (strcmp(t->q.v[i].type, type) == 0 && k-- == 0)
-			return &t->q.v[i];
-	return NULL;
+	return th_nth(&t->q, t->mark, type, k);
 }
 
 static inline const struct van_event *pt_last(const struct pt *t)
@@ -266,16 +239,7 @@ static inline void pt_dump(const struct pt *t)
  * event names a location. */
 static inline void pt_types(const struct pt *t, char *buf, size_t n)
 {
-	size_t o = 0;
-	buf[0] = '\0';
-	for (size_t i = t->mark; i < t->q.n && o < n; i++) {
-		const char *loc = json_string_value(json_object_get(t->q.v[i].data, "location"));
-		int k = snprintf(buf + o, n - o, "%s%s%s%s", o ? " " : "", t->q.v[i].type,
-				 loc ? ":" : "", loc ? loc : "");
-		if (k < 0)
-			break;
-		o += (size_t)k;
-	}
+	th_types(&t->q, t->mark, buf, n);
 }
 
 static inline void pt_start(struct pt *t, const struct plan_def *d, int off)

@@ -5,25 +5,14 @@
  * expected plan events for each, at the places and times of the ground
  * truth (*.stops.json).
  */
-#include <errno.h>
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include <cmocka.h>
-#include <jansson.h>
+#include "test_harness.h"
 
-#include "core/evq.h"
 #include "core/plan.h"
 
-#define T0_MONO 7000000LL
+#define REPLAY_T0_MONO 7000000LL   /* the monotonic clock at the track's first fix */
 
 static char *src_path(const char *rel)
 {
@@ -126,7 +115,7 @@ struct replay {
 
 static void set_time(struct replay *r, int64_t utc)
 {
-	r->now.mono_ms = T0_MONO + (utc - r->t0_utc);
+	r->now.mono_ms = REPLAY_T0_MONO + (utc - r->t0_utc);
 	r->now.utc_ms = utc;
 }
 
@@ -145,7 +134,7 @@ static int64_t next_due(struct replay *r, int64_t utc)
 	int64_t d = plan_next_deadline(r->p);
 	if (d != VAN_NEVER) {
 		assert_true(d > r->now.mono_ms);
-		int64_t u = r->t0_utc + (d - T0_MONO);
+		int64_t u = r->t0_utc + (d - REPLAY_T0_MONO);
 		if (u <= utc)
 			best = u;
 	}
@@ -254,20 +243,6 @@ static void replay_fini(struct replay *r)
 	evq_fini(&r->q);
 }
 
-static void types(const struct replay *r, char *buf, size_t n)
-{
-	size_t o = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < r->q.n && o < n; i++) {
-		const char *loc = json_string_value(json_object_get(r->q.v[i].data, "location"));
-		int k = snprintf(buf + o, n - o, "%s%s%s%s", o ? " " : "", r->q.v[i].type,
-				 loc ? ":" : "", loc ? loc : "");
-		if (k < 0)
-			break;
-		o += (size_t)k;
-	}
-}
-
 static void dump(const struct replay *r)
 {
 	for (size_t i = 0; i < r->q.n; i++) {
@@ -284,7 +259,7 @@ static void dump(const struct replay *r)
 static void expect(const struct replay *r, const char *want)
 {
 	char got[4096];
-	types(r, got, sizeof(got));
+	th_types(&r->q, 0, got, sizeof(got));
 	if (strcmp(got, want) != 0) {
 		fprintf(stderr, "want: %s\ngot:  %s\n", want, got);
 		dump(r);
