@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -302,6 +303,10 @@ static const char *set_key(struct conf *c, const struct conf_key *k, const char 
 		if (k->max > 0 && (val < k->min || val > k->max)) {
 			snprintf(buf, buflen, "%s.%s: %s is out of range (%gs to %gs)", k->section, k->name, v,
 				 k->min * unit, k->max * unit);
+			return buf;
+		}
+		if (val > INT_MAX) {
+			snprintf(buf, buflen, "%s.%s: %s is too long", k->section, k->name, v);
 			return buf;
 		}
 		if (val != floor(val)) {
