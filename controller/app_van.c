@@ -391,7 +391,7 @@ static void start_button_plan(struct app *a, const struct vtime *now)
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("plan: %s", errs.v[i]);
 		log_warnx("plan: session.button_plan '%s' cannot be used; the session runs without a plan", name);
-	} else if (van_plan_start(a->van, def, planfile_utc_offset_s(now->utc_ms), now, &why) < 0) {
+	} else if (van_plan_start(a->van, def, planfile_tz(now->utc_ms), now, &why) < 0) {
 		log_warnx("plan: %s not followed: %s", name, why);
 	}
 	plan_errs_free(&errs);

@@ -209,7 +209,7 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 	struct plan_def *def = calloc(1, sizeof(*def));
 	struct plan_errs errs = { 0 };
 	char reason[300];
-	int off = planfile_utc_offset_s(now->utc_ms);
+	struct plan_tz tz = planfile_tz(now->utc_ms);
 	if (!def)
 		return reply_err("internal", "out of memory");
 	if (planfile_load_named(a->conf->session.plans_dir, plan, def, &errs) < 0) {
@@ -222,12 +222,12 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 		return reply_err(errs.n ? "invalid_argument" : "not_found", reason);
 	}
 	if (!end) {
-		int64_t pe = plan_end_utc(def, now->utc_ms, off);
+		int64_t pe = plan_local_utc(def, now->utc_ms, tz, def->end);
 		if (pe > now->utc_ms + 60000)
 			end = pe;
 	}
 	int rc = van_session_start(a->van, (int)crew, lone, end, plan, src, now, &why);
-	if (rc == 0 && van_plan_start(a->van, def, off, now, &why) < 0) {
+	if (rc == 0 && van_plan_start(a->van, def, tz, now, &why) < 0) {
 		log_warnx("plan: %s not followed: %s", plan, why);
 		snprintf(reason, sizeof(reason), "session started, but the plan is not followed: %s", why);
 		free(def);

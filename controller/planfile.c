@@ -217,3 +217,40 @@ int planfile_utc_offset_s(int64_t utc_ms)
 		return 0;
 	return (int)tm.tm_gmtoff;
 }
+
+#define TZ_BEFORE_S (12 * 3600LL)   /* a plan's start: up to 12 h before the session start */
+#define TZ_AFTER_S (36 * 3600LL)    /* ... its end: up to 12 + 24 h after it */
+
+/* The first second in (lo, hi] whose offset is not off (at hi it is not):
+ * a binary search by the second, about 18 calls of localtime_r for 48 h. */
+static int64_t tz_change_s(int64_t lo, int64_t hi, int off)
+{
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (planfile_utc_offset_s(mid * 1000) == off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+struct plan_tz planfile_tz(int64_t utc_ms)
+{
+	int64_t now = utc_ms / 1000;
+	int64_t from = now - TZ_BEFORE_S, to = now + TZ_AFTER_S;
+	int off_from = planfile_utc_offset_s(from * 1000), off_now = planfile_utc_offset_s(utc_ms);
+	int off_to = planfile_utc_offset_s(to * 1000);
+	struct plan_tz tz = plan_tz_fixed(off_now);
+	/* at most one change is looked for: the latest rules change the clocks
+	 * twice a year at most; one in the last 12 h is searched first */
+	if (off_from != off_now) {
+		tz.off_s = off_from;
+		tz.change_utc_ms = tz_change_s(from, now, off_from) * 1000;
+		tz.off_after_s = off_now;
+	} else if (off_to != off_now) {
+		tz.change_utc_ms = tz_change_s(now, to, off_now) * 1000;
+		tz.off_after_s = off_to;
+	}
+	return tz;
+}

@@ -54,4 +54,11 @@ int planfile_load_named(const char *dir, const char *name, struct plan_def *out,
  * process (localtime_r): the utc_offset_s of plan_start(). */
 int planfile_utc_offset_s(int64_t utc_ms);
 
+/* The local time's rule (TZ of this process, localtime_r) for the plans of
+ * a session starting at utc_ms: the offset, and the change of the clocks
+ * between 12 h before and 36 h after utc_ms (the span a plan can cover),
+ * if any: its UTC instant (whole seconds) and the offset after it.  What
+ * van_plan_start() and plan_local_utc() take. */
+struct plan_tz planfile_tz(int64_t utc_ms);
+
 #endif

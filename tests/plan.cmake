@@ -14,3 +14,5 @@ if(NOT _vanshell_srcs)
   list(APPEND _plan_srcs ${CMAKE_SOURCE_DIR}/controller/planfile.c)
 endif()
 van_unit_test(test_planfile SOURCES ${_plan_srcs} LIBS vanshell)
+# A plan across the change of the clocks (struct plan_tz).
+van_unit_test(test_plan_tz SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan_tz.c LIBS vancore)

@@ -80,11 +80,73 @@ static bool known_place(const plan_t *p, double lat, double lon)
 	return false;
 }
 
+/* ---------------------------------------------------------- local time */
+
+#define PL_OFF_MAX_S (16 * 3600)
+#define PL_UTC_MAX_MS 253402300800000LL     /* year 10000: beyond any real instant */
+
+bool plan_tz_valid(struct plan_tz tz)
+{
+	if (tz.off_s < -PL_OFF_MAX_S || tz.off_s > PL_OFF_MAX_S)
+		return false;
+	if (tz.change_utc_ms == PLAN_TZ_NONE)
+		return true;
+	return tz.off_after_s >= -PL_OFF_MAX_S && tz.off_after_s <= PL_OFF_MAX_S &&
+	       tz.change_utc_ms > -PL_UTC_MAX_MS && tz.change_utc_ms < PL_UTC_MAX_MS;
+}
+
+int plan_tz_offset_at(struct plan_tz tz, int64_t utc_ms)
+{
+	return utc_ms < tz.change_utc_ms ? tz.off_s : tz.off_after_s;
+}
+
+/* The instant of local wall-clock time `local` on a clock (UTC, or the
+ * monotonic clock: local = clock + offset) whose offset is off_s before the
+ * instant `change` and after_s from it on. */
+static int64_t tz_map(int64_t local, int off_s, int64_t change, int after_s)
+{
+	int64_t before = local - off_s * 1000LL, after = local - after_s * 1000LL;
+	/* before the change; a local time that shows twice (clocks back: the
+	 * hour after the change repeats the one before it) is taken at its
+	 * FIRST occurrence, with the offset before the change */
+	if (before < change)
+		return before;
+	if (after >= change)
+		return after;
+	/* clocks forward: the local time was skipped (never on the clock); read
+	 * with the offset before the change it falls after the change, i.e.
+	 * moved forward by the gap (01:30 on a 01:00 -> 02:00 night = 02:30) */
+	return before;
+}
+
+int64_t plan_tz_utc(struct plan_tz tz, int64_t local_ms)
+{
+	return tz_map(local_ms, tz.off_s, tz.change_utc_ms, tz.off_after_s);
+}
+
+/* Local wall-clock ms of the plan's start nearest to utc_ms. */
+static int64_t start_local(const struct plan_def *d, int64_t utc_ms, struct plan_tz tz)
+{
+	int off = plan_tz_offset_at(tz, utc_ms);
+	return plan_start_utc(d, utc_ms, off) + off * 1000LL;
+}
+
+int64_t plan_local_utc(const struct plan_def *d, int64_t utc_ms, struct plan_tz tz, int tod)
+{
+	return plan_tz_utc(tz, start_local(d, utc_ms, tz) + plan_tl(d, tod) * PL_MIN_MS);
+}
+
 int64_t pl_tl_mono(const plan_t *p, int tod)
 {
 	if (!p->anchored || tod == PLAN_NO_TIME)
 		return VAN_NEVER;
-	return p->anchor_mono + plan_tl(&p->def, tod) * PL_MIN_MS;
+	int64_t t = p->anchor_mono + plan_tl(&p->def, tod) * PL_MIN_MS;
+	if (p->tz_change_mono == VAN_NEVER)
+		return t;
+	/* on the monotonic clock: the start is at anchor_mono with utc_off_s
+	 * (anchor() makes it so), local wall clock = mono + utc_off_s */
+	return tz_map(t + p->utc_off_s * 1000LL, p->utc_off_s, p->tz_change_mono,
+		      p->tz_off_after_s);
 }
 
 int64_t pl_end_mono(const plan_t *p)
@@ -153,6 +215,13 @@ static json_t *timetable_json(const plan_t *p, const struct vtime *now)
 	jset_utc(d, "start_utc", now, p->anchored ? p->anchor_mono : VAN_NEVER);
 	jset_utc(d, "planned_end_utc", now, pl_end_mono(p));
 	jset_int(d, "utc_offset_s", p->utc_off_s);
+	if (p->tz_change_utc != PLAN_TZ_NONE) {
+		/* the clocks change during the plan */
+		json_t *c = json_object();
+		jset_int(c, "at_utc", p->tz_change_utc);
+		jset_int(c, "utc_offset_s", p->tz_off_after_s);
+		jset_new(d, "clock_change", c);
+	}
 	jset_new(d, "locations", locations_json(p, now));
 	return d;
 }
@@ -165,7 +234,24 @@ static void anchor(plan_t *p, const struct emit *e, bool announce)
 	if (p->anchored || now->utc_src == UTC_SRC_SYSTEM_UNSYNCED)
 		return;
 	int64_t start_utc = vtime_utc_of(now, p->start_mono);
-	int64_t a = plan_start_utc(&p->def, start_utc, p->utc_off_s);
+	struct plan_tz tz = { p->utc_off_s, p->tz_change_utc, p->tz_off_after_s };
+	int64_t sl = start_local(&p->def, start_utc, tz);
+	int64_t a = plan_tz_utc(tz, sl);
+	if (tz.change_utc_ms != PLAN_TZ_NONE) {
+		/* keep only a change within the plan (the mapping is the same) */
+		if (sl - tz.off_s * 1000LL >= tz.change_utc_ms &&
+		    sl - tz.off_after_s * 1000LL >= tz.change_utc_ms) {
+			/* the plan starts after it: one offset */
+			p->utc_off_s = tz.off_after_s;
+			p->tz_change_utc = PLAN_TZ_NONE;
+		} else if (plan_tz_utc(tz, sl + plan_tl(&p->def, p->def.end) * PL_MIN_MS) <
+			   tz.change_utc_ms) {
+			p->tz_change_utc = PLAN_TZ_NONE;   /* it ends before */
+		}
+	}
+	/* now utc_off_s is the offset of the plan's start: a = sl - utc_off_s */
+	p->tz_change_mono = p->tz_change_utc == PLAN_TZ_NONE
+		? VAN_NEVER : now->mono_ms + (p->tz_change_utc - now->utc_ms);
 	p->anchor_mono = now->mono_ms + (a - now->utc_ms);
 	p->anchored = true;
 	if (announce) {
@@ -840,6 +926,8 @@ void pl_reset(plan_t *p)
 	memset(p, 0, sizeof(*p));
 	p->onsite = p->prev = p->cand = -1;
 	p->anchor_mono = p->last_ck_mono = VAN_NEVER;
+	p->tz_change_utc = PLAN_TZ_NONE;
+	p->tz_change_mono = VAN_NEVER;
 	p->explain_stop = p->explain_corr = VAN_NEVER;
 	p->s_mono = p->c_mono = p->off_mono = p->cand_mono = p->out_mono = p->base_mono = VAN_NEVER;
 	for (size_t i = 0; i < PLAN_LOC_MAX; i++) {
@@ -877,12 +965,18 @@ static int def_check(plan_t *p, const struct plan_def *def, struct plan_def *out
 int plan_start(plan_t *p, const struct plan_def *def, int utc_offset_s, const struct emit *e,
 	       const char **why)
 {
+	return plan_start_tz(p, def, plan_tz_fixed(utc_offset_s), e, why);
+}
+
+int plan_start_tz(plan_t *p, const struct plan_def *def, struct plan_tz tz, const struct emit *e,
+		  const char **why)
+{
 	if (p->active) {
 		if (why)
 			*why = "a plan is already running";
 		return -EALREADY;
 	}
-	if (utc_offset_s < -16 * 3600 || utc_offset_s > 16 * 3600) {
+	if (!plan_tz_valid(tz)) {
 		if (why)
 			*why = "UTC offset out of range";
 		return -EINVAL;
@@ -904,7 +998,9 @@ int plan_start(plan_t *p, const struct plan_def *def, int utc_offset_s, const st
 	p->def = *chk;
 	free(chk);
 	p->active = true;
-	p->utc_off_s = utc_offset_s;
+	p->utc_off_s = tz.off_s;
+	p->tz_change_utc = tz.change_utc_ms;
+	p->tz_off_after_s = tz.change_utc_ms == PLAN_TZ_NONE ? tz.off_s : tz.off_after_s;
 	p->start_mono = e->now->mono_ms;
 	anchor(p, e, false);
 	json_t *d = timetable_json(p, e->now);

@@ -28,8 +28,11 @@
  * a time earlier in the day than "start" is on the next day (midnight).
  * At plan_start() the tracker places that timeline on the calendar, at the
  * occurrence of "start" nearest to the session start (12 h either way),
- * with the UTC offset the shell gives (local minus UTC, e.g. 3600 in
- * British Summer Time).  While the van's clock is not trustworthy
+ * with the local-time rule the shell gives (struct plan_tz: the UTC offset,
+ * local minus UTC, e.g. 3600 in British Summer Time, and the one clock
+ * change around the plan, if any): each time is placed with the offset in
+ * force at that instant, so a night shift across the change of the clocks
+ * keeps its windows on the new wall clock.  While the van's clock is not trustworthy
  * (UTC_SRC_SYSTEM_UNSYNCED) the timetable is not placed: no late alerts,
  * arrivals carry no timing; it is placed at the first call with a better
  * clock (event plan.anchored).  After that, windows are monotonic instants:
@@ -118,8 +121,49 @@ static inline int plan_tl(const struct plan_def *d, int tod)
 	return ((tod - d->start) % 1440 + 1440) % 1440;
 }
 
+/* The local time's rule over a plan's span, found by the shell (the core
+ * never reads the time zone): local time = UTC + off_s before the instant
+ * change_utc_ms, UTC + off_after_s from it on.  change_utc_ms is
+ * PLAN_TZ_NONE when the offset does not change (then off_after_s is
+ * unused).  Offsets are -16 h .. 16 h.  The shell gives the change (at
+ * most one) within 12 h before to 36 h after the session start: the span
+ * any plan of that session can cover. */
+struct plan_tz {
+	int off_s;
+	int64_t change_utc_ms;
+	int off_after_s;
+};
+#define PLAN_TZ_NONE INT64_MAX
+
+/* A fixed offset: no change. */
+static inline struct plan_tz plan_tz_fixed(int off_s)
+{
+	return (struct plan_tz){ .off_s = off_s, .change_utc_ms = PLAN_TZ_NONE,
+				 .off_after_s = off_s };
+}
+
+/* Offsets in range and a plausible change instant (or none)? */
+bool plan_tz_valid(struct plan_tz tz);
+/* Local time minus UTC, seconds, at UTC ms utc_ms. */
+int plan_tz_offset_at(struct plan_tz tz, int64_t utc_ms);
+/* UTC ms of local wall-clock time local_ms (ms since 1970-01-01 00:00 on
+ * the local clock).  Around a change: a local time in the repeated hour
+ * (clocks back) is its first occurrence, with the offset before the
+ * change; a local time in the skipped hour (clocks forward), which never
+ * shows on the clock, is read with the offset before the change too, i.e.
+ * moved forward by the gap (01:30 on a 01:00 -> 02:00 night is 02:30). */
+int64_t plan_tz_utc(struct plan_tz tz, int64_t local_ms);
+/* UTC ms of local minute of the day tod (0..1439) on the timeline of the
+ * plan that a session starting at utc_ms follows (the plan's start nearest
+ * to utc_ms, 12 hours either way, as plan_start_utc()), by rule tz.
+ * tod = d->start: the plan's start; d->end: its planned end, what the
+ * shell may pass to van_session_start() as the planned end.  With a fixed
+ * offset, the same as plan_start_utc() + plan_tl() minutes. */
+int64_t plan_local_utc(const struct plan_def *d, int64_t utc_ms, struct plan_tz tz, int tod);
+
 /* UTC ms of the plan's start nearest to utc_ms (within 12 hours either
- * way), local time = UTC + utc_offset_s. */
+ * way), local time = UTC + utc_offset_s (one fixed offset: see
+ * plan_local_utc()). */
 int64_t plan_start_utc(const struct plan_def *d, int64_t utc_ms, int utc_offset_s);
 /* UTC ms of the plan's planned end, for a session starting at utc_ms: what
  * the shell may pass to van_session_start() as the planned end. */
@@ -140,10 +184,14 @@ bool plan_active(const plan_t *p);
 const struct plan_def *plan_current_def(const plan_t *p);
 
 /* Start tracking def (copied) for the session that starts now: event
- * plan.started.  utc_offset_s: local time minus UTC now (-16 h .. 16 h).
+ * plan.started.  tz: the local time's rule around now (struct plan_tz).
  * Returns 0, -EALREADY (a plan runs: plan_end first) or -EINVAL (def fails
- * the plan file's rules, or bad offset); *why (may be NULL) is set to the
+ * the plan file's rules, or bad tz); *why (may be NULL) is set to the
  * reason (valid until the next call on p). */
+int plan_start_tz(plan_t *p, const struct plan_def *def, struct plan_tz tz, const struct emit *e,
+		  const char **why);
+/* plan_start_tz() with one fixed offset, utc_offset_s: local time minus
+ * UTC (-16 h .. 16 h). */
 int plan_start(plan_t *p, const struct plan_def *def, int utc_offset_s, const struct emit *e,
 	       const char **why);
 

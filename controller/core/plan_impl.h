@@ -35,7 +35,15 @@ struct loc_rt {
 struct plan {
 	bool active;
 	struct plan_def def;
+	/* The local time's rule (struct plan_tz).  Once anchored it covers the
+	 * plan's span only: utc_off_s is the offset at the plan's start,
+	 * tz_change_utc a change within the plan (PLAN_TZ_NONE: none), then
+	 * also as the monotonic instant tz_change_mono (VAN_NEVER: none, or not
+	 * anchored).  A state saved without these fields: no change. */
 	int utc_off_s;
+	int64_t tz_change_utc;
+	int tz_off_after_s;
+	int64_t tz_change_mono;
 	int64_t start_mono;          /* the session (plan_start) */
 	bool anchored;               /* timetable placed on the calendar */
 	int64_t anchor_mono;         /* the plan's "start" as a monotonic instant */
@@ -83,8 +91,9 @@ int pl_next_idx(const plan_t *p);
 double pl_dist_to(const plan_t *p, int i, double lat, double lon);
 /* Whole metres from location i to the newest fix; NaN without one. */
 double pl_dist_now(const plan_t *p, int i);
-/* Local minute of the day tod as a monotonic instant; VAN_NEVER when tod
- * is PLAN_NO_TIME or the timetable is not placed. */
+/* Local minute of the day tod as a monotonic instant (with the UTC offset
+ * in force then); VAN_NEVER when tod is PLAN_NO_TIME or the timetable is
+ * not placed. */
 int64_t pl_tl_mono(const plan_t *p, int tod);
 int64_t pl_end_mono(const plan_t *p);
 /* {"location", "index"} of location i (base: -1, no index). */

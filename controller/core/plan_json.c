@@ -111,6 +111,9 @@ static const struct jfield pl_fields[] = {
 	F(explain_stop, JF_MONO), F(explain_corr, JF_MONO), F(n_late, JF_UINT),
 	F(n_skipped, JF_UINT), F(n_unplanned, JF_UINT), F(n_off, JF_UINT), F(n_changes, JF_UINT),
 	F(n_prompts, JF_UINT), F(n_ck_missed, JF_UINT),
+	/* added later: a state saved before has none of these, which restores as
+	 * "no clock change" (pl_reset's values) */
+	F(tz_change_utc, JF_I64), F(tz_off_after_s, JF_INT), F(tz_change_mono, JF_MONO),
 };
 #undef F
 #define F(m, k) JF(struct loc_rt, m, k)
@@ -208,12 +211,18 @@ int plan_restore(plan_t *p, const json_t *saved, int64_t mono_shift_ms)
 	    (t->stat && (t->s_mono == VAN_NEVER || !isfinite(t->s_lat) || !isfinite(t->s_lon))) ||
 	    (t->off && t->off_mono == VAN_NEVER) || (t->c_n > 0 && t->c_mono == VAN_NEVER) ||
 	    (t->have_pos && (!isfinite(t->lat) || !isfinite(t->lon))) ||
-	    t->utc_off_s < -16 * 3600 || t->utc_off_s > 16 * 3600 || t->cand_n < 0 ||
+	    !plan_tz_valid((struct plan_tz){ t->utc_off_s, t->tz_change_utc, t->tz_off_after_s }) ||
+	    (t->tz_change_mono != VAN_NEVER &&
+	     (!t->anchored || t->tz_change_utc == PLAN_TZ_NONE)) ||
+	    (t->anchored && t->tz_change_utc != PLAN_TZ_NONE && t->tz_change_mono == VAN_NEVER) ||
+	    t->cand_n < 0 ||
 	    t->out_n < 0 || t->base_in < 0 || t->base_out < 0 || t->s_out < 0 || t->c_n < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if ((t->rt[i].st == LS_ONSITE) != ((int)i == t->onsite))
 			goto out;
+	if (t->tz_change_utc == PLAN_TZ_NONE)
+		t->tz_off_after_s = t->utc_off_s;
 	if (!isfinite(t->c_dist))
 		t->c_dist = 0;
 	if (!isfinite(t->c_max))

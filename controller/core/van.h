@@ -39,6 +39,7 @@
 #include "emit.h"
 #include "evq.h"
 #include "fix.h"
+#include "plan.h"
 #include "vtime.h"
 
 typedef struct van van_t;
@@ -224,10 +225,11 @@ int van_emergency_timing(van_t *v, const char *stage, int64_t mono_ms);
 /* --- route plans (docs/plans.md) --- */
 
 struct plan_def;
-/* Follow plan def for the running session (utc_offset_s: the local
- * time's offset, to read the plan's HH:MM windows).  -ENOENT outside a
- * session, -EALREADY, -EINVAL. */
-int van_plan_start(van_t *v, const struct plan_def *def, int utc_offset_s, const struct vtime *now,
+/* Follow plan def for the running session (tz: the local time's rule
+ * around now, struct plan_tz in plan.h, to read the plan's HH:MM windows:
+ * from the shell, e.g. planfile_tz()).  -ENOENT outside a session,
+ * -EALREADY, -EINVAL. */
+int van_plan_start(van_t *v, const struct plan_def *def, struct plan_tz tz, const struct vtime *now,
 		   const char **why);
 /* The crew changes the plan: skip a location (name NULL = the next one) or
  * stop somewhere unplanned, with a reason code.  Logged and sent to base; it

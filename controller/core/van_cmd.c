@@ -391,14 +391,14 @@ int van_emergency_timing(van_t *v, const char *stage, int64_t mono_ms)
 	return alarm_timing(&v->alarm, stage, mono_ms);
 }
 
-int van_plan_start(van_t *v, const struct plan_def *def, int utc_offset_s, const struct vtime *now,
+int van_plan_start(van_t *v, const struct plan_def *def, struct plan_tz tz, const struct vtime *now,
 		   const char **why)
 {
 	size_t mark = v->q.n;
 	if (!session_running(&v->s))
 		return fail(why, "no session is running", -ENOENT);
 	struct emit e = van_emit(v, now);
-	int r = plan_start(v->plan, def, utc_offset_s, &e, why);
+	int r = plan_start_tz(v->plan, def, tz, &e, why);
 	van_post(v, now, mark);
 	return r;
 }

@@ -533,6 +533,63 @@ static void utc_offset(void **st)
 	free(saved);
 }
 
+/* planfile_tz() under the UK rules on the nights of the changes. */
+static void tz_checks(const char *tz)
+{
+	const int64_t oct_change = 1792890000000LL;   /* 2026-10-25 01:00 UTC */
+	const int64_t mar_change = 1774746000000LL;   /* 2026-03-29 01:00 UTC */
+	setenv("TZ", tz, 1);
+	tzset();
+	/* 2026-10-24 20:55 BST: back to GMT in the night */
+	struct plan_tz r = planfile_tz(1792871700000LL);
+	assert_int_equal(r.off_s, 3600);
+	assert_int_equal(r.change_utc_ms, oct_change);
+	assert_int_equal(r.off_after_s, 0);
+	/* started after the change (02:30 GMT): the change 90 min ago */
+	r = planfile_tz(oct_change + 90 * 60000LL);
+	assert_int_equal(r.off_s, 3600);
+	assert_int_equal(r.change_utc_ms, oct_change);
+	assert_int_equal(r.off_after_s, 0);
+	/* 2026-03-28 20:55 GMT: forward to BST in the night */
+	r = planfile_tz(1774731300000LL);
+	assert_int_equal(r.off_s, 0);
+	assert_int_equal(r.change_utc_ms, mar_change);
+	assert_int_equal(r.off_after_s, 3600);
+	/* 2026-06-15 20:00 UTC: no change */
+	r = planfile_tz(1781553600000LL);
+	assert_int_equal(r.off_s, 3600);
+	assert_true(r.change_utc_ms == PLAN_TZ_NONE);
+	/* 36 h ahead at most: 2026-10-23 12:00 BST sees no change yet */
+	r = planfile_tz(oct_change - 38 * 3600000LL);
+	assert_true(r.change_utc_ms == PLAN_TZ_NONE);
+
+	/* the night plan of docs/plans.md's example, end to end */
+	struct plan_def d = { .start = 21 * 60, .end = 5 * 60 };
+	int64_t s = 1792871700000LL;
+	r = planfile_tz(s);
+	assert_int_equal(plan_local_utc(&d, s, r, 3 * 60), oct_change + 2 * 3600000LL);
+	assert_int_equal(plan_local_utc(&d, s, r, d.end), oct_change + 4 * 3600000LL);
+}
+
+static void tz_rule(void **st)
+{
+	(void)st;
+	const char *old = getenv("TZ");
+	char *saved = old ? strdup(old) : NULL;
+	tz_checks("GMT0BST,M3.5.0/1,M10.5.0");    /* UK rules, no tzdata needed */
+	if (access("/usr/share/zoneinfo/Europe/London", R_OK) == 0)
+		tz_checks("Europe/London");
+	else
+		print_message("SKIPPED: TZ=Europe/London (no tzdata: "
+			      "/usr/share/zoneinfo/Europe/London missing); POSIX rule tested\n");
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +601,7 @@ int main(void)
 		cmocka_unit_test(every_problem),
 		cmocka_unit_test(cli_check_and_show),
 		cmocka_unit_test(utc_offset),
+		cmocka_unit_test(tz_rule),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
