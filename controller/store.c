@@ -10,9 +10,11 @@
  * with their outbox message, sequence numbers, sessions, stops, route
  * points) are committed "durably": synchronous=FULL for that commit.
  *
- * Statements are prepared per call: the daemon's rates (a route flush every
- * few seconds, events now and then) make a statement cache not worth its
- * cleanup paths.
+ * The statements of the daemon's hot paths (route points, events, the
+ * outbox, kv, transactions) are prepared once per handle, on first use, and
+ * kept (enum hot); each use ends with hot_done() (reset, clear bindings), so
+ * no statement holds a read transaction or a caller's string between calls.
+ * The rest (reports, retention, sessions and stops) are prepared per call.
  */
 #include "store.h"
 
@@ -33,9 +35,56 @@
 #define BUSY_TIMEOUT_RW_MS 2000   /* the daemon's loop waits at most this */
 #define BUSY_TIMEOUT_RO_MS 5000
 #define JOURNAL_SIZE_LIMIT (4 * 1024 * 1024)
+#define STORE_PAGE_SIZE 1024      /* of new databases */
+#define CACHE_SIZE_RW (-512)      /* the daemon's page cache: 512 KiB */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Statements kept prepared for the life of the handle (see hot()). */
+enum hot {
+	H_BEGIN,
+	H_COMMIT,
+	H_POINT_INSERT,
+	H_EVENT_INSERT,
+	H_SEQ_RAISE,
+	H_OUTBOX_INSERT,
+	H_OUTBOX_SUPERSEDE,
+	H_OUTBOX_PEEK,
+	H_OUTBOX_DELETE,
+	H_OUTBOX_STATS,
+	H_KV_PUT,
+	H_KV_GET,
+	H_DATA_VERSION,
+	H_COUNT
+};
+
+static const char *const hot_sql[H_COUNT] = {
+	[H_BEGIN] = "BEGIN IMMEDIATE",
+	[H_COMMIT] = "COMMIT",
+	[H_POINT_INSERT] = "INSERT INTO route_points(session_id, utc_ms, utc_src, lat, lon, alt, "
+		"speed, track, eph, mode, sats) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	[H_EVENT_INSERT] = "INSERT INTO events(seq, utc_ms, utc_src, type, prio, session_id, lat, "
+		"lon, data, topic, payload, qos, retain, incident, category) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[H_SEQ_RAISE] = "UPDATE counters SET value = max(value, ?) WHERE name = 'seq'",
+	[H_OUTBOX_INSERT] = "INSERT INTO outbox(kind, prio, topic, payload, qos, retain, seq, "
+		"created_utc_ms) VALUES (?,?,?,?,?,?,?,?)",
+	/* (RETURNING: the store's outbox figures follow what was removed) */
+	[H_OUTBOX_SUPERSEDE] = "DELETE FROM outbox WHERE kind = ? AND topic = ? "
+		"RETURNING created_utc_ms",
+	/* Walks the outbox_order index; in-flight ids are few. */
+	[H_OUTBOX_PEEK] = "SELECT id, prio, topic, payload, qos, retain, seq, created_utc_ms, kind "
+		"FROM outbox ORDER BY prio DESC, id ASC",
+	[H_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ? RETURNING created_utc_ms",
+	[H_OUTBOX_STATS] = "SELECT count(*), ifnull(min(created_utc_ms), 0) FROM outbox",
+	[H_KV_PUT] = "INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)",
+	[H_KV_GET] = "SELECT value FROM kv WHERE key = ?",
+	[H_DATA_VERSION] = "PRAGMA data_version",
+};
 
 struct store {
 	sqlite3 *db;
+	sqlite3_stmt *hot[H_COUNT];   /* prepared on first use, finalized at close */
 	char *path;
 	bool readonly;
 	int version;
@@ -44,6 +93,13 @@ struct store {
 	size_t pts_head, pts_n, pts_cap;
 	uint64_t pts_dropped;
 	int64_t next_seq;        /* 0 = not read yet; see store_next_seq() */
+	/* store_outbox_stats() without a scan per call: the figures as last
+	 * read, kept up to date by this handle's own changes (outbox_added,
+	 * outbox_removed); re-read when the oldest may have gone, after
+	 * thinning, replays and purges, or when another connection committed
+	 * (PRAGMA data_version moved). */
+	bool ob_known;
+	int64_t ob_count, ob_oldest, ob_data_version;
 	char errmsg[768];
 };
 
@@ -136,6 +192,40 @@ static int prep(store_t *s, sqlite3_stmt **st, const char *sql, const char *what
 	return 0;
 }
 
+/* The kept statement id in *st, prepared on first use. */
+static int hot(store_t *s, enum hot id, sqlite3_stmt **st, const char *what)
+{
+	if (!s->hot[id]) {
+		int rc = sqlite3_prepare_v3(s->db, hot_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+					    &s->hot[id], NULL);
+		if (rc != SQLITE_OK) {
+			s->hot[id] = NULL;
+			*st = NULL;
+			return sqlerr(s, rc, what);
+		}
+	}
+	*st = s->hot[id];
+	return 0;
+}
+
+/* After each use of a kept statement (also on errors: record them first). */
+static void hot_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Step a kept statement that returns no rows; hot_done()s it. */
+static int hot_run(store_t *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = sqlerr(s, rc, what);
+	hot_done(st);
+	return ret;
+}
+
 /* Step a statement that returns no rows; finalizes it. */
 static int run(store_t *s, sqlite3_stmt *st, const char *what)
 {
@@ -196,10 +286,13 @@ static char *xstrdup(const char *v)
  * survives a power cut, not only a crash. */
 static int tx_begin(store_t *s, bool durable, const char *what)
 {
+	sqlite3_stmt *st;
 	int rc;
+	/* (PRAGMA synchronous acts when it is prepared: it cannot be kept) */
 	if (durable && (rc = exec(s, "PRAGMA synchronous=FULL", what)) < 0)
 		return rc;
-	rc = exec(s, "BEGIN IMMEDIATE", what);
+	if ((rc = hot(s, H_BEGIN, &st, what)) == 0)
+		rc = hot_run(s, st, what);
 	if (rc < 0 && durable)
 		sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	return rc;
@@ -216,7 +309,10 @@ static void tx_rollback(store_t *s, bool durable)
 
 static int tx_commit(store_t *s, bool durable, const char *what)
 {
-	int rc = exec(s, "COMMIT", what);
+	sqlite3_stmt *st;
+	int rc = hot(s, H_COMMIT, &st, what);
+	if (rc == 0)
+		rc = hot_run(s, st, what);
 	if (rc < 0) {
 		tx_rollback(s, durable);
 		return rc;
@@ -387,8 +483,14 @@ static int open_rw(store_t *s)
 
 	if ((rc = check_identity(s, &fresh, &version)) < 0)
 		return rc;
-	/* auto_vacuum can only be chosen before the first table exists. */
-	if (fresh && (rc = exec(s, "PRAGMA auto_vacuum=INCREMENTAL", "initialising")) < 0)
+	/* Page size and auto_vacuum can only be chosen before the first table
+	 * exists (and the page size before WAL mode): existing databases keep
+	 * theirs.  Small pages because every commit appends each page it
+	 * touched to the WAL: a route flush or an outbox row touches the last
+	 * leaf of the table and of each index, 3-4 pages.  1 KiB pages write a
+	 * third of what 4 KiB pages do for 1 Hz logging (bench/store-wal.sh). */
+	if (fresh && (rc = exec(s, "PRAGMA page_size=" STR(STORE_PAGE_SIZE) "; "
+				"PRAGMA auto_vacuum=INCREMENTAL", "initialising")) < 0)
 		return rc;
 
 	sqlite3_stmt *stj;
@@ -411,9 +513,16 @@ static int open_rw(store_t *s)
 	int persist = 1;
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 
-	char sql[160];
+	/* secure_delete: deleted records are overwritten.  It costs nothing
+	 * measurable in logging (bench/store-wal.sh: the same bytes with ON,
+	 * FAST and OFF): deleted rows sit in pages the commit writes anyway;
+	 * only pages freed whole (a purge) are written once more, zeroed.
+	 * cache_size: the daemon's working set is the last pages of each table
+	 * and index; a smaller cache than SQLite's 2 MB keeps its memory down. */
+	char sql[256];
 	snprintf(sql, sizeof(sql), "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-		 "PRAGMA secure_delete=ON; PRAGMA journal_size_limit=%d", JOURNAL_SIZE_LIMIT);
+		 "PRAGMA secure_delete=ON; PRAGMA journal_size_limit=%d; PRAGMA cache_size=%d",
+		 JOURNAL_SIZE_LIMIT, CACHE_SIZE_RW);
 	if ((rc = exec(s, sql, "setting pragmas")) < 0)
 		return rc;
 
@@ -489,6 +598,8 @@ static void store_free(store_t *s)
 {
 	if (!s)
 		return;
+	for (int i = 0; i < H_COUNT; i++)
+		sqlite3_finalize(s->hot[i]);
 	if (s->db)
 		sqlite3_close_v2(s->db);
 	free(s->pts);
@@ -621,8 +732,7 @@ int store_flush(store_t *s)
 		return rc;
 	if ((rc = tx_begin(s, true, what)) < 0)
 		return rc;
-	rc = prep(s, &st, "INSERT INTO route_points(session_id, utc_ms, utc_src, lat, lon, alt, "
-		  "speed, track, eph, mode, sats) VALUES (?,?,?,?,?,?,?,?,?,?,?)", what);
+	rc = hot(s, H_POINT_INSERT, &st, what);
 	for (size_t i = 0; rc == 0 && i < s->pts_n; i++) {
 		const struct route_point *p = pt_at(s, i);
 		sqlite3_bind_int64(st, 1, p->session_id);
@@ -647,7 +757,8 @@ int store_flush(store_t *s)
 		}
 		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
+	if (st)
+		hot_done(st);
 	if (rc < 0) {
 		tx_rollback(s, true);
 		return rc;
@@ -667,6 +778,77 @@ size_t store_pending_points(store_t *s)
 uint64_t store_points_dropped(store_t *s)
 {
 	return s ? s->pts_dropped : 0;
+}
+
+/* ---- the outbox's figures (store_outbox_stats) ------------------------- */
+
+/* After this handle committed a new outbox row. */
+static void outbox_added(store_t *s, int64_t created_utc_ms)
+{
+	if (!s->ob_known)
+		return;
+	if (s->ob_count++ == 0 || created_utc_ms < s->ob_oldest)
+		s->ob_oldest = created_utc_ms;
+}
+
+/* Rows a DELETE ... RETURNING created_utc_ms removed. */
+struct ob_gone {
+	int64_t n, oldest;
+};
+
+/* Step a DELETE ... RETURNING created_utc_ms to its end, adding its rows to
+ * *g.  Returns 0 or <0 (recorded); the caller hot_done()s st. */
+static int outbox_delete_step(store_t *s, sqlite3_stmt *st, struct ob_gone *g, const char *what)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t c = sqlite3_column_int64(st, 0);
+		if (g->n++ == 0 || c < g->oldest)
+			g->oldest = c;
+	}
+	return rc == SQLITE_DONE ? 0 : sqlerr(s, rc, what);
+}
+
+/* After this handle committed the removal of rows: the count follows; the
+ * oldest time too unless it may have gone (then re-read). */
+static void outbox_removed(store_t *s, const struct ob_gone *g)
+{
+	if (!s->ob_known || g->n == 0)
+		return;
+	if (g->n > s->ob_count)
+		s->ob_known = false;
+	else if ((s->ob_count -= g->n) == 0)
+		s->ob_oldest = 0;
+	else if (g->oldest <= s->ob_oldest)
+		s->ob_known = false;
+}
+
+/* After other changes (thinning, replays, purges): re-read. */
+static void outbox_forget(store_t *s)
+{
+	s->ob_known = false;
+}
+
+/* One outbox row; the caller commits and then calls outbox_added(). */
+static int64_t outbox_insert(store_t *s, int kind, int prio, const char *topic,
+			     const char *payload, int qos, bool retain, int64_t seq,
+			     int64_t created_utc_ms, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc = hot(s, H_OUTBOX_INSERT, &st, what);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int(st, 1, kind);
+	sqlite3_bind_int(st, 2, prio);
+	sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, qos);
+	sqlite3_bind_int(st, 6, retain);
+	sqlite3_bind_int64(st, 7, seq);
+	sqlite3_bind_int64(st, 8, created_utc_ms);
+	if ((rc = hot_run(s, st, what)) < 0)
+		return rc;
+	return sqlite3_last_insert_rowid(s->db);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -695,10 +877,7 @@ int64_t store_add_event(store_t *s, const struct stored_event *e,
 
 	if ((rc = tx_begin(s, true, what)) < 0)
 		return rc;
-	rc = prep(s, &st, "INSERT INTO events(seq, utc_ms, utc_src, type, prio, session_id, lat, "
-		  "lon, data, topic, payload, qos, retain, incident, category) "
-		  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", what);
-	if (rc < 0)
+	if ((rc = hot(s, H_EVENT_INSERT, &st, what)) < 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, e->seq);
 	sqlite3_bind_int64(st, 2, e->utc_ms);
@@ -718,7 +897,6 @@ int64_t store_add_event(store_t *s, const struct stored_event *e,
 	sqlite3_bind_int(st, 14, e->incident);
 	bind_text_or_null(st, 15, e->category);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		if (rc == SQLITE_CONSTRAINT_UNIQUE) {
 			rc = seterr(s, -EEXIST, "%s: %s %s: sequence number %" PRId64
@@ -726,35 +904,31 @@ int64_t store_add_event(store_t *s, const struct stored_event *e,
 		} else {
 			rc = sqlerr(s, rc, what);
 		}
+		hot_done(st);
 		goto fail;
 	}
+	hot_done(st);
 	int64_t id = sqlite3_last_insert_rowid(s->db);
 
 	/* the counter moves with the event it numbers: gapless across crashes */
-	if ((rc = prep(s, &st, "UPDATE counters SET value = max(value, ?) WHERE name = 'seq'", what)) < 0)
+	if ((rc = hot(s, H_SEQ_RAISE, &st, what)) < 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, e->seq);
-	if ((rc = run(s, st, what)) < 0)
+	if ((rc = hot_run(s, st, what)) < 0)
 		goto fail;
 
 	if (topic) {
-		rc = prep(s, &st, "INSERT INTO outbox(kind, prio, topic, payload, qos, retain, seq, "
-			  "created_utc_ms) VALUES (?,?,?,?,?,?,?,?)", what);
-		if (rc < 0)
+		int64_t oid = outbox_insert(s, STORE_OUTBOX_EVENT, e->prio, topic, payload, qos,
+					    retain, e->seq, e->utc_ms, "queueing an event");
+		if (oid < 0) {
+			rc = (int)oid;
 			goto fail;
-		sqlite3_bind_int(st, 1, STORE_OUTBOX_EVENT);
-		sqlite3_bind_int(st, 2, e->prio);
-		sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, qos);
-		sqlite3_bind_int(st, 6, retain);
-		sqlite3_bind_int64(st, 7, e->seq);
-		sqlite3_bind_int64(st, 8, e->utc_ms);
-		if ((rc = run(s, st, "queueing an event")) < 0)
-			goto fail;
+		}
 	}
 	if ((rc = tx_commit(s, true, what)) < 0)
 		return rc;
+	if (topic)
+		outbox_added(s, e->utc_ms);
 	if (e->seq >= s->next_seq)
 		s->next_seq = e->seq + 1;
 	return id;
@@ -777,28 +951,6 @@ static int outbox_check(store_t *s, const char *topic, const char *payload, int 
 	return 0;
 }
 
-static int64_t outbox_insert(store_t *s, int kind, int prio, const char *topic,
-			     const char *payload, int qos, bool retain, int64_t seq,
-			     int64_t created_utc_ms, const char *what)
-{
-	sqlite3_stmt *st;
-	int rc = prep(s, &st, "INSERT INTO outbox(kind, prio, topic, payload, qos, retain, seq, "
-		      "created_utc_ms) VALUES (?,?,?,?,?,?,?,?)", what);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int(st, 1, kind);
-	sqlite3_bind_int(st, 2, prio);
-	sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, qos);
-	sqlite3_bind_int(st, 6, retain);
-	sqlite3_bind_int64(st, 7, seq);
-	sqlite3_bind_int64(st, 8, created_utc_ms);
-	if ((rc = run(s, st, what)) < 0)
-		return rc;
-	return sqlite3_last_insert_rowid(s->db);
-}
-
 int64_t store_outbox_add(store_t *s, int kind, int prio, const char *topic, const char *payload,
 			 int qos, bool retain, int64_t seq, int64_t created_utc_ms)
 {
@@ -809,7 +961,11 @@ int64_t store_outbox_add(store_t *s, int kind, int prio, const char *topic, cons
 	if (rc < 0)
 		return rc;
 	/* one statement: atomic without an explicit transaction */
-	return outbox_insert(s, kind, prio, topic, payload, qos, retain, seq, created_utc_ms, what);
+	int64_t id = outbox_insert(s, kind, prio, topic, payload, qos, retain, seq, created_utc_ms,
+				   what);
+	if (id > 0)
+		outbox_added(s, created_utc_ms);
+	return id;
 }
 
 int64_t store_outbox_replace(store_t *s, int kind, int prio, const char *topic,
@@ -818,6 +974,7 @@ int64_t store_outbox_replace(store_t *s, int kind, int prio, const char *topic,
 {
 	static const char what[] = "queueing a message";
 	sqlite3_stmt *st;
+	struct ob_gone gone = { 0, 0 };
 	int64_t id;
 	if (!s)
 		return -EINVAL;
@@ -826,11 +983,13 @@ int64_t store_outbox_replace(store_t *s, int kind, int prio, const char *topic,
 		return rc;
 	if ((rc = tx_begin(s, false, what)) < 0)
 		return rc;
-	if ((rc = prep(s, &st, "DELETE FROM outbox WHERE kind = ? AND topic = ?", what)) < 0)
+	if ((rc = hot(s, H_OUTBOX_SUPERSEDE, &st, what)) < 0)
 		goto fail;
 	sqlite3_bind_int(st, 1, kind);
 	sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC);
-	if ((rc = run(s, st, what)) < 0)
+	rc = outbox_delete_step(s, st, &gone, what);
+	hot_done(st);
+	if (rc < 0)
 		goto fail;
 	id = outbox_insert(s, kind, prio, topic, payload, qos, retain, seq, created_utc_ms, what);
 	if (id < 0) {
@@ -839,6 +998,8 @@ int64_t store_outbox_replace(store_t *s, int kind, int prio, const char *topic,
 	}
 	if ((rc = tx_commit(s, false, what)) < 0)
 		return rc;
+	outbox_removed(s, &gone);
+	outbox_added(s, created_utc_ms);
 	return id;
 fail:
 	tx_rollback(s, false);
@@ -876,10 +1037,7 @@ int store_outbox_peek(store_t *s, struct outbox_msg *out, size_t max,
 		return 0;
 	if (max > INT32_MAX)
 		max = INT32_MAX;
-	/* Walks the outbox_order index; in-flight ids are few. */
-	rc = prep(s, &st, "SELECT id, prio, topic, payload, qos, retain, seq, created_utc_ms, kind "
-		  "FROM outbox ORDER BY prio DESC, id ASC", what);
-	if (rc < 0)
+	if ((rc = hot(s, H_OUTBOX_PEEK, &st, what)) < 0)
 		return rc;
 	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
@@ -906,49 +1064,123 @@ int store_outbox_peek(store_t *s, struct outbox_msg *out, size_t max,
 		rc = sqlerr(s, rc, what);
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	hot_done(st);
 	return (int)n;
 fail:
-	sqlite3_finalize(st);
+	hot_done(st);
 	for (size_t i = 0; i < n; i++)
 		store_outbox_msg_free(&out[i]);
 	return rc;
 }
 
+/* Delete ids[0..n) (n >= 1); one transaction when n > 1 (a single
+ * statement is one anyway).  Returns how many rows went, or <0. */
+static int outbox_delete(store_t *s, const int64_t *ids, size_t n, const char *what)
+{
+	sqlite3_stmt *st;
+	struct ob_gone gone = { 0, 0 };
+	int rc = check_rw(s, what);
+	if (rc < 0)
+		return rc;
+	if (n > 1 && (rc = tx_begin(s, false, what)) < 0)
+		return rc;
+	if ((rc = hot(s, H_OUTBOX_DELETE, &st, what)) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		rc = outbox_delete_step(s, st, &gone, what);
+		sqlite3_reset(st);
+		if (rc < 0) {
+			hot_done(st);
+			goto fail;
+		}
+	}
+	hot_done(st);
+	if (n > 1 && (rc = tx_commit(s, false, what)) < 0)
+		return rc;
+	outbox_removed(s, &gone);
+	return (int)gone.n;
+fail:
+	if (n > 1)
+		tx_rollback(s, false);
+	return rc;
+}
+
 int store_outbox_delete(store_t *s, int64_t id)
 {
-	static const char what[] = "removing a sent message";
-	sqlite3_stmt *st;
 	if (!s)
 		return -EINVAL;
-	int rc = check_rw(s, what);
-	if (rc < 0 || (rc = prep(s, &st, "DELETE FROM outbox WHERE id = ?", what)) < 0)
+	int rc = outbox_delete(s, &id, 1, "removing a sent message");
+	return rc < 0 ? rc : 0;
+}
+
+int store_outbox_delete_many(store_t *s, const int64_t *ids, size_t n)
+{
+	static const char what[] = "removing sent messages";
+	if (!s)
+		return -EINVAL;
+	if (n && !ids)
+		return seterr(s, -EINVAL, "%s: %s: no ids", s->path, what);
+	if (n > INT32_MAX)
+		return seterr(s, -EINVAL, "%s: %s: too many at once (%zu)", s->path, what, n);
+	if (n == 0)
+		return check_rw(s, what);
+	return outbox_delete(s, ids, n, what);
+}
+
+/* PRAGMA data_version: changes when another connection commits. */
+static int data_version(store_t *s, int64_t *v, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc = hot(s, H_DATA_VERSION, &st, what);
+	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	return run(s, st, what);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		rc = sqlerr(s, rc, what);
+	}
+	hot_done(st);
+	return rc;
 }
 
 int store_outbox_stats(store_t *s, int64_t *count, int64_t *oldest_utc_ms)
 {
 	static const char what[] = "reading the outbox";
 	sqlite3_stmt *st;
+	int64_t dv = 0;
 	if (!s)
 		return -EINVAL;
-	int rc = prep(s, &st, "SELECT count(*), ifnull(min(created_utc_ms), 0) FROM outbox", what);
+	/* Read data_version first: a commit by another connection after it and
+	 * before the count is then seen again at the next call. */
+	int rc = data_version(s, &dv, what);
 	if (rc < 0)
 		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (count)
-			*count = sqlite3_column_int64(st, 0);
-		if (oldest_utc_ms)
-			*oldest_utc_ms = sqlite3_column_int64(st, 1);
-		rc = 0;
-	} else {
-		rc = sqlerr(s, rc, what);
+	if (!s->ob_known || dv != s->ob_data_version) {
+		s->ob_known = false;
+		if ((rc = hot(s, H_OUTBOX_STATS, &st, what)) < 0)
+			return rc;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			s->ob_count = sqlite3_column_int64(st, 0);
+			s->ob_oldest = sqlite3_column_int64(st, 1);
+			s->ob_data_version = dv;
+			s->ob_known = true;
+			rc = 0;
+		} else {
+			rc = sqlerr(s, rc, what);
+		}
+		hot_done(st);
+		if (rc < 0)
+			return rc;
 	}
-	sqlite3_finalize(st);
-	return rc;
+	if (count)
+		*count = s->ob_count;
+	if (oldest_utc_ms)
+		*oldest_utc_ms = s->ob_oldest;
+	return 0;
 }
 
 int store_outbox_thin(store_t *s, int kind, int64_t keep_every_ms)
@@ -972,7 +1204,10 @@ int store_outbox_thin(store_t *s, int kind, int64_t keep_every_ms)
 	sqlite3_bind_int64(st, 2, keep_every_ms);
 	if ((rc = run(s, st, what)) < 0)
 		return rc;
-	return sqlite3_changes(s->db);
+	rc = sqlite3_changes(s->db);
+	if (rc)
+		outbox_forget(s);
+	return rc;
 }
 
 int store_replay_from(store_t *s, int64_t seq, int64_t *requeued)
@@ -996,8 +1231,11 @@ int store_replay_from(store_t *s, int64_t seq, int64_t *requeued)
 	sqlite3_bind_int(st, 3, STORE_PRIO_REPLAY);
 	if ((rc = run(s, st, what)) < 0)
 		return rc;
+	int64_t n = sqlite3_changes(s->db);
+	if (n)
+		outbox_forget(s);
 	if (requeued)
-		*requeued = sqlite3_changes(s->db);
+		*requeued = n;
 	return 0;
 }
 
@@ -1081,11 +1319,11 @@ int store_kv_put(store_t *s, const char *key, const char *value)
 		return rc;
 	if (!key || !*key || !value)
 		return seterr(s, -EINVAL, "%s: %s: needs a key and a value", s->path, what);
-	if ((rc = prep(s, &st, "INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)", what)) < 0)
+	if ((rc = hot(s, H_KV_PUT, &st, what)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	return run(s, st, what);
+	return hot_run(s, st, what);
 }
 
 int store_kv_get(store_t *s, const char *key, char **value)
@@ -1094,7 +1332,7 @@ int store_kv_get(store_t *s, const char *key, char **value)
 	sqlite3_stmt *st;
 	if (!s || !key || !value)
 		return -EINVAL;
-	int rc = prep(s, &st, "SELECT value FROM kv WHERE key = ?", what);
+	int rc = hot(s, H_KV_GET, &st, what);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -1112,7 +1350,7 @@ int store_kv_get(store_t *s, const char *key, char **value)
 	} else {
 		rc = sqlerr(s, rc, what);
 	}
-	sqlite3_finalize(st);
+	hot_done(st);
 	return rc;
 }
 
@@ -1305,6 +1543,8 @@ int store_purge(store_t *s, int days, int64_t now_utc_ms, struct store_purge_res
 	}
 	if ((rc = tx_commit(s, false, what)) < 0)
 		return rc;
+	if (res.outbox)
+		outbox_forget(s);
 	/* Best effort: give free pages back and push the change out of the
 	 * WAL (it holds old page images until a checkpoint rewrites them). */
 	sqlite3_exec(s->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);

@@ -54,8 +54,10 @@ typedef struct store store_t;
  * existing file (and its -wal/-shm); refuses a file that is not a vanctld
  * database (-EINVAL) or has a newer schema (-EPROTO); sets WAL mode,
  * synchronous=NORMAL, busy_timeout, foreign keys, secure_delete, a
- * persistent WAL (see docs/schema.md, "Concurrency"), and runs the
- * migrations up to STORE_SCHEMA_VERSION, each in its own transaction.
+ * persistent WAL (see docs/schema.md, "Concurrency"), a 512 KiB page cache,
+ * and runs the migrations up to STORE_SCHEMA_VERSION, each in its own
+ * transaction.  A new database gets 1 KiB pages (fewer bytes written per
+ * commit); an existing one keeps its page size.
  *
  * Read-only (vanctl's reports): never creates or changes anything.  A
  * missing file is -ENOENT; a file that is not a vanctld database is -EINVAL
@@ -183,6 +185,12 @@ void store_outbox_msg_free(struct outbox_msg *m);
 /* Remove a sent message.  0 also when it is no longer there (thinned or
  * purged meanwhile); <0 on error. */
 int store_outbox_delete(store_t *s, int64_t id);
+/* Remove n sent messages (ids[0..n), e.g. the acknowledgements of one loop
+ * iteration) in ONE transaction, not fsync'ed: a power cut may bring them
+ * back, and a message delivered twice is harmless (base drops duplicates by
+ * seq).  Ids no longer there are skipped.  Returns how many were removed
+ * (0 for n == 0) or <0: then none was. */
+int store_outbox_delete_many(store_t *s, const int64_t *ids, size_t n);
 /* Queue length and created time of the oldest queued message (0 when
  * empty).  Either pointer may be NULL. */
 int store_outbox_stats(store_t *s, int64_t *count, int64_t *oldest_utc_ms);

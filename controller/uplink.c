@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <mqtt_protocol.h>
 
 #include "log.h"
+#include "resolve.h"
 
 #define UPLINK_WINDOW 64          /* outbox messages in flight at once */
 #define UPLINK_LIVE 16            /* live messages in flight at once */
@@ -31,8 +33,17 @@ struct uplink {
 	struct uplink_callbacks cb;
 	void *arg;
 	struct mosquitto *mosq;
-	char *host;
+	char *host;                   /* mqtt.host as configured */
 	int port, keepalive, protocol, configured_protocol;
+	/* The broker's addresses (see start_connect): a name is resolved by
+	 * res, asynchronously, and its addresses are tried in turn. */
+	resolver_t *res;              /* NULL when host is numeric */
+	bool tls;                     /* connect by name (certificate check, SNI) */
+	char **addrs;                 /* numeric, in order; NULL: resolve first */
+	size_t naddrs, next_addr;     /* next_addr: the one tried now or next */
+	char target[NI_MAXHOST];      /* what the last connect was given */
+	bool got_connack;             /* this attempt reached the broker */
+	bool attempt;                 /* a connect is out: its failure not yet counted */
 	int location_expiry_s;
 	char *prefix;                 /* PREFIX/UNIT */
 	char topic[256];
@@ -48,6 +59,7 @@ struct uplink {
 	struct inflight live[UPLINK_LIVE];    /* sent live, not confirmed (id 0) */
 	size_t nlive;
 	bool drained;                 /* the last look found the outbox all sent */
+	int in_mosq;                  /* inside mosquitto_loop_*(): its callbacks run */
 	char err[200];
 	bool closing;
 	int64_t last_confirmed;       /* mono ms of the last PUBACK */
@@ -91,10 +103,7 @@ static void settle(uplink_t *u)
 	u->nacked = 0;
 	for (size_t i = 0; i < n; i++)
 		ids[i] = done[i].id;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc >= 0; i++)   /* TEMP until store_outbox_delete_many */
-		rc = store_outbox_delete(u->st, ids[i]);
-	if (rc < 0)
+	if (store_outbox_delete_many(u->st, ids, n) < 0)
 		log_warnx("mqtt: %zu delivered messages could not be removed from the outbox (they go again): %s",
 			  n, store_errmsg(u->st));
 	for (size_t i = 0; i < n; i++) {
@@ -131,29 +140,71 @@ static void requeue_live(uplink_t *u)
 
 static int64_t retry_cb(loop_t *l, void *arg);
 
-static void schedule_retry(uplink_t *u)
+static void retry_in(uplink_t *u, int64_t ms)
 {
 	if (u->closing)
 		return;
 	if (u->retry_timer)
 		loop_del_timer(u->loop, u->retry_timer);
-	u->retry_timer = loop_add_timer(u->loop, u->backoff_ms, retry_cb, u);
+	u->retry_timer = loop_add_timer(u->loop, ms, retry_cb, u);
+}
+
+static void schedule_retry(uplink_t *u)
+{
+	if (u->closing)
+		return;
+	retry_in(u, u->backoff_ms);
 	log_debug("mqtt: next connection attempt in %lld ms", (long long)u->backoff_ms);
 	u->backoff_ms *= 2;
 	if (u->backoff_ms > u->backoff_max_ms)
 		u->backoff_ms = u->backoff_max_ms;
 }
 
+static void free_addrs(uplink_t *u)
+{
+	for (size_t i = 0; i < u->naddrs; i++)
+		free(u->addrs[i]);
+	free(u->addrs);
+	u->addrs = NULL;
+	u->naddrs = u->next_addr = 0;
+}
+
+/* An attempt failed.  The broker was not reached at this address (no
+ * CONNACK): the next address at once, without waiting; after the last one,
+ * resolve again after the backoff.  A link that was up and dropped: resolve
+ * again too (the name may point elsewhere now).  A broker that answered
+ * (refused, or MQTT 5 not supported) is tried again at the same address.
+ * Returns true if the next address is being tried now. */
+static bool retry_after_failure(uplink_t *u, bool was_up, const char *why)
+{
+	if (u->addrs) {
+		if (was_up) {
+			free_addrs(u);
+		} else if (!u->got_connack) {
+			if (++u->next_addr < u->naddrs) {
+				log_debug("mqtt: %s failed (%s); trying %s next", u->target, why,
+					  u->addrs[u->next_addr]);
+				retry_in(u, 0);
+				return true;
+			}
+			free_addrs(u);
+		}
+	}
+	schedule_retry(u);
+	return false;
+}
+
 /* The link is gone (or never came): forget the window (rows stay in the
  * outbox and go again) and try later. */
 static void link_down(uplink_t *u, const char *why)
 {
-	bool was = u->connected;
+	bool was = u->connected, attempt = u->attempt;
 
 	if (why && *why)
 		snprintf(u->err, sizeof(u->err), "%s", why);
 	u->connected = false;
 	u->connecting = false;
+	u->attempt = false;
 	u->drained = false;
 	settle(u);
 	clear_window(u);
@@ -167,30 +218,119 @@ static void link_down(uplink_t *u, const char *why)
 		if (u->cb.on_link)
 			u->cb.on_link(u->arg, false);
 	}
-	schedule_retry(u);
+	if (attempt)
+		retry_after_failure(u, was, u->err);
+	else if (!u->retry_timer)   /* libmosquitto reports one loss twice */
+		schedule_retry(u);
 }
 
-static void start_connect(uplink_t *u, bool first)
+/* Hand libmosquitto one target: a numeric address (its getaddrinfo() then
+ * returns at once), or the name itself with TLS (see start_connect). */
+static void connect_to(uplink_t *u, const char *target)
 {
 	int rc;
 
+	snprintf(u->target, sizeof(u->target), "%s", target);
+	u->got_connack = false;
+	if (strcmp(target, u->host))
+		log_debug("mqtt: connecting to %s:%d at %s (address %zu of %zu)", u->host, u->port, target,
+			  u->next_addr + 1, u->naddrs);
+	else
+		log_debug("mqtt: connecting to %s:%d", u->host, u->port);
 	mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     u->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	rc = first ? mosquitto_connect_async(u->mosq, u->host, u->port, u->keepalive)
-		   : mosquitto_reconnect_async(u->mosq);
+	rc = mosquitto_connect_async(u->mosq, target, u->port, u->keepalive);
+	if (u->tls)
+		free_addrs(u);   /* by name: resolve again before the next attempt */
 	if (rc != MOSQ_ERR_SUCCESS) {
-		char why[160];
-		snprintf(why, sizeof(why), "cannot connect to broker %s:%d: %s", u->host, u->port,
-			 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		char why[sizeof(u->err)];
+		const char *e = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+		u->connecting = false;
+		if (retry_after_failure(u, false, e))
+			return;
+		if (strcmp(target, u->host))
+			snprintf(why, sizeof(why), "cannot connect to broker %s:%d (%s): %s", u->host, u->port,
+				 target, e);
+		else
+			snprintf(why, sizeof(why), "cannot connect to broker %s:%d: %s", u->host, u->port, e);
 		if (strcmp(why, u->err))
 			log_warnx("mqtt: %s (will retry)", why);
 		snprintf(u->err, sizeof(u->err), "%s", why);
-		u->connecting = false;
+		return;
+	}
+	u->attempt = true;
+	u->connecting = true;
+	watch(u);
+}
+
+static void on_resolved(void *arg, bool ok, const char *reason, char *const *addrs, size_t n);
+
+/*
+ * One connection attempt.  A numeric mqtt.host goes to libmosquitto as it
+ * is.  A name is first resolved here, asynchronously (resolve.c): handed to
+ * libmosquitto, its getaddrinfo() would block this loop - and the panic
+ * buttons - for as long as DNS hangs, and its non-blocking connect would
+ * only ever try the first address.  Each address is then tried in turn.
+ *
+ * With TLS (mqtt.tls_ca_file) libmosquitto checks the broker's certificate
+ * against, and sends as SNI, the host string it connects to, so it must be
+ * given the name: we resolve it asynchronously first and only then call
+ * connect with the name.  libmosquitto resolves it again, blocking, but
+ * right after a successful lookup the answer most likely comes at once
+ * (from the same DNS server's cache).  That is the remaining limit: a DNS
+ * server that answers us and then hangs on libmosquitto's lookup, and only
+ * the first address it gets is tried.
+ */
+static void start_connect(uplink_t *u)
+{
+	if (u->closing)
+		return;
+	if (!u->res) {
+		connect_to(u, u->host);
+	} else if (u->addrs) {
+		connect_to(u, u->tls ? u->host : u->addrs[u->next_addr]);
+	} else if (!resolver_busy(u->res)) {
+		log_debug("mqtt: resolving %s", u->host);
+		if (resolver_start(u->res, u->host, on_resolved, u) < 0)
+			schedule_retry(u);
+	}
+}
+
+static void on_resolved(void *arg, bool ok, const char *reason, char *const *addrs, size_t n)
+{
+	uplink_t *u = arg;
+	char list[256];
+	size_t len = 0;
+
+	if (u->closing)
+		return;
+	if (!ok) {
+		char why[sizeof(u->err)];
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", u->host, reason);
+		if (strcmp(why, u->err))
+			log_warnx("mqtt: %s (will retry)", why);
+		snprintf(u->err, sizeof(u->err), "%s", why);
 		schedule_retry(u);
 		return;
 	}
-	u->connecting = true;
-	watch(u);
+	free_addrs(u);
+	u->addrs = calloc(n, sizeof(*u->addrs));
+	for (size_t i = 0; u->addrs && i < n; i++) {
+		if (!(u->addrs[i] = strdup(addrs[i]))) {
+			free_addrs(u);
+			break;
+		}
+		u->naddrs++;
+		if (len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", addrs[i]);
+	}
+	if (!u->addrs) {
+		log_warnx("mqtt: cannot resolve %s: out of memory (will retry)", u->host);
+		schedule_retry(u);
+		return;
+	}
+	log_debug("mqtt: %s is %s%s", u->host, list, u->tls ? " (TLS: connecting by name)" : "");
+	start_connect(u);
 }
 
 static int64_t retry_cb(loop_t *l, void *arg)
@@ -198,7 +338,7 @@ static int64_t retry_cb(loop_t *l, void *arg)
 	uplink_t *u = arg;
 	(void)l;
 	u->retry_timer = 0;
-	start_connect(u, false);
+	start_connect(u);
 	return LOOP_TIMER_STOP;
 }
 
@@ -230,14 +370,19 @@ static void fd_cb(loop_t *l, int fd, short revents, void *arg)
 	(void)fd;
 
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		u->in_mosq++;
 		rc = mosquitto_loop_read(u->mosq, 16);
+		u->in_mosq--;
 		if (u->nacked) {
 			settle(u);
 			pump(u);
 		}
 	}
-	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT))
+	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT)) {
+		u->in_mosq++;
 		rc = mosquitto_loop_write(u->mosq, 16);
+		u->in_mosq--;
+	}
 	if (rc != MOSQ_ERR_SUCCESS) {
 		char why[160];
 		snprintf(why, sizeof(why), "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
@@ -252,7 +397,9 @@ static int64_t misc_cb(loop_t *l, void *arg)
 	uplink_t *u = arg;
 	(void)l;
 	if (u->fd >= 0) {
+		u->in_mosq++;
 		int rc = mosquitto_loop_misc(u->mosq);
+		u->in_mosq--;
 		if (rc != MOSQ_ERR_SUCCESS && (u->connected || u->connecting))
 			link_down(u, mosquitto_strerror(rc));
 		else
@@ -269,6 +416,7 @@ static void on_connect(struct mosquitto *m, void *arg, int rc, int flags, const 
 	(void)props;
 
 	u->connecting = false;
+	u->got_connack = true;   /* the broker is at this address */
 	if (rc != 0) {
 		if (u->protocol == 5 && (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION || rc == CONNACK_REFUSED_PROTOCOL_VERSION)) {
 			log_notice("mqtt: broker refuses MQTT 5; falling back to 3.1.1");
@@ -287,7 +435,11 @@ static void on_connect(struct mosquitto *m, void *arg, int rc, int flags, const 
 	u->connected_since = loop_now_ms(u->loop);
 	u->backoff_ms = 1000;
 	u->err[0] = '\0';
-	log_info("mqtt: connected to %s:%d (MQTT %s)", u->host, u->port, u->protocol == 5 ? "5" : "3.1.1");
+	if (strcmp(u->target, u->host))
+		log_info("mqtt: connected to %s:%d at %s (MQTT %s)", u->host, u->port, u->target,
+			 u->protocol == 5 ? "5" : "3.1.1");
+	else
+		log_info("mqtt: connected to %s:%d (MQTT %s)", u->host, u->port, u->protocol == 5 ? "5" : "3.1.1");
 	mosquitto_publish_v5(u->mosq, NULL, uplink_topic(u, "availability"), 6, "online", 1, true, NULL);
 	mosquitto_subscribe_v5(u->mosq, NULL, uplink_topic(u, "cmd/+"), 1, 0, NULL);
 	if (u->cb.on_link)
@@ -392,11 +544,14 @@ static int publish_msg(uplink_t *u, const struct outbox_msg *om, int *mid)
 
 /* Onto the wire now, not at the next poll: an emergency must not wait
  * behind the other work of this loop iteration (the socket is non-blocking;
- * what does not fit goes when it is writable).  Returns false if the link
- * went down. */
+ * what does not fit goes when it is writable).  Not from inside one of
+ * libmosquitto's callbacks (a command from base, the CONNACK): it holds its
+ * callback lock there, and a write that confirms a message would take it
+ * again and hang the daemon; the write then waits for POLLOUT.  Returns
+ * false if the link went down. */
 static bool write_now(uplink_t *u)
 {
-	if (mosquitto_want_write(u->mosq)) {
+	if (!u->in_mosq && mosquitto_want_write(u->mosq)) {
 		int rc = mosquitto_loop_write(u->mosq, 16);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
@@ -538,6 +693,7 @@ uplink_t *uplink_new(loop_t *l, const struct conf *c, store_t *st, const struct 
 	u->backoff_ms = 1000;
 	u->backoff_max_ms = (int64_t)c->mqtt.reconnect_max_s * 1000;
 	u->host = strdup(c->mqtt.host);
+	u->tls = c->mqtt.tls_ca_file != NULL;
 	if (asprintf(&u->prefix, "%s/%s", c->mqtt.prefix, c->unit.id) < 0)
 		u->prefix = NULL;
 	if (!u->host || !u->prefix) {
@@ -590,8 +746,10 @@ uplink_t *uplink_new(loop_t *l, const struct conf *c, store_t *st, const struct 
 		}
 		mosquitto_tls_insecure_set(u->mosq, c->mqtt.tls_insecure);
 	}
+	if (!resolve_is_numeric(u->host) && !(u->res = resolver_new(l, err, errlen)))
+		goto fail;
 	u->misc_timer = loop_add_timer(l, UPLINK_MISC_MS, misc_cb, u);
-	start_connect(u, true);
+	start_connect(u);
 	return u;
 fail:
 	uplink_free(u);
@@ -626,6 +784,8 @@ void uplink_free(uplink_t *u)
 		mosquitto_disconnect(u->mosq);
 		mosquitto_loop_write(u->mosq, 1);
 	}
+	resolver_free(u->res);   /* cancels a pending lookup (on_resolved is not called) */
+	free_addrs(u);
 	if (u->fd >= 0)
 		loop_del_fd(u->loop, u->fd);
 	if (u->retry_timer)

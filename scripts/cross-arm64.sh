@@ -43,7 +43,7 @@ export DEBIAN_FRONTEND=noninteractive
 # qemu-user, not qemu-user-static: the same emulator, 12 MB instead of 63
 HOST_PKGS=(crossbuild-essential-arm64 qemu-user cmake pkg-config dpkg-dev file)
 TARGET_LIBS=(libgpiod-dev libmosquitto-dev libgps-dev libsqlite3-dev libjansson-dev
-	libinih-dev libsystemd-dev libncurses-dev libcmocka-dev)
+	libinih-dev libsystemd-dev libncurses-dev libcmocka-dev libc-ares-dev)
 
 t0=$(date +%s)
 added=0

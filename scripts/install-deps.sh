@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake pkg-config
   # libraries the daemon links
   libgpiod-dev libmosquitto-dev libgps-dev libsqlite3-dev libjansson-dev
-  libinih-dev libsystemd-dev libncurses-dev
+  libinih-dev libsystemd-dev libncurses-dev libc-ares-dev
   # tests (clang + its runtime for the libFuzzer targets)
   libcmocka-dev clang libclang-rt-14-dev valgrind
   # real components the demo and integration tests run

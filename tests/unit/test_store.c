@@ -457,9 +457,12 @@ static void test_migration_from_v1(void **state)
 	assert_int_equal(store_open(f->db, true, &s, err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "older"));
 
+	int64_t page = raw_int(f->db, "PRAGMA page_size");
 	s = open_rw(f->db);
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* an existing database keeps its page size (new ones get small pages) */
+	assert_int_equal(raw_int(f->db, "PRAGMA page_size"), page);
 	/* data survived */
 	assert_int_equal(store_kv_get(s, "core.state", &v), 0);
 	assert_string_equal(v, "{\"session\":{\"state\":\"idle\"}}");
@@ -791,6 +794,204 @@ static void test_outbox_thin_locations_only(void **state)
 			 T0 + 9000);
 	assert_int_equal(store_outbox_thin(s, STORE_OUTBOX_LOCATION, 10000), 0);   /* idempotent */
 	assert_int_equal(store_outbox_thin(s, STORE_OUTBOX_LOCATION, 0), -EINVAL);
+	store_close(s);
+}
+
+/* Commits in the current WAL generation: frames whose salts match the
+ * header's and that end a transaction (non-zero "database size"). */
+static int wal_commits(const char *db)
+{
+	char path[400];
+	unsigned char hdr[32], fh[24];
+	int n = 0;
+	snprintf(path, sizeof(path), "%s-wal", db);
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return 0;
+	if (fread(hdr, 1, sizeof(hdr), fp) == sizeof(hdr)) {
+		uint32_t page = (uint32_t)hdr[8] << 24 | hdr[9] << 16 | hdr[10] << 8 | hdr[11];
+		while (fread(fh, 1, sizeof(fh), fp) == sizeof(fh) && !memcmp(fh + 8, hdr + 16, 8)) {
+			if (fh[4] | fh[5] | fh[6] | fh[7])
+				n++;
+			if (fseek(fp, (long)page, SEEK_CUR) < 0)
+				break;
+		}
+	}
+	fclose(fp);
+	return n;
+}
+
+/* store_outbox_stats against the table itself */
+static void check_stats(store_t *s, const char *db)
+{
+	int64_t count = -1, oldest = -1;
+	assert_int_equal(store_outbox_stats(s, &count, &oldest), 0);
+	assert_int_equal(count, raw_int(db, "SELECT count(*) FROM outbox"));
+	assert_int_equal(oldest, raw_int(db, "SELECT ifnull(min(created_utc_ms), 0) FROM outbox"));
+}
+
+static void test_outbox_delete_many(void **state)
+{
+	struct fx *f = *state;
+	store_t *s = open_rw(f->db);
+	int64_t id[8], got[8];
+	for (int i = 0; i < 8; i++) {
+		id[i] = store_outbox_add(s, STORE_OUTBOX_EVENT, 0, "van/t/events", "{}", 1, false,
+					 i + 1, T0 + i);
+		assert_true(id[i] > 0);
+	}
+	check_stats(s, f->db);
+	/* acknowledged: 0, 2, 4, an id never queued, 2 again: one commit */
+	int64_t acked[] = { id[0], id[2], id[4], id[7] + 100, id[2] };
+	int before = wal_commits(f->db);
+	assert_int_equal(store_outbox_delete_many(s, acked, 5), 3);
+	assert_int_equal(wal_commits(f->db), before + 1);
+	assert_int_equal(peek_ids(s, got, 8, NULL, 0), 5);
+	const int64_t want[] = { id[1], id[3], id[5], id[6], id[7] };
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(got[i], want[i]);
+	check_stats(s, f->db);
+	/* all gone already: fine, nothing written */
+	before = wal_commits(f->db);
+	assert_int_equal(store_outbox_delete_many(s, acked, 3), 0);
+	assert_int_equal(store_outbox_delete_many(s, NULL, 0), 0);
+	assert_int_equal(wal_commits(f->db), before);
+	/* one at a time, as store_outbox_delete does */
+	assert_int_equal(store_outbox_delete_many(s, &id[1], 1), 1);
+	assert_int_equal(store_outbox_delete(s, id[3]), 0);
+	assert_int_equal(store_outbox_delete(s, id[3]), 0);
+	check_stats(s, f->db);
+	/* bad arguments */
+	assert_int_equal(store_outbox_delete_many(s, NULL, 2), -EINVAL);
+	assert_int_equal(store_outbox_delete_many(NULL, acked, 1), -EINVAL);
+	store_close(s);
+	/* read-only: refused, nothing removed */
+	s = open_ro(f->db);
+	int64_t rest[] = { id[5], id[6] };
+	assert_int_equal(store_outbox_delete_many(s, rest, 2), -EROFS);
+	assert_non_null(strstr(store_errmsg(s), "removing sent messages"));
+	assert_int_equal(store_outbox_delete(s, id[5]), -EROFS);
+	assert_non_null(strstr(store_errmsg(s), "removing a sent message"));
+	assert_int_equal(outbox_count(s), 3);
+	store_close(s);
+}
+
+/* The queue's figures are kept by the store between calls: they must
+ * follow every change, its own and other connections'. */
+static void test_outbox_stats_follow_changes(void **state)
+{
+	struct fx *f = *state;
+	store_t *s = open_rw(f->db);
+	int64_t got[64];
+	check_stats(s, f->db);
+	int64_t a = store_outbox_add(s, STORE_OUTBOX_LOCATION, 0, "van/t/loc", "{}", 0, false, 0, T0 + 50);
+	check_stats(s, f->db);
+	assert_true(store_outbox_add(s, STORE_OUTBOX_LOCATION, 0, "van/t/loc", "{}", 0, false, 0, T0 + 20) > 0);
+	check_stats(s, f->db);   /* an older time than the first */
+	/* a state snapshot superseding one that is not the oldest, then one
+	 * that is */
+	assert_true(store_outbox_replace(s, STORE_OUTBOX_STATE, 0, "van/t/state", "{}", 1, true, 0, T0 + 60) > 0);
+	check_stats(s, f->db);
+	assert_true(store_outbox_replace(s, STORE_OUTBOX_STATE, 0, "van/t/state", "{}", 1, true, 0, T0 + 70) > 0);
+	check_stats(s, f->db);
+	assert_true(store_outbox_replace(s, STORE_OUTBOX_STATE, 0, "van/t/state", "{}", 1, true, 0, T0 + 10) > 0);
+	check_stats(s, f->db);
+	assert_true(store_outbox_replace(s, STORE_OUTBOX_STATE, 0, "van/t/state", "{}", 1, true, 0, T0 + 80) > 0);
+	check_stats(s, f->db);
+	/* deleting a newer one, then the oldest */
+	assert_int_equal(store_outbox_delete(s, a), 0);
+	check_stats(s, f->db);
+	int n = peek_ids(s, got, 64, NULL, 0);
+	assert_int_equal(store_outbox_delete_many(s, got, 1), 1);
+	check_stats(s, f->db);
+	/* events (with and without a topic) */
+	assert_true(add_event(s, store_next_seq(s), 0, "van/t/events") > 0);
+	check_stats(s, f->db);
+	assert_true(add_event(s, store_next_seq(s), 0, NULL) > 0);
+	check_stats(s, f->db);
+	/* a failed add changes nothing */
+	assert_int_equal(add_event(s, 1, 0, "van/t/events"), -EEXIST);
+	check_stats(s, f->db);
+	/* thinning, replay */
+	for (int i = 0; i < 30; i++)
+		assert_true(store_outbox_add(s, STORE_OUTBOX_LOCATION, 0, "van/t/loc", "{}", 0, false, 0,
+					     T0 + 1000 * i) > 0);
+	check_stats(s, f->db);
+	assert_true(store_outbox_thin(s, STORE_OUTBOX_LOCATION, 10000) > 0);
+	check_stats(s, f->db);
+	n = peek_ids(s, got, 64, NULL, 0);
+	assert_int_equal(store_outbox_delete_many(s, got, (size_t)n), n);
+	check_stats(s, f->db);
+	int64_t requeued = 0;
+	assert_int_equal(store_replay_from(s, 1, &requeued), 0);
+	assert_int_equal(requeued, 1);
+	check_stats(s, f->db);
+	/* another connection changes the outbox (e.g. vanctl purge) */
+	raw_exec(f->db, "INSERT INTO outbox(kind, topic, payload, created_utc_ms) VALUES (5, 't', '{}', 5)");
+	check_stats(s, f->db);
+	raw_exec(f->db, "DELETE FROM outbox WHERE created_utc_ms = 5");
+	check_stats(s, f->db);
+	/* purge */
+	struct store_purge_result r;
+	assert_int_equal(store_purge(s, 1, T0 + 3 * DAY, &r), 0);
+	assert_int_equal(r.outbox, 1);
+	check_stats(s, f->db);
+	store_close(s);
+}
+
+/* Statements kept prepared between calls hold no read lock and no values
+ * from the previous call. */
+static void test_kept_statements(void **state)
+{
+	struct fx *f = *state;
+	store_t *s = open_rw(f->db);
+	char *v = NULL;
+	for (int i = 0; i < 3; i++)
+		assert_true(store_outbox_add(s, STORE_OUTBOX_LOCATION, 0, "van/t/loc", "{}", 0, false, 0,
+					     T0 + i) > 0);
+	assert_int_equal(store_kv_put(s, "k", "v"), 0);
+	int64_t got[4];
+	assert_int_equal(peek_ids(s, got, 1, NULL, 0), 1);   /* stopped after one row */
+	assert_int_equal(store_kv_get(s, "k", &v), 0);
+	free(v);
+	assert_int_equal(store_kv_get(s, "absent", &v), -ENOENT);
+	check_stats(s, f->db);
+	/* no statement of the store holds a snapshot: the WAL can be reset */
+	sqlite3 *db;
+	int nlog = -1, nckpt = -1;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "SELECT count(*) FROM kv", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt),
+			 SQLITE_OK);
+	assert_int_equal(nlog, 0);
+	sqlite3_close(db);
+	char wal[400];
+	struct stat st;
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* an event with a position, then one without: no position is left over */
+	struct stored_event e = { .seq = store_next_seq(s), .utc_ms = T0, .type = "a",
+				  .has_pos = true, .lat = 52.5, .lon = -1.9, .category = "c" };
+	assert_true(store_add_event(s, &e, "van/t/events", "{}", 1, false) > 0);
+	struct stored_event e2 = { .seq = store_next_seq(s), .utc_ms = T0, .type = "b" };
+	assert_true(store_add_event(s, &e2, NULL, NULL, 0, false) > 0);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE type = 'b' AND lat IS NULL "
+				 "AND lon IS NULL AND category IS NULL AND topic IS NULL"), 1);
+	/* route points with and without the optional fields */
+	struct route_point p = point(1), q = point(2);
+	q.alt = q.speed = q.track = q.eph = NAN;
+	q.sats = -1;
+	assert_int_equal(store_add_point(s, &p), 0);
+	assert_int_equal(store_add_point(s, &q), 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(store_add_point(s, &p), 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM route_points WHERE alt IS NULL AND "
+				 "sats IS NULL"), 1);
+	assert_int_equal(count_points(s), 3);
+	/* a new database gets small pages */
+	assert_int_equal(raw_int(f->db, "PRAGMA page_size"), 1024);
 	store_close(s);
 }
 
@@ -1277,6 +1478,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_order_emergency_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_thin_locations_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_delete_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_stats_follow_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_statements, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
