@@ -51,6 +51,7 @@ enum hot {
 	H_OUTBOX_SUPERSEDE,
 	H_OUTBOX_PEEK,
 	H_OUTBOX_DELETE,
+	H_OUTBOX_DELETE_MANY,
 	H_OUTBOX_STATS,
 	H_KV_PUT,
 	H_KV_GET,
@@ -76,6 +77,10 @@ static const char *const hot_sql[H_COUNT] = {
 	[H_OUTBOX_PEEK] = "SELECT id, prio, topic, payload, qos, retain, seq, created_utc_ms, kind "
 		"FROM outbox ORDER BY prio DESC, id ASC",
 	[H_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ? RETURNING created_utc_ms",
+	/* a batch in one statement: RETURNING costs a temporary table per
+	 * statement, so one statement per batch, not per row */
+	[H_OUTBOX_DELETE_MANY] = "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) "
+		"RETURNING created_utc_ms",
 	[H_OUTBOX_STATS] = "SELECT count(*), ifnull(min(created_utc_ms), 0) FROM outbox",
 	[H_KV_PUT] = "INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)",
 	[H_KV_GET] = "SELECT value FROM kv WHERE key = ?",
@@ -1073,37 +1078,40 @@ fail:
 	return rc;
 }
 
-/* Delete ids[0..n) (n >= 1); one transaction when n > 1 (a single
- * statement is one anyway).  Returns how many rows went, or <0. */
+/* Delete ids[0..n) (n >= 1) in one statement (the ids as a JSON array for
+ * json_each when n > 1).  Returns how many rows went, or <0. */
 static int outbox_delete(store_t *s, const int64_t *ids, size_t n, const char *what)
 {
 	sqlite3_stmt *st;
 	struct ob_gone gone = { 0, 0 };
+	char *list = NULL;
 	int rc = check_rw(s, what);
 	if (rc < 0)
 		return rc;
-	if (n > 1 && (rc = tx_begin(s, false, what)) < 0)
-		return rc;
-	if ((rc = hot(s, H_OUTBOX_DELETE, &st, what)) < 0)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_bind_int64(st, 1, ids[i]);
-		rc = outbox_delete_step(s, st, &gone, what);
-		sqlite3_reset(st);
-		if (rc < 0) {
-			hot_done(st);
-			goto fail;
-		}
+	if (n > 1) {
+		size_t cap = n * 21 + 3, len = 0;
+		if (!(list = malloc(cap)))
+			return seterr(s, -ENOMEM, "%s: %s: out of memory", s->path, what);
+		list[len++] = '[';
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(list + len, cap - len, "%s%" PRId64, i ? "," : "", ids[i]);
+		snprintf(list + len, cap - len, "]");
 	}
+	if ((rc = hot(s, n > 1 ? H_OUTBOX_DELETE_MANY : H_OUTBOX_DELETE, &st, what)) < 0) {
+		free(list);
+		return rc;
+	}
+	if (n > 1)
+		sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, ids[0]);
+	rc = outbox_delete_step(s, st, &gone, what);
 	hot_done(st);
-	if (n > 1 && (rc = tx_commit(s, false, what)) < 0)
+	free(list);
+	if (rc < 0)
 		return rc;
 	outbox_removed(s, &gone);
 	return (int)gone.n;
-fail:
-	if (n > 1)
-		tx_rollback(s, false);
-	return rc;
 }
 
 int store_outbox_delete(store_t *s, int64_t id)
