@@ -14,7 +14,7 @@
 #
 #   1 Hz: the 1 Hz track replayed at 5x (a fix every 0.2 s) with vanctld's
 #         time-based settings divided by 5 (track.min_period 1 s,
-#         stationary_period 24 s, flush_interval 5 s, mqtt.location_interval
+#         stationary_period 24 s, flush_interval 6 s, mqtt.location_interval
 #         2 s, state_interval 12 s), so it does per fix what it does at 1 Hz
 #         with the defaults, in a fifth of the time.
 #   10 Hz: the 10 Hz track in real time, vanctld with the defaults.
@@ -63,7 +63,7 @@ run() {
 	mkdir -p "$D"
 	if [ "$rate" = 1 ]; then
 		cycle=0.0667
-		extra=("[track]" "min_period = 1" "stationary_period = 24" "flush_interval = 5"
+		extra=("[track]" "min_period = 1" "stationary_period = 24" "flush_interval = 6"
 		       "[mqtt]" "location_interval = 2" "state_interval = 12")
 	else
 		cycle=0.0333

@@ -32,7 +32,7 @@ start_broker
 start_gps "$WORK/track.nmea" "" 0.333    # 3 sentences a second: 1 Hz in real time
 write_conf "$WORK/van.conf" "[gpio]" "backend = sim" "[line.panic]" "role = panic"
 
-echo "== disk writes of 1 Hz logging (defaults: track.flush_interval 25 s, mqtt.location_interval 10 s)"
+echo "== disk writes of 1 Hz logging (defaults: track.flush_interval 30 s, mqtt.location_interval 10 s)"
 "$VANCTLD" -c "$WORK/van.conf" > "$WORK/vanctld.log" 2>&1 &
 VAN=$!
 PIDS+=("$VAN")
@@ -70,7 +70,7 @@ echo "  cross-check, 8 h shift replayed under virtual time with the broker up: $
      "database $(du -k "$d/van.db" | cut -f1) kB, $(sql 'select count(*) from route_points' "$d/van.db") route points"
 rm -rf "$d"
 
-echo "== power cut: SIGKILL at a random point, $TRIALS times (track.flush_interval = 25 s: target at most 30 s of route points, no events)"
+echo "== power cut: SIGKILL at a random point, $TRIALS times (track.flush_interval = 30 s: target at most 30 s of route points, no events)"
 rm -f "$WORK"/van.db*
 worst_gap=0
 for i in $(seq "$TRIALS"); do

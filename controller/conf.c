@@ -60,7 +60,7 @@ static const struct conf_key keys[] = {
 	  "Reject fixes whose horizontal error estimate (m) is worse than this."),
 	K("track", "max_speed", T_DBL, track.max_speed_mps, 1, 1000, "70",
 	  "Reject fixes implying a speed (m/s) above this from the last kept point: GPS jumps."),
-	K("track", "flush_interval", T_DUR, track.flush_interval_s, 1, 300, "25",
+	K("track", "flush_interval", T_DUR, track.flush_interval_s, 1, 300, "30",
 	  "Route points are committed to the database at least this often (the most a power cut can lose; each commit costs about 16 KiB of writes on an SD card, so not much more often)."),
 
 	K("mqtt", "enabled", T_BOOL, mqtt.enabled, 0, 0, "true", "Connect to the base broker."),

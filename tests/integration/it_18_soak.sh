@@ -67,6 +67,9 @@ sed -i 's/^\[line.reset\]$/[line.reset]\nhold_ms = 2000/' "$WORK/van.conf"
 "$VANCTLD" -c "$WORK/van.conf" --virtual-time >> "$WORK/vanctld.log" 2>&1 &
 VANCTLD_PID=$!
 PIDS+=("$VANCTLD_PID")
+# the outages start once the van is connected (a slow start-up, e.g. under
+# ASan, would otherwise meet the first one before its first connection)
+WAIT_S=30 wait_for grep -q 'mqtt: connected' "$WORK/vanctld.log" || fail "never connected to the broker"
 for i in 1 2 3; do
 	sleep "0.$(( RANDOM % 9 + 1 ))"
 	stop_broker
