@@ -14,6 +14,8 @@
 #   B  the default debounce_ms (10): what a crew gets with software debounce
 #      (libgpiod 1.6 / the sim backend; with libgpiod 2.x the kernel
 #      debounces before the event enters the daemon, as in A);
+# vanctld runs at Nice=-10, as the systemd unit runs it (gpsfake, gpsd and the
+# broker compete for the same CPUs; at nice 0 the p99 was their scheduling).
 #   C  as A with the database on tmpfs (/dev/shm): fsync costs nothing, so
 #      this shows how much of A is waiting for the disk (diagnostic only: a
 #      van keeps its database on the SD card).
@@ -31,7 +33,8 @@ run_one() {   # run_one LABEL DB [extra INI lines]
 	rm -f "$db"*
 	write_conf "$WORK/van.conf" "[gpio]" "backend = sim" "[line.panic]" "role = panic" "$@"
 	sed -i "s|^db = .*|db = $db|" "$WORK/van.conf"
-	"$VANCTLD" -c "$WORK/van.conf" >> "$WORK/vanctld.log" 2>&1 &
+	# at the priority the unit gives it (systemd/vanctld.service: Nice=-10)
+	nice -n -10 "$VANCTLD" -c "$WORK/van.conf" >> "$WORK/vanctld.log" 2>&1 &
 	local pid=$!
 	PIDS+=("$pid")
 	WAIT_S=30 wait_for has_fix || die "vanctld: no GPS fix"
