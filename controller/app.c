@@ -63,17 +63,11 @@ int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t
 	json_decref(payload);
 	if (!text)
 		return -ENOMEM;
-	if (a->up) {
-		struct outbox_msg m = { .prio = prio, .topic = (char *)topic, .payload = text, .qos = 1,
-					.retain = retain, .seq = seq, .created_utc_ms = now->utc_ms, .kind = kind };
-		unsigned flags = (supersede ? UPLINK_SUPERSEDE : 0) |
-				 (prio >= EV_EMERGENCY ? UPLINK_URGENT : 0) |
-				 (kind == STORE_OUTBOX_LOCATION || kind == STORE_OUTBOX_STATE ? UPLINK_LIVE_OK : 0);
-		id = uplink_send(a->up, &m, flags);
-	} else {
-		id = (supersede ? store_outbox_replace : store_outbox_add)(a->st, kind, prio, topic, text, 1,
-									     retain, seq, now->utc_ms);
-	}
+	struct outbox_msg m = { .prio = prio, .topic = (char *)topic, .payload = text, .qos = 1,
+				.retain = retain, .seq = seq, .created_utc_ms = now->utc_ms, .kind = kind };
+	unsigned flags = (supersede ? UPLINK_SUPERSEDE : 0) | (prio >= EV_EMERGENCY ? UPLINK_URGENT : 0) |
+			 (kind == STORE_OUTBOX_LOCATION || kind == STORE_OUTBOX_STATE ? UPLINK_LIVE_OK : 0);
+	id = a->up ? uplink_send(a->up, &m, flags) : store_outbox_queue(a->st, &m, supersede);
 	if (id < 0) {
 		log_warnx("outbox: cannot queue a message for %s: %s", topic, store_errmsg(a->st));
 		/* an emergency must not wait for the disk: straight to base */

@@ -1029,6 +1029,14 @@ static bool id_in(int64_t id, const int64_t *ids, size_t n)
 	return false;
 }
 
+int64_t store_outbox_queue(store_t *s, const struct outbox_msg *m, bool supersede)
+{
+	if (!m)
+		return -EINVAL;
+	return (supersede ? store_outbox_replace : store_outbox_add)(s, m->kind, m->prio, m->topic, m->payload,
+								     m->qos, m->retain, m->seq, m->created_utc_ms);
+}
+
 int store_outbox_peek(store_t *s, struct outbox_msg *out, size_t max,
 		      const int64_t *inflight_ids, size_t ninflight)
 {

@@ -174,6 +174,9 @@ int64_t store_outbox_add(store_t *s, int kind, int prio, const char *topic, cons
  * one transaction.  Returns the new id (> 0) or <0. */
 int64_t store_outbox_replace(store_t *s, int kind, int prio, const char *topic, const char *payload,
 			     int qos, bool retain, int64_t seq, int64_t created_utc_ms);
+/* Queue *m (its id is ignored): store_outbox_replace with supersede, else
+ * store_outbox_add.  Returns the new id (> 0) or <0. */
+int64_t store_outbox_queue(store_t *s, const struct outbox_msg *m, bool supersede);
 /* Fill out[0..] with up to max messages in send order, skipping the ids in
  * inflight_ids[0..ninflight) (may be NULL when ninflight is 0).  Returns the
  * count (0 = nothing to send) or <0 (nothing to free then).  The caller

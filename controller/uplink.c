@@ -117,9 +117,7 @@ static void settle(uplink_t *u)
  * and topic, with supersede).  Returns 0 or <0 with the store's error. */
 static int enqueue(uplink_t *u, const struct outbox_msg *m, bool supersede)
 {
-	int64_t id = (supersede ? store_outbox_replace : store_outbox_add)(u->st, m->kind, m->prio, m->topic,
-									   m->payload, m->qos, m->retain, m->seq,
-									   m->created_utc_ms);
+	int64_t id = store_outbox_queue(u->st, m, supersede);
 	return id < 0 ? (int)id : 0;
 }
 
