@@ -19,8 +19,8 @@ Every epoch is $GPRMC, $GPGGA, $GPGSA (with --vtg: $GPRMC, $GPVTG, $GPGGA,
 $GPGSA, the order u-blox receivers use) with valid checksums and CRLF line
 ends; lat/lon are ddmm.mmmm / dddmm.mmmm with hemisphere letters, RMC/VTG
 speed is in knots (VTG also km/h), GGA carries fix quality 1, 8-10
-satellites, HDOP, altitude and geoid separation.  Start time 2026-11-24 21:00:00 UTC (dates roll over
-correctly past midnight).
+satellites, HDOP, altitude and geoid separation.  Start time 2026-11-24 21:00:00 UTC by
+default, or --start (dates roll over correctly past midnight).
 
 Alongside the log it writes the ground truth as JSON (--stops-json): base
 location, departure/return times and the list of stops with centre lat/lon,
@@ -57,6 +57,12 @@ Usage
                       "stops" (each with "planned": true/false), the plan in
                       "planned_stops" and the skipped site(s) in
                       "skipped_planned".
+  --start WHEN        the first epoch's UTC time: ISO 8601 ("2026-11-24T21:00:00Z"),
+                      or "now", "now-90s", "now+2h", "now-1d" (the current time, whole
+                      seconds).  Default 2026-11-24T21:00:00Z, the date of the files
+                      kept in the repository.  Tests and the demo use "now...":
+                      a track dated by a fixed day makes a test that passes this
+                      week and fails next month (docs/time.md).
   --seed N            random seed (default 20261124)
   --vtg               add $GPVTG to every epoch (4 sentences instead of 3;
                       scripts that pace gpsfake with -c assume 3)
@@ -103,7 +109,9 @@ import json
 import math
 import os
 import random
+import re
 import sys
+import time
 
 DEFAULT_SEED = 20261124
 START = datetime.datetime(2026, 11, 24, 21, 0, 0, tzinfo=datetime.timezone.utc)
@@ -540,6 +548,8 @@ def epochs(tr, args):
     mlon = math.degrees(1.0 / (EARTH_R * math.cos(math.radians(BASE_LAT))))
     vtg = args.vtg
     day_cache = {}
+    midnight = START.replace(hour=0, minute=0, second=0, microsecond=0)
+    sod0 = int((START - midnight).total_seconds())
     nfix = NO_FIX_S * rate
     n = len(tr) // step
     txs, tys, tvs, ths = tr.x, tr.y, tr.v, tr.h
@@ -548,10 +558,10 @@ def epochs(tr, args):
         i = k * step
         t_cs = k * 100 // rate                 # centiseconds since START
         sec, cs = divmod(t_cs, 100)
-        day, sod = divmod(sec + 21 * 3600, 86400)
+        day, sod = divmod(sec + sod0, 86400)
         ddmmyy = day_cache.get(day)
         if ddmmyy is None:
-            ddmmyy = day_cache[day] = (START + datetime.timedelta(days=day)).strftime("%d%m%y")
+            ddmmyy = day_cache[day] = (midnight + datetime.timedelta(days=day)).strftime("%d%m%y")
         hms = "%02d%02d%02d.%02d" % (sod // 3600, sod // 60 % 60, sod % 60, cs)
         # receiver state
         if cs == 0 and k >= nfix and rng.random() < 1.0 / 90:
@@ -768,6 +778,21 @@ def check_file(path, allow_junk=False, quiet=False):
 
 # ---------------------------------------------------------------------------
 
+def parse_start(when, now=None):
+    """--start: ISO 8601 UTC, or now[+-]N[smhd] (whole seconds)."""
+    m = re.fullmatch(r"now(?:([+-])(\d+)([smhd]))?", when)
+    if m:
+        t = int(now if now is not None else time.time())
+        if m.group(1):
+            n = int(m.group(2)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(3)]
+            t += n if m.group(1) == "+" else -n
+        return datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    d = datetime.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if d.tzinfo is None:
+        raise ValueError("say which zone (end with Z for UTC)")
+    return d.astimezone(datetime.timezone.utc).replace(microsecond=0)
+
+
 def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(here)
@@ -781,6 +806,7 @@ def main(argv=None):
     p.add_argument("--garbage", action="store_true")
     p.add_argument("--deviate", action="store_true")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--start", default=None, metavar="WHEN")
     p.add_argument("--vtg", action="store_true")
     p.add_argument("--lf", action="store_true")
     p.add_argument("--check", action="store_true")
@@ -804,6 +830,12 @@ def main(argv=None):
 
     if args.files:
         p.error("unexpected arguments: %s" % " ".join(args.files))
+    if args.start is not None:
+        global START
+        try:
+            START = parse_start(args.start)
+        except ValueError as e:
+            p.error("--start %s: %s" % (args.start, e))
     tr, truth = build(args)
     fp = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
     try:
