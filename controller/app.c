@@ -208,14 +208,50 @@ static void store_point(struct app *a, const struct fix *f, const struct vtime *
 		log_warnx("store: route point not buffered: %s", store_errmsg(a->st));
 }
 
+/* Say once per episode that GPS time is not believed, and when it is. */
+static void clock_judged(struct app *a, enum clock_gps_verdict v, int64_t gps_utc_ms)
+{
+	char g[40], k[40];
+
+	switch (v) {
+	case CLOCK_GPS_BEFORE_LKG:
+	case CLOCK_GPS_TOO_FAR:
+		if (a->clock_doubt == (int)v)
+			return;
+		a->clock_doubt = (int)v;
+		log_notice("clock: GPS time %s not believed: %s the last known good time %s (%s)%s",
+			   fmt_utc(gps_utc_ms, g, sizeof(g)),
+			   v == CLOCK_GPS_TOO_FAR ? "more than 400 days after" : "before",
+			   fmt_utc(clock_floor(&a->clock, mono_now_ms()), k, sizeof(k)),
+			   a->clock.lkg_src == CLOCK_LKG_BUILD ? "from the build time" : "from what is recorded",
+			   v == CLOCK_GPS_TOO_FAR ? "; a receiver week rollover? Only NTP can confirm it"
+						  : "; an old or replayed track, or a receiver fault");
+		break;
+	case CLOCK_GPS_BELIEVED:
+		log_notice("clock: GPS time %s believed%s", fmt_utc(gps_utc_ms, g, sizeof(g)),
+			   a->clock.force == CLOCK_FORCE_GPS ? " (VANCTLD_CLOCK=gps)" : "");
+		a->clock_doubt = 0;
+		break;
+	case CLOCK_GPS_AGREES:
+		if (a->clock_doubt)
+			log_notice("clock: GPS time %s agrees with the clock again", fmt_utc(gps_utc_ms, g, sizeof(g)));
+		a->clock_doubt = 0;
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_gps_report(void *arg, const struct fix *f)
 {
 	struct app *a = arg;
 	struct vtime now;
 	bool was_stale = a->fix_stale || !a->fix_now;
 
-	clock_gps(&a->clock, f->gps_utc_ms, f->mono_ms);
+	clock_judged(a, clock_gps(&a->clock, f->gps_utc_ms, f->mono_ms), f->gps_utc_ms);
 	clock_now(&a->clock, &now);
+	if (a->clock.step_pending && a->van)
+		app_van_after(a); /* the step is recorded before what this fix causes */
 	enum track_verdict v = track_judge(&a->track, f);
 	log_debug("gps: mode %d %.6f,%.6f speed %.1f: %s", f->mode, f->lat, f->lon, f->speed,
 		  track_verdict_name(v));
@@ -536,7 +572,7 @@ struct app *app_new(struct conf *c)
 	a->conf = c;
 	a->sigfd = -1;
 	a->gps_fd = -1;
-	clock_init(&a->clock);
+	clock_init(&a->clock, clock_force_from_env(), 0, mono_now_ms());
 	a->loop = loop_new();
 	if (!a->loop) {
 		log_warn("cannot create the event loop");
@@ -551,6 +587,15 @@ struct app *app_new(struct conf *c)
 	if (rc < 0) {
 		log_warnx("storage: %s", err);
 		goto fail;
+	}
+	{
+		int64_t lkg = 0;
+		char when[40];
+		if (store_newest_trusted_utc(a->st, &lkg) < 0)
+			log_warnx("storage: %s (the build time is the last known good time)", store_errmsg(a->st));
+		clock_init(&a->clock, clock_force_from_env(), lkg, mono_now_ms());
+		log_info("clock: last known good time %s (%s)", fmt_utc(a->clock.lkg_ms, when, sizeof(when)),
+			 a->clock.lkg_src == CLOCK_LKG_BUILD ? "the build time" : "recorded");
 	}
 	{
 		char *v = NULL;
@@ -631,6 +676,12 @@ void app_free(struct app *a)
 	gps_free(a->gps);
 	if (a->st && store_flush(a->st) < 0)
 		log_warnx("store: could not save the last route points: %s", store_errmsg(a->st));
+	if (a->st && a->clock.lkg_src == CLOCK_LKG_RECORD) {
+		char v[24];
+		snprintf(v, sizeof(v), "%lld", (long long)a->clock.lkg_ms);
+		if (store_kv_put(a->st, "clock_lkg_utc_ms", v) < 0)
+			log_warnx("store: the last known good time was not saved: %s", store_errmsg(a->st));
+	}
 	ctl_free(a->ctl);
 	uplink_free(a->up);
 	app_van_fini(a);

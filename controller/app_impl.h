@@ -37,6 +37,7 @@ struct app {
 	char gps_err[160];           /* last gps error logged */
 	bool replay_exiting;
 	struct clock_ref clock;
+	int clock_doubt;             /* enum clock_gps_verdict logged for this episode, 0 none */
 	struct track_filter track;
 
 	/* the core */

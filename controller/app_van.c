@@ -398,6 +398,25 @@ static void start_button_plan(struct app *a, const struct vtime *now)
 	free(def);
 }
 
+/* A step of the reference clock is recorded as an event (docs/time.md). */
+static void clock_steps(struct app *a)
+{
+	struct clock_step s;
+	char when[40];
+
+	if (!clock_take_step(&a->clock, &s))
+		return;
+	const char *why = s.from != s.to ? (s.to == UTC_SRC_SYSTEM_SYNCED ? "system clock synchronised"
+					    : s.to == UTC_SRC_GPS		 ? "GPS time believed"
+										 : "no synchronised clock")
+			  : s.to == UTC_SRC_GPS ? "GPS time changed" : "system clock stepped";
+	log_notice("clock: %s: the reference stepped by %+.3f s (%s -> %s) to %s", why, s.step_ms / 1000.0,
+		   utc_src_name(s.from), utc_src_name(s.to), fmt_utc(s.utc_ms, when, sizeof(when)));
+	struct vtime at = { .mono_ms = s.mono_ms, .utc_ms = s.utc_ms, .utc_src = s.to };
+	if (van_clock_step(a->van, s.from, s.to, s.step_ms, why, &at) < 0)
+		log_warnx("clock: the step could not be recorded (out of memory)");
+}
+
 void app_van_after(struct app *a)
 {
 	struct evq *q = van_evq(a->van);
@@ -405,6 +424,7 @@ void app_van_after(struct app *a)
 	struct van_outputs o;
 
 	clock_now(&a->clock, &now);
+	clock_steps(a);
 	while (q->n) {
 		bool button_plan = false;
 		/* The alarm first: the retained emergency goes to base live, before

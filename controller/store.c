@@ -1570,6 +1570,38 @@ int store_purge(store_t *s, int days, int64_t now_utc_ms, struct store_purge_res
 	return 0;
 }
 
+int store_newest_trusted_utc(store_t *s, int64_t *utc_ms)
+{
+	static const char what[] = "reading the last known good time";
+	static const char *const sql[] = {
+		"SELECT utc_ms FROM events WHERE utc_src IN (0, 1) ORDER BY id DESC LIMIT 1",
+		"SELECT utc_ms FROM route_points WHERE utc_src IN (0, 1) ORDER BY id DESC LIMIT 1",
+		"SELECT CAST(value AS INTEGER) FROM kv WHERE key = 'clock_lkg_utc_ms'",
+	};
+	int64_t best = 0;
+	if (!s || !utc_ms)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st;
+		int rc = prep(s, &st, sql[i], what);
+		if (rc < 0)
+			return rc;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			int64_t v = sqlite3_column_int64(st, 0);
+			if (v > best)
+				best = v;
+		} else if (rc != SQLITE_DONE) {
+			rc = sqlerr(s, rc, what);
+			sqlite3_finalize(st);
+			return rc;
+		}
+		sqlite3_finalize(st);
+	}
+	*utc_ms = best;
+	return 0;
+}
+
 int store_integrity_check(store_t *s, char **result)
 {
 	static const char what[] = "checking integrity";

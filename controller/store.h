@@ -275,6 +275,11 @@ struct store_purge_result {
 	int64_t stops;
 };
 int store_purge(store_t *s, int days, int64_t now_utc_ms, struct store_purge_result *r);
+/* The newest UTC this van recorded from a trusted clock (utc_src system
+ * synced or GPS): the newest such event and route point, and the time saved
+ * under kv "clock_lkg_utc_ms" at the last stop.  *utc_ms = 0 when there is
+ * none.  Reads only the newest rows (by id): cheap on a large database. */
+int store_newest_trusted_utc(store_t *s, int64_t *utc_ms);
 /* Run PRAGMA integrity_check.  Returns 0 with *result = "ok" or the problems
  * found, one per line (caller frees); <0 if the check could not run. */
 int store_integrity_check(store_t *s, char **result);

@@ -13,10 +13,6 @@
 
 #include "gps_replay.h"
 
-#ifndef VAN_BUILD_EPOCH
-#define VAN_BUILD_EPOCH 1767225600 /* 2026-01-01 */
-#endif
-
 struct gps {
 	struct gps_params p;
 	char *host, *port;
@@ -34,12 +30,6 @@ struct gps {
 	struct gps_replay rp;
 	int64_t replay_start;
 };
-
-bool gps_time_plausible(int64_t utc_ms)
-{
-	int64_t floor_ms = ((int64_t)VAN_BUILD_EPOCH - 86400) * 1000;
-	return utc_ms >= floor_ms && utc_ms < floor_ms + (int64_t)20 * 366 * 86400 * 1000;
-}
 
 gps_t *gps_new(const struct gps_params *p, const struct gps_callbacks *cb, void *arg, int64_t now_ms,
 	       char *err, size_t errlen)

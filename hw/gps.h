@@ -56,8 +56,4 @@ bool gps_connected(const gps_t *g);
 const char *gps_last_error(const gps_t *g);
 uint64_t gps_reports(const gps_t *g);    /* TPV reports received in total */
 
-/* GPS time is plausible: after the build time (less a day) and within 20
- * years of it.  Receivers with week-rollover bugs report years off. */
-bool gps_time_plausible(int64_t utc_ms);
-
 #endif

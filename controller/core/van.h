@@ -222,6 +222,12 @@ int van_selftest_start(van_t *v, enum van_source src, const struct vtime *now,
  * snapshot's emergency.timing.  0, -ENOENT, -EINVAL, -ENOSPC. */
 int van_emergency_timing(van_t *v, const char *stage, int64_t mono_ms);
 
+/* The shell's reference clock stepped (docs/time.md): records event
+ * clock.step {from, to, step_ms, reason}.  reason: a short phrase (copied),
+ * or NULL.  0 or -ENOMEM. */
+int van_clock_step(van_t *v, enum utc_src from, enum utc_src to, int64_t step_ms, const char *reason,
+		   const struct vtime *now);
+
 /* --- route plans (docs/plans.md) --- */
 
 struct plan_def;

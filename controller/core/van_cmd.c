@@ -391,6 +391,20 @@ int van_emergency_timing(van_t *v, const char *stage, int64_t mono_ms)
 	return alarm_timing(&v->alarm, stage, mono_ms);
 }
 
+int van_clock_step(van_t *v, enum utc_src from, enum utc_src to, int64_t step_ms, const char *reason,
+		   const struct vtime *now)
+{
+	json_t *d = json_object();
+	if (!d)
+		return -ENOMEM;
+	jset_str(d, "from", utc_src_name(from));
+	jset_str(d, "to", utc_src_name(to));
+	jset_int(d, "step_ms", step_ms);
+	jset_str(d, "reason", reason);
+	struct emit e = van_emit(v, now);
+	return emit_ev(&e, "clock.step", EV_NORMAL, d);
+}
+
 int van_plan_start(van_t *v, const struct plan_def *def, struct plan_tz tz, const struct vtime *now,
 		   const char **why)
 {

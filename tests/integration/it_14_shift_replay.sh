@@ -8,7 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 it_setup
 
-python3 "$VAN_SOURCE_DIR/tools/make-track.py" --hours 10 -o "$WORK/shift.nmea" --stops-json "$WORK/shift.json" >/dev/null \
+# The track starts now and the daemon's clock is pinned to it
+# (VANCTLD_CLOCK=gps: a replay's own times are the truth, docs/time.md), so
+# the stored times are the track's on any date, whatever the build date or
+# the machine's clock sync.
+export VANCTLD_CLOCK=gps
+python3 "$VAN_SOURCE_DIR/tools/make-track.py" --hours 10 --start now -o "$WORK/shift.nmea" --stops-json "$WORK/shift.json" >/dev/null \
 	|| fail "track generation"
 python3 - "$WORK/shift.json" "$WORK/inputs.sim" "$WORK/expect.json" <<'PY'
 import json, sys, datetime

@@ -12,7 +12,7 @@ it_setup
 SEED=${VAN_SEED:-$RANDOM}
 note "seed $SEED"
 
-python3 "$VAN_SOURCE_DIR/tools/make-track.py" --hours 12 --seed "$SEED" -o "$WORK/shift.nmea" --stops-json "$WORK/shift.json" >/dev/null \
+python3 "$VAN_SOURCE_DIR/tools/make-track.py" --hours 12 --seed "$SEED" --start now -o "$WORK/shift.nmea" --stops-json "$WORK/shift.json" >/dev/null \
 	|| fail "track generation"
 python3 - "$SEED" "$WORK/inputs.sim" <<'PY'
 import random, sys

@@ -2,7 +2,8 @@
 # run-vm-test.sh - the gpio VM test (ctest: gpio_vm, label vm).
 #
 # Drives hw/gpio's real gpiod backends against the kernel's gpio-sim driver:
-# boots Debian 12's own kernel under qemu (TCG; KVM if /dev/kvm is usable)
+# boots Debian 12's own kernel under qemu (KVM when a probe shows it runs a
+# guest, else TCG: tests/vm/qemu-accel.sh)
 # with a busybox initramfs, creates a 16-line gpio-sim chip labelled
 # "vansim" through configfs, and runs tests/vm/guest-test.sh once for each
 # build of tests/vm/gpio_vmtest (v1: libgpiod 1.6 from this host; v2: Debian
@@ -26,6 +27,7 @@
 #   VAN_VM_KEEP=1        keep the scratch dir (initramfs, console log)
 #   VAN_SKIP_GPIOD2=1    run the v1 build only (says so loudly)
 #   VAN_BINARY_DIR       where the console log is copied (gpio_vm-console.log)
+#   VAN_QEMU_ACCEL=tcg   skip the KVM probe (kvm|tcg); VAN_KVM_PROBE_S=10 its limit
 set -euo pipefail
 
 if [ "${VAN_SKIP_VM:-0}" = 1 ]; then
@@ -223,8 +225,10 @@ chmod +x "$R/init" "$R/vm/guest-test.sh"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initrd.gz"
 
 # ---- 6. boot ------------------------------------------------------------------------
-ACCEL=tcg
-[ -r /dev/kvm ] && [ -w /dev/kvm ] && ACCEL=kvm
+. "$HERE/qemu-accel.sh"
+qemu_pick_accel "$K/boot/vmlinuz-$KREL"
+ACCEL=$QEMU_ACCEL
+log "accel=$ACCEL: $QEMU_ACCEL_WHY"
 log "booting $KREL (accel=$ACCEL) to run: $VARIANTS"
 B0=$(date +%s.%N)
 set +e
