@@ -678,7 +678,8 @@ void app_free(struct app *a)
 		log_warnx("store: could not save the last route points: %s", store_errmsg(a->st));
 	if (a->st && a->clock.lkg_src == CLOCK_LKG_RECORD) {
 		char v[24];
-		snprintf(v, sizeof(v), "%lld", (long long)a->clock.lkg_ms);
+		/* the floor, not the LKG: the time since it has passed too */
+		snprintf(v, sizeof(v), "%lld", (long long)clock_floor(&a->clock, mono_now_ms()));
 		if (store_kv_put(a->st, "clock_lkg_utc_ms", v) < 0)
 			log_warnx("store: the last known good time was not saved: %s", store_errmsg(a->st));
 	}

@@ -28,6 +28,8 @@ enum clock_force clock_force_from_env(void)
 		return CLOCK_FORCE_SYSTEM;
 	if (f && !strcmp(f, "gps"))
 		return CLOCK_FORCE_GPS;
+	if (f && !strcmp(f, "unsynced"))
+		return CLOCK_FORCE_UNSYNCED;
 	return CLOCK_AUTO;
 }
 
@@ -120,7 +122,7 @@ void clock_now_at(struct clock_ref *c, int64_t mono_ms, int64_t wall_ms, bool sy
 		/* a clock without RTC may start at 1970 or at a saved time older
 		 * than what is recorded: never stamp before the LKG */
 		int64_t floor = clock_floor(c, mono_ms);
-		if (c->force == CLOCK_AUTO && wall_ms < floor)
+		if ((c->force == CLOCK_AUTO || c->force == CLOCK_FORCE_UNSYNCED) && wall_ms < floor)
 			out->utc_ms = floor;
 	}
 	if (out->utc_src != UTC_SRC_SYSTEM_UNSYNCED) {

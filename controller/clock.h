@@ -47,6 +47,7 @@ enum clock_force {
 	CLOCK_AUTO = 0,
 	CLOCK_FORCE_SYSTEM, /* VANCTLD_CLOCK=system: the system clock, as synchronised */
 	CLOCK_FORCE_GPS,    /* VANCTLD_CLOCK=gps: a replay's own times are the truth */
+	CLOCK_FORCE_UNSYNCED, /* VANCTLD_CLOCK=unsynced: the rule, as if NTP never synced (tests) */
 };
 
 enum clock_lkg_src {
@@ -100,7 +101,7 @@ struct clock_ref {
 void clock_init(struct clock_ref *c, enum clock_force force, int64_t lkg_ms, int64_t mono_ms);
 /* The earliest "now" can be at mono_ms: the LKG plus the time since it. */
 int64_t clock_floor(const struct clock_ref *c, int64_t mono_ms);
-/* VANCTLD_CLOCK from the environment ("system", "gps", else auto). */
+/* VANCTLD_CLOCK from the environment ("system", "gps", "unsynced", else auto). */
 enum clock_force clock_force_from_env(void);
 /* The build time (VAN_BUILD_EPOCH), in UTC ms. */
 int64_t clock_build_ms(void);

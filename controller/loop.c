@@ -228,12 +228,19 @@ static void arm(loop_t *l)
 		if (!l->timers[i].dead && l->timers[i].deadline < earliest)
 			earliest = l->timers[i].deadline;
 	if (earliest != INT64_MAX) {
-		if (earliest < 1)
-			earliest = 1; /* 0 would disarm */
-		its.it_value.tv_sec = earliest / 1000;
-		its.it_value.tv_nsec = (earliest % 1000) * 1000000;
+		/* relative, not TFD_TIMER_ABSTIME: the kernel's absolute monotonic
+		 * time is not ours under an LD_PRELOAD clock shifter (faketime, as
+		 * the suite's time-travel runs use).  Now is truncated to the ms,
+		 * so the timer fires late by under 1 ms, never early. */
+		int64_t in = earliest - clock_ms(CLOCK_MONOTONIC);
+		if (in > 0) {
+			its.it_value.tv_sec = in / 1000;
+			its.it_value.tv_nsec = (in % 1000) * 1000000;
+		} else {
+			its.it_value.tv_nsec = 1; /* due: at once (0 would disarm) */
+		}
 	}
-	timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	timerfd_settime(l->tfd, 0, &its, NULL);
 }
 
 static void run_timers(loop_t *l)
