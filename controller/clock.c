@@ -160,7 +160,7 @@ bool clock_take_step(struct clock_ref *c, struct clock_step *s)
 	return true;
 }
 
-static bool system_synced(void)
+bool clock_system_synced(void)
 {
 	struct timex tx = { 0 };
 	int st = adjtimex(&tx);
@@ -172,7 +172,7 @@ void clock_now(struct clock_ref *c, struct vtime *out)
 	int64_t mono = mono_now_ms();
 
 	if (c->force == CLOCK_AUTO && mono - c->checked_at >= CLOCK_RECHECK_MS) {
-		c->sys_synced = system_synced();
+		c->sys_synced = clock_system_synced();
 		c->checked_at = mono;
 	}
 	clock_now_at(c, mono, wall_now_ms(), c->sys_synced, out);

@@ -112,6 +112,8 @@ const char *clock_gps_verdict_name(enum clock_gps_verdict v);
 
 /* Now from the given readings (pure). */
 void clock_now_at(struct clock_ref *c, int64_t mono_ms, int64_t wall_ms, bool sys_synced, struct vtime *out);
+/* The kernel says the system clock is synchronised (NTP): adjtimex(). */
+bool clock_system_synced(void);
 /* Now from the real (or virtual) clocks. */
 void clock_now(struct clock_ref *c, struct vtime *out);
 

@@ -11,6 +11,8 @@ PKGS=(
   libinih-dev libsystemd-dev libncurses-dev libc-ares-dev
   # tests (clang + its runtime for the libFuzzer targets)
   libcmocka-dev clang libclang-rt-14-dev valgrind
+  # the suite with the clock moved (scripts/time-travel.sh)
+  faketime
   # real components the demo and integration tests run
   mosquitto mosquitto-clients gpsd gpsd-tools gpsd-clients python3-gps sqlite3
   # demo / display tests

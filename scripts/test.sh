@@ -7,6 +7,7 @@
 #   VAN_SKIP_SANITIZE=1 skip the ASan+UBSan pass (quick local runs)
 #   VAN_SKIP_FUZZ=1     skip the bounded libFuzzer runs (scripts/fuzz.sh)
 #   VAN_SKIP_VALGRIND=1 skip the valgrind memcheck pass
+#   VAN_SKIP_TIME_TRAVEL=1 skip the date-dependent tests with the clock ten years ahead
 #   VAN_CROSS_ARM64=1   also cross-build for arm64 and run the unit tests under qemu-user (3-9 min)
 #   VAN_TRIXIE=1        also run the suite in a Debian 13 chroot: libgpiod 2.x, libgps 3.25 (5-29 min)
 #   VAN_JOBS=N          parallel build jobs (default: nproc)
@@ -32,6 +33,11 @@ run_suite() {
 }
 
 run_suite build
+if [ "${VAN_SKIP_TIME_TRAVEL:-0}" != 1 ]; then
+	# the tests that read dates, again with the clock ten years ahead (the
+	# whole suite at every case: scripts/time-travel.sh, docs/time.md)
+	VAN_TT_CASES="+3650d" VAN_TT_CTEST="-L date" bash scripts/time-travel.sh build
+fi
 # the Raspberry Pi targets: too slow for every run (see docs/install.md), opt in
 if [ "${VAN_CROSS_ARM64:-0}" = 1 ]; then bash scripts/cross-arm64.sh; fi
 if [ "${VAN_TRIXIE:-0}" = 1 ]; then bash scripts/trixie-test.sh; fi

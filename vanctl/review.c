@@ -12,17 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "review_util.h"
 #include "store.h"
-
-#ifndef VAN_BUILD_EPOCH
-#define VAN_BUILD_EPOCH 1767225600 /* 2026-01-01 */
-#endif
 
 /* Which options each subcommand takes. */
 enum {
@@ -179,19 +175,12 @@ int rv_session_arg(store_t *st, const struct rv_opts *o, const char *arg, int64_
 
 /* ------------------------------------------------------------------- purge */
 
-static bool clock_synced(void)
-{
-	struct timex tx = { 0 };
-	int st = adjtimex(&tx);
-	return st >= 0 && st != TIME_ERROR && !(tx.status & STA_UNSYNC);
-}
-
 static int cmd_purge(store_t *st, const struct rv_opts *o)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (!o->force && (!clock_synced() || now < (int64_t)VAN_BUILD_EPOCH * 1000)) {
+	if (!o->force && (!clock_system_synced() || now < clock_build_ms())) {
 		rv_err(o->cmd, "the system clock is not synchronised: a wrong date could purge "
 			       "everything; check the clock and run with --force");
 		return 1;
