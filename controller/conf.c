@@ -460,13 +460,13 @@ int conf_load(struct conf *c, const char *path)
 	c->path = strdup(path);
 	px.fp = fopen(path, "r");
 	if (!px.fp) {
-		conf_error(c, "%s:0: cannot read the config file: %s", path, strerror(errno));
+		conf_error(c, "%s: cannot read the config file: %s", path, strerror(errno));
 		return (int)(c->nerrors - before);
 	}
 	/* return value: first line with an error; all are reported already,
 	 * except -2 (out of memory) */
 	if (ini_parse_stream(reader, &px, handler, &px) == -2)
-		conf_error(c, "%s:0: out of memory while reading", path);
+		conf_error(c, "%s: out of memory while reading", path);
 	fclose(px.fp);
 	return (int)(c->nerrors - before);
 }
@@ -492,7 +492,10 @@ int conf_set(struct conf *c, const char *where, const char *section, const char 
 static void gpio_report(void *ctx, int lineno, const char *msg)
 {
 	struct conf *c = ctx;
-	conf_error(c, "%s:%d: %s", c->path ? c->path : "(config)", lineno, msg);
+	if (lineno > 0)
+		conf_error(c, "%s:%d: %s", c->path ? c->path : "(config)", lineno, msg);
+	else
+		conf_error(c, "%s: %s", c->path ? c->path : "(config)", msg);
 }
 
 static bool valid_unit_id(const char *s)
@@ -523,36 +526,53 @@ static int line_of(const struct conf *c, const char *section, const char *key)
 	return c->key_lines && find_key(section, key, &idx) ? c->key_lines[idx] : 0;
 }
 
+/* "FILE:LINE" where section.key was set; only "FILE" when the key is not in
+ * the file (a default, or missing): a line number of 0 points nowhere. */
+struct where {
+	char s[PATH_MAX + 16];
+};
+
+static struct where where_of(const struct conf *c, const char *section, const char *key)
+{
+	struct where w;
+	const char *p = c->path ? c->path : "(config)";
+	int line = line_of(c, section, key);
+	if (line > 0)
+		snprintf(w.s, sizeof(w.s), "%s:%d", p, line);
+	else
+		snprintf(w.s, sizeof(w.s), "%s", p);
+	return w;
+}
+
 int conf_check(struct conf *c)
 {
-	const char *p = c->path ? c->path : "(config)";
-#define AT(sec, key) p, line_of(c, sec, key)
+#define AT(sec, key) where_of(c, sec, key).s
 
 	if (!c->unit.id)
-		conf_error(c, "%s:0: unit.id is required (for example: [unit] id = van1)", p);
+		conf_error(c, "%s: unit.id is required and is not in the file (for example: [unit] id = van1)", AT("unit", "id"));
 	else if (!valid_unit_id(c->unit.id))
-		conf_error(c, "%s:%d: unit.id '%s' must be 1-32 characters of A-Z a-z 0-9 _ -", AT("unit", "id"), c->unit.id);
+		conf_error(c, "%s: unit.id '%s' must be 1-32 characters of A-Z a-z 0-9 _ -", AT("unit", "id"), c->unit.id);
 	if (!valid_topic_part(c->mqtt.prefix))
-		conf_error(c, "%s:%d: mqtt.prefix '%s' must be 1-64 characters without + # or control characters", AT("mqtt", "prefix"),
+		conf_error(c, "%s: mqtt.prefix '%s' must be 1-64 characters without + # or control characters", AT("mqtt", "prefix"),
 			   c->mqtt.prefix);
 	if ((c->mqtt.tls_cert_file == NULL) != (c->mqtt.tls_key_file == NULL))
-		conf_error(c, "%s:%d: mqtt.tls_cert_file and mqtt.tls_key_file go together", AT("mqtt", c->mqtt.tls_cert_file ? "tls_cert_file" : "tls_key_file"));
+		conf_error(c, "%s: mqtt.tls_cert_file and mqtt.tls_key_file go together", AT("mqtt", c->mqtt.tls_cert_file ? "tls_cert_file" : "tls_key_file"));
 	if (c->mqtt.password_file && !c->mqtt.username)
-		conf_error(c, "%s:%d: mqtt.password_file is set but mqtt.username is not", AT("mqtt", "password_file"));
+		conf_error(c, "%s: mqtt.password_file is set but mqtt.username is not", AT("mqtt", "password_file"));
 	if (c->session.checkin_interval_min < 1 || c->session.checkin_interval_lone_min < 1 ||
 	    c->session.checkin_interval_risk_min < 1)
-		conf_error(c, "%s:%d: session check-in intervals must be at least 1 minute", AT("session", "checkin_interval"));
+		conf_error(c, "%s: session check-in intervals must be at least 1 minute", AT("session", "checkin_interval"));
 	if (c->session.checkin_interval_lone_min > c->session.checkin_interval_min)
-		conf_error(c, "%s:%d: session.checkin_interval_lone (%d min) should not be longer than checkin_interval (%d min)",
+		conf_error(c, "%s: session.checkin_interval_lone (%d min) should not be longer than checkin_interval (%d min)",
 			   AT("session", "checkin_interval_lone"), c->session.checkin_interval_lone_min, c->session.checkin_interval_min);
 	if (c->session.checkin_reminder_s >= c->session.checkin_interval_risk_min * 60)
-		conf_error(c, "%s:%d: session.checkin_reminder must be shorter than every check-in interval", AT("session", "checkin_reminder"));
+		conf_error(c, "%s: session.checkin_reminder must be shorter than every check-in interval", AT("session", "checkin_reminder"));
 	if (c->session.default_length_min < 1 || c->session.default_length_min > 24 * 60)
-		conf_error(c, "%s:%d: session.default_length must be between 1 minute and 24 hours", AT("session", "default_length"));
+		conf_error(c, "%s: session.default_length must be between 1 minute and 24 hours", AT("session", "default_length"));
 	if (strcmp(c->alarm.cue, "alarm") && strcmp(c->alarm.cue, "light") && strcmp(c->alarm.cue, "none"))
-		conf_error(c, "%s:%d: alarm.cue '%s' must be alarm, light or none", AT("alarm", "cue"), c->alarm.cue);
+		conf_error(c, "%s: alarm.cue '%s' must be alarm, light or none", AT("alarm", "cue"), c->alarm.cue);
 	if (c->track.stationary_speed_mps >= c->track.max_speed_mps)
-		conf_error(c, "%s:%d: track.stationary_speed must be below track.max_speed", AT("track", "stationary_speed"));
+		conf_error(c, "%s: track.stationary_speed must be below track.max_speed", AT("track", "stationary_speed"));
 #undef AT
 	gpio_conf_check(&c->gpio, gpio_report, c);
 	return (int)c->nerrors;

@@ -25,7 +25,7 @@ rc=0 rc2=0 rc3=0
 "$VANCTLD" --check-config -c /nonexistent.conf > "$WORK/o" 2>&1 || rc=$?
 "$VANCTLD" --bogus > /dev/null 2>&1 || rc2=$?
 "$VANCTLD" --check-config -c "$VAN_SOURCE_DIR/config/demo/demo.conf" --broker nonsense > "$WORK/o2" 2>&1 || rc3=$?
-[ $rc -eq 2 ] && grep -q "/nonexistent.conf:0: cannot read the config file" "$WORK/o" || fail "unreadable file: $rc $(cat "$WORK/o")"
+[ $rc -eq 2 ] && grep -q "/nonexistent.conf: cannot read the config file" "$WORK/o" || fail "unreadable file: $rc $(cat "$WORK/o")"
 [ $rc2 -eq 2 ] || fail "unknown option exit $rc2"
 [ $rc3 -eq 2 ] && grep -q "\-\-broker: 'nonsense' is not HOST:PORT" "$WORK/o2" || fail "bad override: $(cat "$WORK/o2")"
 "$VANCTLD" --help | grep -q -- "--check-config" || fail "--help"
