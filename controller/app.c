@@ -200,7 +200,7 @@ static void store_point(struct app *a, const struct fix *f, const struct vtime *
 {
 	struct route_point p = {
 		.utc_ms = now->utc_ms - (now->mono_ms - f->mono_ms),
-		.session_id = 0,
+		.session_id = a->van ? van_session_id(a->van) : 0,
 		.lat = f->lat, .lon = f->lon, .alt = f->alt, .speed = f->speed, .track = f->track,
 		.eph = f->eph, .mode = f->mode, .sats = f->sats_used, .utc_src = now->utc_src,
 	};

@@ -1528,6 +1528,7 @@ int store_purge(store_t *s, int days, int64_t now_utc_ms, struct store_purge_res
 {
 	static const char what[] = "purging old records";
 	struct store_purge_result res = { 0 };
+	int64_t res_kv = 0;
 	if (!s)
 		return -EINVAL;
 	int rc = check_rw(s, what);
@@ -1553,7 +1554,11 @@ int store_purge(store_t *s, int days, int64_t now_utc_ms, struct store_purge_res
 			     "payload IS NOT NULL OR (incident = 0 AND data <> '{}'))", cutoff,
 			     &res.events, true, what)) < 0 ||
 	    (rc = purge_step(s, "DELETE FROM outbox WHERE created_utc_ms < ?1", cutoff,
-			     &res.outbox, true, what)) < 0) {
+			     &res.outbox, true, what)) < 0 ||
+	    (rc = purge_step(s, "INSERT INTO kv(key, value) VALUES ('" STORE_KV_PURGE_CUTOFF "', "
+			     "CAST(?1 AS TEXT)) ON CONFLICT(key) DO UPDATE SET value = "
+			     "CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+			     cutoff, &res_kv, true, what)) < 0) {
 		tx_rollback(s, false);
 		return rc;
 	}

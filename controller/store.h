@@ -37,7 +37,7 @@
 typedef struct store store_t;
 
 /* What this build migrates to.  History in docs/schema.md. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of a vanctld database ("VANC"). */
 #define STORE_APPLICATION_ID 0x56414E43
 /* Route points buffered before the oldest are dropped (flush keeps failing). */
@@ -275,6 +275,10 @@ struct store_purge_result {
 	int64_t stops;
 };
 int store_purge(store_t *s, int days, int64_t now_utc_ms, struct store_purge_result *r);
+/* kv key: the newest cutoff a purge has used (UTC ms, as text): records
+ * before it may have lost their detail.  The review says "purged" only
+ * where this reaches. */
+#define STORE_KV_PURGE_CUTOFF "purge_cutoff_utc_ms"
 /* The newest UTC this van recorded from a trusted clock (utc_src system
  * synced or GPS): the newest such event and route point, and the time saved
  * under kv "clock_lkg_utc_ms" at the last stop.  *utc_ms = 0 when there is

@@ -101,6 +101,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE events ADD COLUMN category TEXT;"
 	"CREATE INDEX events_incident ON events(category, utc_ms) WHERE incident <> 0;"
 	"CREATE INDEX events_utc ON events(utc_ms);",
+
+	/* v3: route points belong to the session running when they were taken.
+	 * Up to v2 the daemon stored every point with session_id 0, so the
+	 * review found no route.  Each such point goes to the latest session
+	 * that started at or before it, if that session had not ended by then
+	 * (a session without an end, a crash, keeps its points up to the next
+	 * start); the rest stay 0: taken between sessions. */
+	"UPDATE route_points SET session_id = COALESCE(("
+	"  SELECT CASE WHEN s.ended_utc_ms = 0 OR route_points.utc_ms <= s.ended_utc_ms"
+	"              THEN s.id ELSE 0 END"
+	"  FROM sessions s WHERE s.started_utc_ms <= route_points.utc_ms"
+	"  ORDER BY s.started_utc_ms DESC LIMIT 1), 0)"
+	" WHERE session_id = 0;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

@@ -366,9 +366,12 @@ static void html_map(struct rv_buf *b, const struct rv_session *s, const struct 
 	struct proj p;
 	rv_puts(b, "<section class=\"keep\" id=\"route\"><h2>Route</h2>\n");
 	if (!map_bounds(s, &p)) {
-		rv_puts(b, s->f.distance_m > 0
+		rv_puts(b, s->f.route_purged
 				   ? "<p class=\"empty\">The route of this session was removed by the "
 				     "retention purge: only its figures are kept.</p></section>\n"
+			   : s->f.distance_m > 0
+				   ? "<p class=\"empty\">No route points are stored for this session: "
+				     "only its figures are kept.</p></section>\n"
 				   : "<p class=\"empty\">No GPS fix was recorded in this session: there "
 				     "is no route to draw.</p></section>\n");
 		return;

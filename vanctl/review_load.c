@@ -454,6 +454,11 @@ int rv_session_load(store_t *st, int64_t id, unsigned what, const struct rv_prec
 		return r;
 	}
 	derive(s, need_pts);
+	/* blame the purge for a missing route only if a purge reached it */
+	char *cut = NULL;
+	if (store_kv_get(st, STORE_KV_PURGE_CUTOFF, &cut) == 0 && cut)
+		s->f.route_purged = s->f.points == 0 && strtoll(cut, NULL, 10) > s->ss.started_utc_ms;
+	free(cut);
 	if (!(what & RV_LOAD_POINTS)) {
 		free(s->pts);
 		s->pts = NULL;

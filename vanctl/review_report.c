@@ -221,7 +221,8 @@ void rv_report_text(struct rv_buf *b, const struct rv_session *s, const struct r
 	snprintf(v, sizeof(v), "%s (%" PRId64 " route points%s)", rv_km(f->distance_m, t1, sizeof(t1)),
 		 f->points,
 		 f->points		? ""
-		 : f->distance_m > 0	? ": the route was removed by the retention purge"
+		 : f->route_purged	? ": the route was removed by the retention purge"
+		 : f->distance_m > 0	? ": no route points are stored for this session"
 					: ": no GPS fix recorded");
 	fig(b, "distance", v);
 	snprintf(v, sizeof(v), "%" PRId64, f->stops);

@@ -161,6 +161,7 @@ struct rv_figs {
 	int64_t duration_ms;       /* start to end (running: to the last record) */
 	double distance_m;         /* NaN = unknown */
 	int64_t points;            /* route points stored */
+	bool route_purged;         /* no points, and the retention purge reached the session */
 	int64_t stops;
 	int64_t entries;
 	int64_t peak;

@@ -446,6 +446,11 @@ void van_outputs(const van_t *v, const struct vtime *now, struct van_outputs *o)
 	o->alarm_light = !visible ? VAN_LIGHT_OFF : em->acked ? VAN_LIGHT_BLINK : VAN_LIGHT_ON;
 }
 
+int64_t van_session_id(const van_t *v)
+{
+	return session_running(&v->s) ? v->s.id : 0;
+}
+
 int64_t van_location_interval_ms(const van_t *v)
 {
 	int s = alarm_active(&v->alarm) ? v->p.emergency_location_interval_s

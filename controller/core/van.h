@@ -250,6 +250,9 @@ int van_plan_add_stop(van_t *v, const char *reason, enum van_source src, const s
 void van_outputs(const van_t *v, const struct vtime *now, struct van_outputs *o);
 /* Location publish interval: high rate while an emergency is active. */
 int64_t van_location_interval_ms(const van_t *v);
+/* The running session's id (ACTIVE or OVERDUE), 0 outside a session: what
+ * the shell files a route point under. */
+int64_t van_session_id(const van_t *v);
 
 /* The state snapshot (new reference, caller decrefs; NULL on ENOMEM).
  * for_base true: the whole truth; false: what the crew display may show

@@ -19,6 +19,15 @@ INSERT INTO route_points(session_id, utc_ms, utc_src, lat, lon, alt, speed, trac
   VALUES (1, 1700000001000, 0, 52.4862, -1.8904, 140.0, 0.0, NULL, 4.5, 3, 9),
          (1, 1700000011000, 0, 52.4870, -1.8890, 141.0, 8.2, 45.0, 4.1, 3, 10),
          (1, 1700000021000, 1, 52.4881, -1.8873, NULL, 7.9, 47.5, 6.0, 2, NULL);
+-- as the daemon stored every point up to v2: session_id 0.  The v3 migration
+-- files them by time: in session 1, between sessions (stays 0), before any
+-- session (stays 0), and in session 2 (never ended: a crash)
+INSERT INTO route_points(session_id, utc_ms, utc_src, lat, lon, mode)
+  VALUES (0, 1700000031000, 0, 52.4890, -1.8860, 3),
+         (0, 1700014400000, 0, 52.4891, -1.8861, 3),
+         (0, 1700050000000, 0, 52.4790, -1.9020, 3),
+         (0, 1690000000000, 0, 52.4790, -1.9020, 3),
+         (0, 1700100005000, 0, 52.4795, -1.9025, 3);
 INSERT INTO stops(session_id, arrived_utc_ms, departed_utc_ms, lat, lon, name, entries, peak, door_openings)
   VALUES (1, 1700001000000, 1700002800000, 52.4881, -1.8873, 'site-3', 5, 3, 9),
          (1, 1700005000000, 1700006000000, 52.4790, -1.9020, NULL, 2, 1, 3);

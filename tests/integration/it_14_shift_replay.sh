@@ -120,7 +120,94 @@ extra = [g for g in got if not any(abs(g - w) <= 20 for w in want)]
 assert not missing and not extra, ("missing", missing[:5], "extra", extra[:5], len(got), len(want))
 pts = q("select count(*) from route_points")[0][0]
 assert 1000 < pts < 36000 / 3, pts   # the filter thins a 36,000-fix shift
+# every point is filed under the session running when it was taken, and
+# only those taken outside it (before the start, after the end) under 0
+ins = q(f"select count(*) from route_points where session_id = {sid}")[0][0]
+outs = q(f"select count(*) from route_points where session_id = 0")[0][0]
+assert ins + outs == pts and ins > 0.9 * pts, (ins, outs, pts)
+assert q(f"select count(*) from route_points where session_id = {sid} and "
+         f"(utc_ms < {started} or utc_ms > {ended})")[0][0] == 0
+assert q(f"select count(*) from route_points where session_id = 0 and "
+         f"utc_ms > {started} and utc_ms < {ended}")[0][0] == 0
 print(f"session {sid}: {s['entries']} entries, {len(got)} stops (all within 20 s of the truth), "
       f"incidents {inc}, {pts} route points of 36000 fixes")
 PY
 pass "10-hour shift: session, stops and incidents match"
+
+# --- the manager's review of what the daemon wrote ----------------------------
+# Every review format, on this database: the route's points, length and shape
+# must be the session's (text, HTML, GPX read back by gpsbabel, GeoJSON, CSV).
+SID=$(sqlite3 "$WORK/van.db" "select id from sessions")
+NPTS=$(sqlite3 "$WORK/van.db" "select count(*) from route_points where session_id = $SID")
+"$VANCTL" report "$SID" --db "$WORK/van.db" > "$WORK/report.txt" || fail "vanctl report: $?"
+"$VANCTL" report "$SID" --db "$WORK/van.db" --html "$WORK/report.html" > /dev/null || fail "vanctl report --html"
+for f in gpx geojson csv; do
+	"$VANCTL" export "$SID" --db "$WORK/van.db" --format $f -o "$WORK/route.$f" || fail "vanctl export --format $f"
+done
+if command -v gpsbabel > /dev/null; then
+	gpsbabel -t -i gpx -f "$WORK/route.gpx" -o unicsv,utc=0 -F "$WORK/gpx.csv" 2> "$WORK/gpsbabel.log" ||
+		fail "gpsbabel could not read the GPX: $(cat "$WORK/gpsbabel.log")"
+else
+	fail "gpsbabel not installed (scripts/install-review-deps.sh)"
+fi
+python3 - "$WORK" "$SID" "$NPTS" <<'PY' || fail "the review of the replayed shift is not the route the daemon stored"
+import csv, json, math, re, sqlite3, sys, datetime
+w, sid, npts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def dist(a, b):
+    la1, lo1, la2, lo2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 2 * 6371008.8 * math.asin(math.sqrt(h))
+db = sqlite3.connect(f"{w}/van.db")
+started, ended = db.execute("select started_utc_ms, ended_utc_ms from sessions").fetchone()
+stored = db.execute(f"select lat, lon from route_points where session_id = {sid} order by utc_ms").fetchall()
+assert len(stored) == npts and npts > 1000, npts
+# the truth: the replayed track's own fixes while the session ran
+truth = []
+for line in open(f"{w}/shift.nmea"):
+    f = line.strip().split(',')
+    if not f[0].endswith('RMC') or f[2] != 'A':
+        continue
+    t = datetime.datetime.strptime(f[9] + f[1][:6], "%d%m%y%H%M%S").replace(tzinfo=datetime.timezone.utc)
+    ms = t.timestamp() * 1000
+    if started <= ms <= ended:
+        lat = int(f[3][:2]) + float(f[3][2:]) / 60 * (1 if f[4] == 'N' else -1)
+        lon = (int(f[5][:3]) + float(f[5][3:]) / 60) * (1 if f[6] == 'E' else -1)
+        truth.append((lat, lon, float(f[7] or 0) * 0.514444))
+true_m = sum(dist(truth[i - 1], truth[i]) for i in range(1, len(truth)) if truth[i][2] >= 0.5)
+bbox = lambda pts: (min(p[0] for p in pts), max(p[0] for p in pts), min(p[1] for p in pts), max(p[1] for p in pts))
+tb, sb = bbox(truth), bbox(stored)
+assert all(abs(a - b) < 0.002 for a, b in zip(tb, sb)), ("route shape: bbox", tb, sb)
+# text: the length and the point count, and no blame on the purge
+txt = open(f"{w}/report.txt").read()
+m = re.search(r"distance\s+([0-9.]+) km \(([0-9]+) route points\)", txt)
+assert m, ("text report distance line", txt[:2000])
+km, n = float(m.group(1)), int(m.group(2))
+assert n == npts, ("text report points", n, npts)
+assert abs(km * 1000 - true_m) < 0.05 * true_m, ("text report length", km, true_m / 1000)
+assert "purge" not in txt, "the text report blames the purge"
+# HTML: the route drawn as a line with the session's points
+html = open(f"{w}/report.html").read()
+assert "removed by the" not in html and "No route points" not in html and "No GPS fix" not in html
+poly = re.findall(r'<polyline[^>]*points="([^"]+)"', html)
+assert poly and sum(len(p.split()) for p in poly) > 100, ("HTML route polyline", len(poly))
+# GPX, as gpsbabel reads it: every stored point, in the route's shape
+rows = list(csv.DictReader(open(f"{w}/gpx.csv")))
+assert len(rows) == npts, ("GPX track points (gpsbabel)", len(rows), npts)
+gb = bbox([(float(r['Latitude']), float(r['Longitude'])) for r in rows])
+assert all(abs(a - b) < 1e-6 for a, b in zip(gb, sb)), ("GPX shape", gb, sb)
+# GeoJSON: the route Feature's LineString
+gj = json.load(open(f"{w}/route.geojson"))
+route = [f for f in gj['features'] if f['properties']['kind'] == 'route']
+assert len(route) == 1 and route[0]['properties']['session_id'] == sid, ("GeoJSON route", len(route))
+assert route[0]['geometry'] and route[0]['geometry']['type'] == 'LineString', ("GeoJSON route geometry", route[0]['geometry'])
+coords = route[0]['geometry']['coordinates']
+assert len(coords) == npts, ("GeoJSON route points", len(coords), npts)
+gl = sum(dist((coords[i - 1][1], coords[i - 1][0]), (coords[i][1], coords[i][0])) for i in range(1, len(coords)))
+assert abs(gl - true_m) < 0.1 * true_m, ("GeoJSON route length", gl, true_m)
+# CSV: one row per stored point, all of this session
+rows = list(csv.DictReader(open(f"{w}/route.csv", newline='')))
+assert len(rows) == npts and all(int(r['session_id']) == sid for r in rows), ("CSV rows", len(rows), npts)
+print(f"review of the daemon's own shift: {npts} route points, {km} km "
+      f"(track {true_m / 1000:.1f} km), in text, HTML, GPX, GeoJSON and CSV")
+PY
+pass "the review of the replayed shift shows its route in every format"

@@ -136,7 +136,8 @@ grep -q "route points deleted *$gp (from 1 session)" "$WORK/purge0.txt" ||
 has "$WORK/purge0.txt" "stops cleared of position   1"
 rv report "$ID_G" --db "$WORK/p.db" > "$WORK/g.txt" || fail "report after purge"
 has "$WORK/g.txt" "entries      2"
-has "$WORK/g.txt" "0 route points"
+has "$WORK/g.txt" "0 route points: the route was removed by the retention purge"
+hasnt "$WORK/a1.txt" "retention purge"
 has "$WORK/g.txt" 'note: "old note kept"'
 rv report "$ID_A" --db "$WORK/p.db" > "$WORK/a2.txt" || fail "report A after purge"
 cmp -s "$WORK/a1.txt" "$WORK/a2.txt" || fail "purge touched a recent session"

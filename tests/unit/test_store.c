@@ -467,7 +467,13 @@ static void test_migration_from_v1(void **state)
 	assert_int_equal(store_kv_get(s, "core.state", &v), 0);
 	assert_string_equal(v, "{\"session\":{\"state\":\"idle\"}}");
 	free(v);
-	assert_int_equal(count_points(s), 3);
+	assert_int_equal(count_points(s), 8);
+	/* v3: points stored with session 0 are filed under their session by time */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM route_points WHERE session_id = 1"), 5);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM route_points WHERE session_id = 2"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM route_points WHERE session_id = 0 AND "
+				 "utc_ms IN (1700050000000, 1690000000000)"), 2);
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM route_points WHERE session_id = 0"), 2);
 	int nsess = 0;
 	assert_int_equal(store_sessions_foreach(s, 0, INT64_MAX, count_session_cb, &nsess), 0);
 	assert_int_equal(nsess, 2);
@@ -486,7 +492,7 @@ static void test_migration_from_v1(void **state)
 	store_close(s);
 	/* and vanctl can read it now */
 	s = open_ro(f->db);
-	assert_int_equal(count_points(s), 3);
+	assert_int_equal(count_points(s), 8);
 	store_close(s);
 }
 
@@ -1277,9 +1283,19 @@ static void test_purge_by_age(void **state)
 	int64_t rq = -1;
 	assert_int_equal(store_replay_from(s, 1, &rq), 0);
 	assert_int_equal(rq, 0);      /* seq 3 is still queued */
+	/* the purge records how far it reached, for the review's wording */
+	char *cut = NULL;
+	assert_int_equal(store_kv_get(s, STORE_KV_PURGE_CUTOFF, &cut), 0);
+	assert_int_equal(strtoll(cut, NULL, 10), now - 30 * 86400000LL);
+	free(cut);
 	/* a second purge finds nothing more */
 	assert_int_equal(store_purge(s, 30, now, &r), 0);
 	assert_int_equal(r.points + r.events + r.stops + r.outbox + r.sessions, 0);
+	/* a purge that reaches less far does not move the mark back */
+	assert_int_equal(store_purge(s, 60, now, &r), 0);
+	assert_int_equal(store_kv_get(s, STORE_KV_PURGE_CUTOFF, &cut), 0);
+	assert_int_equal(strtoll(cut, NULL, 10), now - 30 * 86400000LL);
+	free(cut);
 	assert_int_equal(store_purge(s, 0, now, NULL), -EINVAL);
 	char *res = NULL;
 	assert_int_equal(store_integrity_check(s, &res), 0);
