@@ -249,6 +249,13 @@ int review_main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":c:o:f:h", lopts, NULL)) != -1) {
 		unsigned need = 0;
 		const char *bad = NULL;
+		if (optarg && !strncmp(optarg, "--", 2) && optarg[2]) {
+			/* "--month --db FILE": the value is missing, not "--db" */
+			const char *a = argv[optind - 2];
+			rv_err(c->name, "%s needs a value%s, not the option %s", a && !strncmp(a, "--", 2) ? a : "the option",
+			       ch == 'm' ? " (YYYY-MM)" : "", optarg);
+			return usage(c, true);
+		}
 		switch (ch) {
 		case 'h':
 			return usage(c, false);

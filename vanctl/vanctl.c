@@ -781,28 +781,55 @@ int main(int argc, char **argv)
 	log_init("vanctl", false, false);
 	/* the review commands own their arguments: only options before them are ours */
 	int first = 1;
+	const char *db = NULL; /* "vanctl --db FILE sessions": as users type it */
+	int db_at = 0;
 	while (first < argc && argv[first][0] == '-') {
-		if ((!strcmp(argv[first], "--socket") || !strcmp(argv[first], "-c") || !strcmp(argv[first], "--config") ||
-		     !strcmp(argv[first], "--timeout")) && first + 1 < argc)
+		if (!strcmp(argv[first], "--db") && first + 1 < argc) {
+			db = argv[first + 1];
+			db_at = first++;
+		} else if (!strncmp(argv[first], "--db=", 5)) {
+			db = argv[first] + 5;
+			db_at = first;
+		} else if ((!strcmp(argv[first], "--socket") || !strcmp(argv[first], "-c") ||
+			    !strcmp(argv[first], "--config") || !strcmp(argv[first], "--timeout")) &&
+			   first + 1 < argc)
 			first++;
 		first++;
 	}
 	const struct command *c = first < argc ? find_command(argv[first]) : NULL;
+	if (db && !(c && c->fn == c_review))
+		return usage_error(NULL, "--db is for the manager's review commands (sessions, report, export, "
+					 "summary, purge); the others talk to the daemon");
 	if (c && (c->fn == c_review || c->fn == c_plan)) {
 		/* strip_globals ends its list with NULL at argv[first]: keep the name */
 		char *name = argv[first];
+		if (db_at) {
+			/* not ours: take --db out of the globals, give it to the command */
+			int w = db_at, skip = strncmp(argv[db_at], "--db=", 5) ? 2 : 1;
+			for (int i = db_at + skip; i < argc; i++)
+				argv[w++] = argv[i];
+			argc -= skip;
+			first -= skip;
+			name = argv[first];
+		}
 		int n = strip_globals(&o, first, argv, &help, &version);
 		(void)n;
 		argv[first] = name;
-		if (o.conf) {
-			/* pass -c on to the review command */
-			char **av = calloc((size_t)(argc - first + 3), sizeof(char *));
+		if (o.conf || db) {
+			/* pass -c and --db on to the review command */
+			char **av = calloc((size_t)(argc - first + 5), sizeof(char *));
 			if (!av)
 				return EXIT_REFUSED;
 			int k = 0;
 			av[k++] = argv[first];
-			av[k++] = (char *)"-c";
-			av[k++] = (char *)o.conf;
+			if (o.conf) {
+				av[k++] = (char *)"-c";
+				av[k++] = (char *)o.conf;
+			}
+			if (db) {
+				av[k++] = (char *)"--db";
+				av[k++] = (char *)db;
+			}
 			for (int i = first + 1; i < argc; i++)
 				av[k++] = argv[i];
 			int rc = c->fn(&o, k, av);
