@@ -1,87 +1,162 @@
 #!/usr/bin/env bash
 # The demo: install what is needed, build, and run vanctld on the embedded
-# default - a local mosquitto on a free port, gpsd fed by gpsfake with the
-# shipped evening track (real time: the evening is 31 minutes), simulated
-# inputs (config/demo/inputs.sim: a session following the evening plan,
-# people in and out at the stops, a check-in, a panic) - and show the crew's
-# display and what base sees, side by side in tmux.  Base's operator is
-# played by this script: it acknowledges the emergency after 15 s.
-# Ctrl-C (or q in the display) stops everything this script started, by PID.
+# default - a local mosquitto on free ports (MQTT, and WebSockets serving the
+# base console), gpsd fed by gpsfake with an evening track made for now,
+# simulated inputs (the crew and service users: tools/demo-story.py) - and
+# show the crew's display, what base sees and the story, side by side in
+# tmux.  Base's operator is played by this script (it acknowledges the
+# emergency after 12 s) unless you acknowledge it first in the console.
 #
-#   VAN_DEMO_SPEED=N   replay N times faster than real time (default 1; timers
-#                      stay real, so stops and check-ins shrink accordingly)
-#   VAN_DEMO_NO_TMUX=1 no tmux: print base's view in this terminal
-#   VAN_DEMO_SECONDS=N stop by itself after N seconds (scripted runs)
+# The short evening (default) tells the whole story in about 7 minutes:
+# people in until FULL, one more OVER THE LIMIT, a check-in at the plan's
+# check-in point, a panic, base's acknowledgement, the reset, back at base,
+# the session's end and its debrief.  Then the demo says it is over, and
+# stops by itself a few minutes later.  Ctrl-C (or q in the display) stops
+# everything this script started, by PID.
+#
+#   VAN_DEMO_FULL=1     the full evening instead: four stops, 31 minutes, real time
+#   VAN_DEMO_NO_TMUX=1  no tmux: print base's view and the story in this terminal
+#   VAN_DEMO_SECONDS=N  stop by itself after N seconds (scripted runs)
+#   VAN_DEMO_BUILD=DIR  use the programs already built in DIR; install and
+#                       build nothing (tests/integration/it_23_demo.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 
-bash scripts/install-deps.sh
-cmake -S "$SRC" -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target vanctld vanctl vandisplay >/dev/null
+if [ -n "${VAN_DEMO_SPEED:-}" ]; then
+	echo "demo: VAN_DEMO_SPEED is gone (the daemon's timers are real time, so a faster"
+	echo "      track only broke the story); the default evening is short now,"
+	echo "      VAN_DEMO_FULL=1 is the real-time 31-minute one." >&2
+	exit 2
+fi
+
+CONSOLE=1
+if [ -n "${VAN_DEMO_BUILD:-}" ]; then
+	B=$VAN_DEMO_BUILD
+	command -v node > /dev/null && [ -d base/node_modules ] || CONSOLE=0
+else
+	bash scripts/install-deps.sh
+	# the base console: node and its locked packages (not the browser its tests use)
+	VAN_NO_CHROMIUM=1 bash scripts/install-base-deps.sh > /dev/null || {
+		echo "demo: the base console could not be prepared (see above): running without it" >&2
+		CONSOLE=0
+	}
+	B=build
+	cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$B" -j "$(nproc)" --target vanctld vanctl vandisplay >/dev/null
+fi
 
 WORK=$(mktemp -d /tmp/vanctld-demo.XXXXXX)
+WWW=""
 PIDS=()
 PGIDS=()
 TMUX_SOCK="vanctld-demo-$$"
 cleanup() {
-	trap - INT TERM EXIT
+	trap - INT TERM HUP EXIT
 	tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for g in "${PGIDS[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
 	sleep 0.5
 	for g in "${PGIDS[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	[ -n "${WWW:-}" ] && rm -rf "$WWW"
 	echo
-	echo "demo stopped. Kept in $WORK: van.db (vanctl --db $WORK/van.db sessions), base.txt, vanctld.log"
+	echo "demo stopped. The evening's records, for the manager:"
+	echo "  $B/vanctl/vanctl --db $WORK/van.db sessions"
+	echo "  $B/vanctl/vanctl --db $WORK/van.db report last --html $WORK/report.html"
+	echo "Also kept in $WORK: base.txt (everything base received), vanctld.log, story.txt"
 }
-trap cleanup INT TERM EXIT
+trap cleanup INT TERM HUP EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 
+# tonight's evening, made for now: the track, the plan around its stop times,
+# the crew's and service users' inputs and the story (tools/demo-story.py)
+if [ "${VAN_DEMO_FULL:-0}" = 1 ]; then VARIANT=() PARK=600; else VARIANT=(--quick) PARK=300; fi
+python3 tools/make-track.py "${VARIANT[@]}" --start now --park "$PARK" -o "$WORK/evening.nmea" \
+	--stops-json "$WORK/evening.stops.json" 2>/dev/null
+python3 tools/demo-story.py make "$WORK/evening.stops.json" "$WORK"
+sed -e "s|^plans_dir = .*|plans_dir = $WORK/plans|" -e "s|^sim_script = .*|sim_script = $WORK/inputs.sim|" \
+	config/demo/demo.conf > "$WORK/demo.conf"
+
 BROKER_PORT=$(free_port)
 GPSD_PORT=$(free_port)
-cat > "$WORK/mosquitto.conf" <<CONF
-listener $BROKER_PORT 127.0.0.1
-allow_anonymous true
-persistence false
-CONF
+WS_PORT=$(free_port)
+{
+	echo "per_listener_settings false"
+	echo "allow_anonymous true"
+	echo "persistence false"
+	echo "listener $BROKER_PORT 127.0.0.1"
+	# the base console, served by the broker itself (docs/base.md), from a
+	# folder of its own: mosquitto started as root runs as user mosquitto,
+	# who may not read $WORK
+	if [ "$CONSOLE" = 1 ] && WWW=$(mktemp -d /tmp/vanctld-demo-console.XXXXXX) && chmod 755 "$WWW" &&
+		node base/build.mjs --out "$WWW" > "$WORK/console-build.log" 2>&1 && chmod -R a+rX "$WWW"; then
+		echo "listener $WS_PORT 127.0.0.1"
+		echo "protocol websockets"
+		echo "http_dir $WWW"
+	else
+		CONSOLE=0
+	fi
+} > "$WORK/mosquitto.conf"
 mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
 PIDS+=($!)
 wait_port "$BROKER_PORT"
+CONSOLE_URL=""
+if [ "$CONSOLE" = 1 ] && wait_port "$WS_PORT" 2>/dev/null; then
+	CONSOLE_URL="http://127.0.0.1:$WS_PORT/"
+fi
 
 # base's view: an independent subscriber to everything the van sends
 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v -t 'vanctld/#' > "$WORK/base.txt" 2>&1 &
 PIDS+=($!)
 
-# the evening through a real gpsd: about 3 sentences per 1 Hz epoch
-SPEED=${VAN_DEMO_SPEED:-1}
-CYCLE=$(python3 -c "print(round(1.0/3/$SPEED, 4))")
-setsid gpsfake -1 -p -P "$GPSD_PORT" -c "$CYCLE" -q config/demo/evening.nmea > "$WORK/gpsd.json" 2> "$WORK/gpsfake.log" &
-PGIDS+=($!)
+# the evening through a real gpsd, in real time: 3 sentences per 1 Hz epoch
+setsid gpsfake -1 -p -P "$GPSD_PORT" -c 0.3333 -q "$WORK/evening.nmea" > "$WORK/gpsd.json" 2> "$WORK/gpsfake.log" &
+GPSFAKE=$!
+PGIDS+=($GPSFAKE)
 wait_port "$GPSD_PORT"
 
-# the track is dated 21:00 tonight: the van's records follow its GPS time
-VANCTLD_CLOCK=gps TZ=${TZ:-Europe/London} build/controller/vanctld -c config/demo/demo.conf \
+# the daemon on its own clock rule (docs/time.md): the track is dated now
+T0=$(date +%s.%N)
+TZ=${TZ:-Europe/London} "$B/controller/vanctld" -c "$WORK/demo.conf" \
 	--broker "127.0.0.1:$BROKER_PORT" --gpsd "127.0.0.1:$GPSD_PORT" --db "$WORK/van.db" \
 	--socket "$WORK/control.sock" > "$WORK/vanctld.log" 2>&1 &
 PIDS+=($!)
 
-# base's operator: acknowledges an emergency 15 s after it arrives
+# base's operator: acknowledges an emergency 12 s after it arrives, unless
+# someone at the console did first
 (
 	while ! grep -q '"type":"emergency.raised"' "$WORK/base.txt" 2>/dev/null; do sleep 1; done
-	sleep 15
-	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t vanctld/demo-van/cmd/ack \
-		-m '{"v":1,"unit":"demo-van","id":"demo-1","by":"Sam at base"}'
+	sleep 12
+	grep -q '"acknowledged":true' "$WORK/base.txt" 2>/dev/null ||
+		mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t vanctld/demo-van/cmd/ack \
+			-m '{"v":1,"unit":"demo-van","id":"demo-1","by":"Sam at base (the demo script)"}'
 ) &
 PIDS+=($!)
 
+# the story, told as it happens
+{
+	echo "== the story (times from the start)"
+	if [ -n "$CONSOLE_URL" ]; then
+		echo "   base console: open $CONSOLE_URL in a browser, give your name, Connect"
+	else
+		echo "   (no base console: node or its packages are missing, see $WORK/console-build.log)"
+	fi
+	echo "   vanctld's log: $WORK/vanctld.log"
+} > "$WORK/story.txt"
+TZ=${TZ:-Europe/London} python3 tools/demo-story.py narrate "$WORK/story.json" "$T0" >> "$WORK/story.txt" &
+PIDS+=($!)
+
 echo "vanctld demo: broker 127.0.0.1:$BROKER_PORT, gpsd 127.0.0.1:$GPSD_PORT, files in $WORK"
-echo "Try: build/vanctl/vanctl --socket $WORK/control.sock status"
+[ -n "$CONSOLE_URL" ] && echo "base console: $CONSOLE_URL (give your name, Connect)"
+echo "Try: $B/vanctl/vanctl --socket $WORK/control.sock status"
 
 if [ -n "${VAN_DEMO_SECONDS:-}" ]; then
 	sleep "$VAN_DEMO_SECONDS"
+	echo "--- the story so far:"
+	cat "$WORK/story.txt"
 	echo "--- base's view (last 15 messages):"
 	python3 tools/base-view.py < "$WORK/base.txt" | tail -n 15
 	exit 0
@@ -90,16 +165,21 @@ fi
 if [ "${VAN_DEMO_NO_TMUX:-0}" != 1 ] && [ -t 1 ] && command -v tmux >/dev/null; then
 	T=(tmux -L "$TMUX_SOCK" -f /dev/null)
 	"${T[@]}" new-session -d -s demo -x "$(tput cols)" -y "$(tput lines)" \
-		"build/display/vandisplay --socket '$WORK/control.sock'; tmux -L '$TMUX_SOCK' kill-server"
+		"$B/display/vandisplay --socket '$WORK/control.sock'; tmux -L '$TMUX_SOCK' kill-server"
 	"${T[@]}" split-window -h -t demo -l 45% \
 		"echo \"== what base sees (MQTT)\"; tail -n +1 -f '$WORK/base.txt' | python3 tools/base-view.py"
-	"${T[@]}" split-window -v -t demo -l 35% \
-		"echo '== vanctld log (try: build/vanctl/vanctl --socket $WORK/control.sock status)'; tail -f '$WORK/vanctld.log' | grep --line-buffered -v 'gps: mode'"
+	"${T[@]}" split-window -v -t demo -l 40% "tail -n +1 -f '$WORK/story.txt'"
 	"${T[@]}" select-pane -t demo:0.0
 	"${T[@]}" bind-key -n C-c kill-server
+	# the track (with its time parked at base after the story) is over: stop
+	( wait_gone() { while kill -0 "$1" 2>/dev/null; do sleep 1; done; }
+	  wait_gone "$GPSFAKE"; "${T[@]}" kill-server 2>/dev/null ) &
+	PIDS+=($!)
 	"${T[@]}" attach -t demo || true
 else
 	tail -n +1 -f "$WORK/base.txt" | python3 tools/base-view.py &
 	PIDS+=($!)
-	wait "${PIDS[2]}" || true
+	tail -n +1 -f "$WORK/story.txt" &
+	PIDS+=($!)
+	while kill -0 "$GPSFAKE" 2>/dev/null; do sleep 1; done
 fi

@@ -9,7 +9,8 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 need=""
-command -v chromium >/dev/null 2>&1 || need="$need chromium"
+# VAN_NO_CHROMIUM=1: the console only (the demo), not its browser tests
+[ "${VAN_NO_CHROMIUM:-0}" = 1 ] || command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need="$need fonts-dejavu-core"
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
@@ -31,4 +32,4 @@ if [ ! -d "$here/base/node_modules/playwright-core" ] || [ ! -d "$here/base/node
 fi
 # the console as it is served and packaged: src/ plus the vendored libraries
 (cd "$here/base" && node build.mjs >/dev/null) || { echo "install-base-deps: building base/dist failed" >&2; exit 1; }
-echo "install-base-deps: done (chromium: $(command -v chromium), node $(node --version))"
+echo "install-base-deps: done (chromium: $(command -v chromium || echo none), node $(node --version))"

@@ -57,6 +57,11 @@ Usage
                       "stops" (each with "planned": true/false), the plan in
                       "planned_stops" and the skipped site(s) in
                       "skipped_planned".
+  --quick             a short evening for the demo's few-minute story: two
+                      planned stops near base (Q1, then Q2: 75 s and 95 s),
+                      about 6 minutes in all
+  --park S            after the return, stay parked at base S seconds more
+                      (the demo keeps gpsd fed while the debrief shows)
   --start WHEN        the first epoch's UTC time: ISO 8601 ("2026-11-24T21:00:00Z"),
                       or "now", "now-90s", "now+2h", "now-1d" (the current time, whole
                       seconds).  Default 2026-11-24T21:00:00Z, the date of the files
@@ -147,9 +152,14 @@ SITES = {
     "S12": (-2760.0, 360.0),
     # the unplanned stop of --deviate
     "U1": (1660.0, 980.0),
+    # the short evening of --quick (the demo's few-minute story)
+    "Q1": (-330.0, 260.0),
+    "Q2": (120.0, 430.0),
 }
 EVENING_PLAN = ["S1", "S2", "S3", "S4"]
 EVENING_DWELL_S = {"S1": 250, "S2": 330, "S3": 165, "S4": 230, "U1": 200}
+QUICK_PLAN = ["Q1", "Q2"]
+QUICK_DWELL_S = {"Q1": 75, "Q2": 95}
 DEVIATE_SKIP = "S2"
 DEVIATE_EXTRA = ("U1", "S3")   # unplanned site, inserted after this stop
 SHIFT_POOL = ["S%d" % i for i in range(1, 13)]
@@ -439,7 +449,8 @@ def build(args):
         planned = None
         skipped = []
     else:
-        plan = list(EVENING_PLAN)
+        plan = list(QUICK_PLAN if args.quick else EVENING_PLAN)
+        dwell_table = QUICK_DWELL_S if args.quick else EVENING_DWELL_S
         route = list(plan)
         skipped = []
         if args.deviate:
@@ -449,14 +460,14 @@ def build(args):
         prev = "base"
         for site in route:
             go(prev, site, "E")
-            stops.append(dwell(site, EVENING_DWELL_S[site], site in plan))
+            stops.append(dwell(site, dwell_table[site], site in plan))
             prev = site
         go(prev, "base", "E")
         truth["returned_base"] = iso(START + datetime.timedelta(
             seconds=-(-(len(tr) - 1) // SIM_HZ)))
         tr.hold_until_second(tr.x[-1], tr.y[-1], tr.h[-1])
-        tr.hold(POST_RETURN_S * SIM_HZ, tr.x[-1], tr.y[-1], tr.h[-1])
-        truth["variant"] = "deviate" if args.deviate else "evening"
+        tr.hold((POST_RETURN_S + args.park) * SIM_HZ, tr.x[-1], tr.y[-1], tr.h[-1])
+        truth["variant"] = "deviate" if args.deviate else "quick" if args.quick else "evening"
         planned = []
         for site in plan:
             lat, lon = enu_to_ll(*SITES[site])
@@ -805,6 +816,8 @@ def main(argv=None):
     p.add_argument("--hours", type=float, default=None)
     p.add_argument("--garbage", action="store_true")
     p.add_argument("--deviate", action="store_true")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--park", type=int, default=0, metavar="S")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--start", default=None, metavar="WHEN")
     p.add_argument("--vtg", action="store_true")
@@ -823,13 +836,17 @@ def main(argv=None):
         return 0 if ok else 1
 
     if args.hours is not None:
-        if args.deviate:
-            p.error("--deviate applies to the demo evening, not --hours")
+        if args.deviate or args.quick or args.park:
+            p.error("--deviate, --quick and --park apply to the demo evening, not --hours")
         if not 0.5 <= args.hours <= 48:
             p.error("--hours must be between 0.5 and 48")
 
     if args.files:
         p.error("unexpected arguments: %s" % " ".join(args.files))
+    if args.quick and args.deviate:
+        p.error("--quick and --deviate are different evenings: choose one")
+    if not 0 <= args.park <= 86400:
+        p.error("--park must be 0 to 86400 seconds")
     if args.start is not None:
         global START
         try:
