@@ -184,7 +184,7 @@ await step('a panic on van1 raises the full-width alarm within a second', async 
 	check(ms < 1000, `alarm took ${ms} ms`);
 	const t = await alarmOf('van1').innerText();
 	check(/EMERGENCY/.test(t) && /Van 1/.test(t), 'alarm text');
-	check(/53\.\d{5}, -1\.\d{5}/.test(t), `no position in the alarm: ${t}`);
+	check(/53\.\d{5} N, 1\.\d{5} W/.test(t), `no position in the alarm: ${t}`);
 	check(/\d+ s old/.test(t), 'no fix age');
 	check(/0 service users \(limit 6\)/.test(t) && /\b2\b/.test(t), 'occupancy/crew missing');
 	check(/button → raised \+\d+ ms/.test(t), 'no timing chain');

@@ -23,6 +23,12 @@ window.VAN_CONSOLE_CONFIG = {
 	tilesAttribution: '',
 	tilesMaxZoom: 19,
 
+	/* Base's own named places (besides the planned locations the vans'
+	 * plans bring): the cards and the alarm say how far the van is from the
+	 * nearest, and the map shows them.  E.g.
+	 * [{ name: 'Office', lat: 53.7925, lon: -1.5460 }, { name: 'Night shelter', lat: 53.8012, lon: -1.5390, radius_m: 60 }] */
+	places: [],
+
 	/* Where the map starts before any van has a position. */
 	center: [53.8, -1.55],
 	zoom: 13,

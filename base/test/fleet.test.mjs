@@ -308,3 +308,75 @@ test('tracks are ordered by time, repeated fixes dropped', () => {
 	assert.equal(f.vans.van1.fix.lat, 53.3);
 	assert.ok(Math.abs(f.fixAge(f.vans.van1, T0 + 5000) - 3) < 0.01);
 });
+
+test('a position in words: plain coordinates, the nearest planned place with distance and direction', () => {
+	const G = Fleet.geo;
+	assert.equal(G.coords(51.5201, -0.1003), '51.52010 N, 0.10030 W');
+	assert.equal(G.coords(-33.8568, 151.2153), '33.85680 S, 151.21530 E');
+	assert.equal(G.compass(G.bearing(53.8, -1.55, 53.81, -1.55)), 'north');
+	assert.equal(G.compass(G.bearing(53.8, -1.55, 53.79, -1.56)), 'south-west');
+	assert.ok(Math.abs(G.distance(53.8, -1.55, 53.81, -1.55) - 1112) < 3);
+	assert.equal(G.distText(143), '140 m');
+	assert.equal(G.distText(1530), '1.5 km');
+	const f = fleet();
+	f.handle('vanctld/van1/state', state('van1', T0, { plan: { name: 'evening', at: null, next: null } }), { now: T0 });
+	const v = f.vans.van1;
+	// no plan known here yet: nothing to say but the coordinates
+	assert.equal(f.where(v, 53.8, -1.55).near, null);
+	f.handle('vanctld/van1/event', event('van1', 1, 'plan.started', T0, { plan: 'evening',
+		base: { location: 'Base', lat: 53.7925, lon: -1.546, radius_m: 150 },
+		locations: [{ name: 'S1', index: 1, lat: 53.8000543, lon: -1.5651827, radius_m: 100 },
+			    { name: 'S2', index: 2, lat: 53.8086878, lon: -1.5523942, radius_m: 100 }] }), { now: T0 });
+	assert.equal(f.places(v).length, 3);
+	// 0.002 deg south of S2 (~220 m)
+	const w = f.where(v, 53.8066878, -1.5523942);
+	assert.equal(w.coords, '53.80669 N, 1.55239 W');
+	assert.equal(w.near, '220 m south of S2 (planned stop 2)');
+	assert.equal(f.where(v, 53.80005, -1.56518).near, 'at S1 (planned stop 1)');
+	assert.equal(f.where(v, 53.7926, -1.5461).near, 'at Base (planned base)');
+	// base's own places (config `places`) count too
+	assert.match(f.where(v, 53.83, -1.60, [{ name: 'Depot', lat: 53.832, lon: -1.6 }]).near, /of Depot \(base's list\)$/);
+	// the van's tracker says where it is: that wins
+	f.handle('vanctld/van1/state', state('van1', T0 + 1000, { plan: { name: 'evening', at: { location: 'S2', index: 2 }, next: null } }), { now: T0 + 1000 });
+	assert.equal(f.where(v, 53.8066878, -1.5523942).near, 'at S2 (planned stop 2)');
+	// the plan is over (state plan null): its places no longer apply
+	f.handle('vanctld/van1/state', state('van1', T0 + 2000, { plan: null }), { now: T0 + 2000 });
+	assert.equal(f.places(v).length, 0);
+	// a console that missed plan.started: the van's own distance to the next stop
+	const g = fleet();
+	g.handle('vanctld/van2/state', state('van2', T0, { plan: { name: 'x', at: null, next: { location: 'S3', index: 3, distance_m: 812 } } }), { now: T0 });
+	assert.equal(g.where(g.vans.van2, 53.8, -1.55).near, '810 m from S3 (next planned stop)');
+});
+
+test('emergency repeats: the first raise\'s timing is kept, repeats counted, and folded into one list line', () => {
+	const f = fleet();
+	const em = (rep, stored) => JSON.stringify({ v: 1, unit: 'van1', time: iso(T0 + rep * 30000), active: true, id: T0, raised_utc: T0,
+		source: 'panic', covert: false, repeat: rep, presses: 1, acknowledged: false,
+		timing: { edge_mono_ms: 1000, raised_mono_ms: 1000, stored: stored, broker: stored + 2 } });
+	f.handle('vanctld/van1/emergency', em(0, 1004), { now: T0 + 10 });
+	f.handle('vanctld/van1/event', event('van1', 1, 'session.started', T0 - MIN, {}), { now: T0 });
+	f.handle('vanctld/van1/event', event('van1', 2, 'emergency.raised', T0, { id: T0, repeat: 0, source: 'panic' }), { now: T0 + 10 });
+	for (let r = 1; r <= 16; r++) {
+		// a van before the fix: every repeat moved "stored" and "broker"
+		f.handle('vanctld/van1/emergency', em(r, 1000 + r * 30000 + 2), { now: T0 + r * 30000 });
+		f.handle('vanctld/van1/event', event('van1', 2 + r, 'emergency.raised', T0 + r * 30000, { id: T0, repeat: r, source: 'panic' }),
+			 { now: T0 + r * 30000 });
+	}
+	f.handle('vanctld/van1/event', event('van1', 19, 'checkin', T0 + 481000, {}), { now: T0 + 481000 });
+	const e = f.vans.van1.emergency;
+	assert.equal(e.timing.stored, 1004);
+	assert.equal(e.timing.broker, 1006);
+	assert.equal(e.repeat, 16);
+	const list = f.listEvents(f.vans.van1, 60);
+	assert.deepEqual(list.map(x => x.rec.type), ['checkin', 'emergency.raised', 'emergency.raised', 'session.started']);
+	const fold = list[1].repeats;
+	assert.deepEqual([fold.count, fold.highest, fold.firstSeq, fold.lastSeq], [16, 16, 3, 18]);
+	assert.equal(list[2].repeats, null);
+	assert.equal(list[2].rec.data.repeat, 0);
+	// a new emergency restarts the chain
+	f.handle('vanctld/van1/emergency', JSON.stringify({ v: 1, unit: 'van1', time: iso(T0), active: false }), { now: T0 + 500000 });
+	f.handle('vanctld/van1/emergency', JSON.stringify({ v: 1, unit: 'van1', time: iso(T0 + 600000), active: true, id: T0 + 600000,
+		raised_utc: T0 + 600000, repeat: 0, timing: { edge_mono_ms: 601000, raised_mono_ms: 601000, stored: 601300 } }), { now: T0 + 600000 });
+	assert.equal(f.vans.van1.emergency.timing.stored, 601300);
+	assert.equal(f.vans.van1.emergency.repeat, 0);
+});

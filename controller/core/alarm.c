@@ -197,11 +197,13 @@ int alarm_timing(struct alarm *a, const char *stage, int64_t mono)
 	for (size_t i = 0; i < n; i++)
 		if (!((stage[i] >= 'a' && stage[i] <= 'z') || stage[i] == '_'))
 			return -EINVAL;
+	/* the first time a stage is passed wins: the 30 s repeats of an
+	 * unacknowledged emergency pass "stored" and "broker" again, and their
+	 * times measured from the button (+480002 ms after eight minutes) would
+	 * hide how fast the first raise went; base counts the repeats itself */
 	for (int i = 0; i < em->ntiming; i++)
-		if (strcmp(em->timing[i].stage, stage) == 0) {
-			em->timing[i].mono = mono;
+		if (strcmp(em->timing[i].stage, stage) == 0)
 			return 0;
-		}
 	if (em->ntiming == ALARM_TIMING_MAX)
 		return -ENOSPC;
 	memcpy(em->timing[em->ntiming].stage, stage, n + 1);

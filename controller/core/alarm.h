@@ -102,8 +102,9 @@ int alarm_selftest(struct alarm *a, const struct alarm_params *p, const struct e
 		   const char **why);
 
 /* Record when the shell passed a stage of the emergency path (e.g. "stored",
- * "published", "puback").  0, -ENOENT (no emergency), -EINVAL (bad name),
- * -ENOSPC. */
+ * "published", "puback").  The first time of a stage is kept (a repeat that
+ * passes it again changes nothing): the chain is the first raise's.
+ * 0, -ENOENT (no emergency), -EINVAL (bad name), -ENOSPC. */
 int alarm_timing(struct alarm *a, const char *stage, int64_t mono);
 
 /* Self-test timeout (repeats need a context: see alarm_repeat_due). */

@@ -84,6 +84,8 @@ static void panic_ack_clear(void **st)
 	/* the shell's timing chain */
 	assert_int_equal(van_emergency_timing(h.v, "published", edge + 120), 0);
 	assert_int_equal(van_emergency_timing(h.v, "Bad Name", edge), -EINVAL);
+	/* a repeat passing the stage again: the first raise's time stays */
+	assert_int_equal(van_emergency_timing(h.v, "published", edge + 480002), 0);
 	em = emergency(&h, true, &s);
 	assert_int_equal(jint(json_object_get(em, "timing"), "published"), edge + 120);
 	assert_int_equal(jint(json_object_get(em, "timing"), "edge_mono_ms"), edge);

@@ -7,6 +7,7 @@
 	'use strict';
 
 	var U = VanFleet.util;
+	var G = VanFleet.geo;
 	var $ = function (id) { return document.getElementById(id); };
 	var LS = {
 		get: function (k) { try { return localStorage.getItem('vanconsole.' + k); } catch (e) { return null; } },
@@ -19,11 +20,11 @@
 	for (var k in base)
 		cfg[k] = base[k];
 	var qp = new URLSearchParams(location.search);
-	['url', 'prefix', 'tiles', 'user', 'operator'].forEach(function (n) {
+	['url', 'prefix', 'tiles', 'tilesAttribution', 'user', 'operator'].forEach(function (n) {
 		if (qp.has(n))
 			cfg[n] = qp.get(n);
 	});
-	['protocolVersion', 'dueGraceS', 'silentAfterS', 'gapWaitS', 'zoom'].forEach(function (n) {
+	['protocolVersion', 'dueGraceS', 'silentAfterS', 'gapWaitS', 'zoom', 'tilesMaxZoom'].forEach(function (n) {
 		if (qp.has(n) && isFinite(Number(qp.get(n))))
 			cfg[n] = Number(qp.get(n));
 	});
@@ -92,7 +93,18 @@
 	function coord(la, lo) {
 		if (U.num(la) === null || U.num(lo) === null)
 			return 'no position';
-		return la.toFixed(5) + ', ' + lo.toFixed(5);
+		return G.coords(la, lo);
+	}
+	/* the position in words: nearest planned location (or base's own
+	 * places) with distance and direction; null when nothing is known */
+	function nearText(v, la, lo) {
+		return fleet.where(v, la, lo, cfg.places).near;
+	}
+	function vanPos(v) {
+		if (v.fix)
+			return { lat: v.fix.lat, lon: v.fix.lon };
+		var tr = v.track;
+		return tr.length ? { lat: tr[tr.length - 1][0], lon: tr[tr.length - 1][1] } : null;
 	}
 
 	/* ---- tiny DOM helpers ---- */
@@ -428,9 +440,11 @@
 			if (typeof c === 'string')
 				return c;
 			if (U.obj(c)) {
-				var name = U.str(c.name) || U.str(c.label) || U.str(c.id) || 'next location';
-				var t = U.num(c.eta_utc) || U.num(c.window_start_utc) || U.num(c.start_utc) || U.num(c.arrive_utc);
-				return name + (t ? ' at ' + hm(t) : '');
+				/* the van's plan tracker: {location, index, due_utc, distance_m} (docs/plans.md) */
+				var name = U.str(c.location) || U.str(c.name) || U.str(c.label) || U.str(c.id) || 'next location';
+				var t = U.num(c.due_utc) || U.num(c.eta_utc) || U.num(c.window_start_utc) || U.num(c.start_utc) || U.num(c.arrive_utc);
+				var dm = U.num(c.distance_m);
+				return name + (t ? ' by ' + hm(t) : '') + (dm !== null ? ' · ' + G.distText(dm) + ' away' : '');
 			}
 		}
 		return null;
@@ -491,6 +505,13 @@
 		});
 		return parts.length ? 'button → ' + parts.join(' → ') : null;
 	}
+	/* "sent again 16 times (every 30 s until acknowledged)" */
+	function repeatText(e) {
+		var n = U.int(e.repeat);
+		if (n === null || n < 1)
+			return null;
+		return 'sent again ' + n + (n === 1 ? ' time' : ' times') + (e.acknowledged ? '' : ', not acknowledged yet');
+	}
 
 	function ackEmergency(v, id) {
 		if (!operator) {
@@ -512,20 +533,21 @@
 			h('div', { class: 'alarm-body' },
 				h('dl', { class: 'alarm-facts' },
 					h('dt', { text: 'Where' }), h('dd', { class: 'f-where' }),
+					h('dt', { text: 'Near' }), h('dd', { class: 'f-near' }),
 					h('dt', { text: 'Fix' }), h('dd', { class: 'f-fix' }),
 					h('dt', { text: 'On board' }), h('dd', { class: 'f-occ' }),
 					h('dt', { text: 'Crew' }), h('dd', { class: 'f-crew' }),
 					h('dt', { text: 'Source' }), h('dd', { class: 'f-source' }),
-					h('dt', { text: 'Timing' }), h('dd', { class: 'f-timing' })),
+					h('dt', { text: 'Timing' }), h('dd', { class: 'f-timing' }),
+					h('dt', { class: 'f-repeats-k', text: 'Repeats' }), h('dd', { class: 'f-repeats' })),
 				h('div', { class: 'alarm-actions' },
 					h('button', { class: 'btn ack', type: 'button', onclick: function () {
 						var v = fleet.vans[el.dataset.unit];
 						if (v && v.emergency)
 							ackEmergency(v, v.emergency.id);
 					} }),
-					h('button', { class: 'btn small', type: 'button', text: 'Show on map', onclick: function () {
-						vmap.show(el.dataset.unit);
-						select(el.dataset.unit);
+					h('button', { class: 'btn small show-map', type: 'button', text: 'Show on map', onclick: function () {
+						showFromAlarm(el.dataset.unit, el);
 					} }),
 					h('div', { class: 'ack-status' }))));
 		return el;
@@ -543,6 +565,8 @@
 			(v.availability === 'offline' ? ' · VAN OFFLINE' : ''));
 		var w = emergencyWhere(v, e, now);
 		setText(el.querySelector('.f-where'), coord(w.lat, w.lon));
+		var nt = U.num(w.lat) !== null ? nearText(v, w.lat, w.lon) : null;
+		setText(el.querySelector('.f-near'), nt || 'no planned location known for this van');
 		setText(el.querySelector('.f-fix'), w.age === null ? 'age unknown' : dur(w.age * 1000) + ' old' + (w.age > 60 ? ' — OLD POSITION' : ''));
 		var ctx = U.obj(e.context) || {};
 		var occ = U.obj(U.get(s, 'occupancy')) || {};
@@ -555,7 +579,11 @@
 		var lone = U.get(s, 'session', 'lone') === true || U.get(ctx, 'lone') === true;
 		setText(el.querySelector('.f-crew'), crew === null ? 'unknown' : crew + (lone ? ' (LONE WORKER)' : ''));
 		setText(el.querySelector('.f-source'), (U.str(e.source) || '?') + (e.covert ? ' (covert)' : ''));
-		setText(el.querySelector('.f-timing'), timingText(e) || '—');
+		setText(el.querySelector('.f-timing'), (timingText(e) || '—') + (timingText(e) ? ' (first raise)' : ''));
+		var rt = repeatText(e);
+		el.querySelector('.f-repeats').hidden = el.querySelector('.f-repeats-k').hidden = !rt;
+		setText(el.querySelector('.f-repeats'), rt || '');
+		el.dataset.repeats = U.int(e.repeat) !== null ? e.repeat : 0;
 		var btn = el.querySelector('.ack');
 		setText(btn, e.acknowledged ? 'Acknowledged ✓ (send again)' : 'ACKNOWLEDGE');
 		var cmd = fleet.lastCommand(v.unit, 'ack', function (c) { return c.fields.emergency === e.id; });
@@ -631,7 +659,7 @@
 		var seen = v && v.seenAlerts[a.key];
 		el.dataset.unit = a.unit;
 		el.dataset.kind = a.kind;
-		setClass(el, 'alert ' + a.level + (seen ? ' seen' : ''));
+		setClass(el, 'alert ' + a.level + (a.kind === 'offline' ? ' offline' : '') + (seen ? ' seen' : ''));
 		setText(el.querySelector('.al-title'), a.title);
 		setText(el.querySelector('.al-van'), v ? vanLabel(v) : a.unit);
 		setText(el.querySelector('.al-detail'), a.detail + (a.since ? ' Since ' + hm(a.since) + '.' : ''));
@@ -657,7 +685,7 @@
 			h('div', { class: 'van-head' }, h('span', { class: 'swatch' }), h('span', { class: 'van-name' }), h('span', { class: 'pill avail' })),
 			h('div', { class: 'van-session' }),
 			row('On board', 'r-occ'), row('Check-in', 'r-ci'), row('Planned end', 'r-end'), row('Next stop', 'r-next'),
-			row('Position', 'r-fix'), row('Link', 'r-link'), row('Heard', 'r-heard'),
+			row('Position', 'r-pos'), row('Near', 'r-near'), row('Fix', 'r-fix'), row('Link', 'r-link'), row('Heard', 'r-heard'),
 			h('div', { class: 'van-notes' }));
 		return el;
 	}
@@ -685,11 +713,15 @@
 		if (selected === v.unit)
 			cls += ' selected';
 		setClass(el, cls);
-		el.querySelector('.swatch').style.background = vmap ? vmap.colour(v.unit) : '#888';
+		var off = v.availability === 'offline';
+		var sw = el.querySelector('.swatch');
+		/* offline: a hollow grey ring, never the van's live colour */
+		sw.style.background = off ? 'transparent' : vmap ? vmap.colour(v.unit) : '#888';
+		setClass(sw, 'swatch' + (off ? ' off' : ''));
 		setText(el.querySelector('.van-name'), vanLabel(v));
 		var av = el.querySelector('.avail');
 		setText(av, v.availability === 'online' ? 'online' : v.availability === 'offline' ? 'OFFLINE' : 'unknown');
-		setClass(av, 'pill avail ' + (v.availability === 'online' ? 'on' : v.availability === 'offline' ? (run ? 'bad' : 'off') : 'off'));
+		setClass(av, 'pill avail ' + (v.availability === 'online' ? 'on' : v.availability === 'offline' ? 'lost' + (run ? ' in-session' : '') : 'off'));
 		var st = U.str(s.state);
 		var stxt = !st || st === 'idle' ? 'No session' : st === 'active' ? 'Session running' : st === 'overdue' ? 'SESSION OVERDUE' :
 			st === 'ended' ? 'Session ended' + (U.num(s.ended_utc) !== null ? ' ' + hm(fleet.toBase(v, s.ended_utc, now)) : '') : 'Session ' + st;
@@ -712,6 +744,10 @@
 		var np = nextPlanned(v.state);
 		var plan = U.str(s.plan);
 		setRow(el, 'r-next', np || (plan ? 'plan “' + plan + '”' : ''), '', !np && !plan);
+		var pos = vanPos(v);
+		setRow(el, 'r-pos', pos ? coord(pos.lat, pos.lon) : 'no position', pos ? '' : 'warn');
+		var nt = pos ? nearText(v, pos.lat, pos.lon) : null;
+		setRow(el, 'r-near', nt || '', '', !nt);
 		var fx = fixText(v, now);
 		setRow(el, 'r-fix', fx.text, fx.cls);
 		var link = U.obj(U.get(v.state, 'link')) || {};
@@ -757,10 +793,27 @@
 		keyed(box, vans, function (v) { return v.unit; }, createCard, updateCard);
 	}
 
+	/* the rows of the map that are on screen, or null when none is */
+	function mapBand() {
+		var m = $('map').getBoundingClientRect();
+		var top = Math.max(m.top, 0), bottom = Math.min(m.bottom, window.innerHeight);
+		return bottom - top >= 40 ? { y0: top - m.top, y1: bottom - m.top } : null;
+	}
+
 	function renderMap(now) {
 		if (!vmap)
 			return;
 		var ds = dayStart();
+		var places = [], seenPl = {};
+		for (var pu in fleet.vans)
+			fleet.places(fleet.vans[pu], cfg.places).forEach(function (p) {
+				var k = p.name + '@' + p.lat + ',' + p.lon;
+				if (!seenPl[k]) {
+					seenPl[k] = true;
+					places.push({ name: p.name, lat: p.lat, lon: p.lon, kind: p.base ? 'base' : p.planned ? 'planned' : 'own' });
+				}
+			});
+		vmap.setPlaces(places);
 		for (var u in fleet.vans) {
 			var v = fleet.vans[u];
 			var tr = fleet.trackToday(v, now, ds);
@@ -775,12 +828,43 @@
 				cls: v.emergency ? 'emergency' : v.availability === 'offline' ? 'offline' : alerting ? 'alert' : ''
 			}, function (uu) { return function () { select(uu); }; }(u));
 		}
-		setText($('map-note'), cfg.tiles ? '' : 'No map tiles configured: vans and today\'s tracks on a plain grid.');
+		var band = mapBand();
+		for (var eu in fleet.vans) {
+			var ev = fleet.vans[eu];
+			if (ev.emergency)
+				vmap.keepInView(eu, ev.emergency.id, band);
+			else
+				vmap.unfocus(eu);
+		}
+		var ts = vmap.tileStats;
+		setText($('map-note'), !cfg.tiles ? 'No map tiles configured (docs/base.md, "Map tiles"): a plain grid, planned places as squares.' :
+			ts.failed && !ts.loaded ? 'Map tiles are not loading (' + ts.failed + ' failed): a plain grid.' : '');
 	}
 
 	/* ---- one van's panel ---- */
 
-	function select(unit) {
+	/* "Show on map" in an alarm: the map centred on the van in the part of
+	 * it that is on screen, and ACKNOWLEDGE never scrolled away */
+	function showFromAlarm(unit, alarmEl) {
+		select(unit, true);
+		var ack = alarmEl.querySelector('.ack');
+		var mw = $('mapwrap');
+		var vh = window.innerHeight;
+		var a = ack.getBoundingClientRect(), m = mw.getBoundingClientRect();
+		var dy = 0;
+		if (m.bottom > vh)
+			dy = m.bottom - vh + 8;      /* down until the map's bottom shows ... */
+		dy = Math.min(dy, a.top - 8);    /* ... but ACKNOWLEDGE stays on screen */
+		if (a.top < 8)
+			dy = a.top - 8;
+		if (dy)
+			window.scrollBy(0, dy);
+		m = mw.getBoundingClientRect();
+		var top = Math.max(m.top, 0), bottom = Math.min(m.bottom, vh);
+		vmap.show(unit, bottom > top ? (top + bottom) / 2 - m.top : null);
+	}
+
+	function select(unit, noScroll) {
 		selected = unit;
 		var p = $('panel');
 		p.hidden = false;
@@ -819,7 +903,8 @@
 			h('div', {}, h('h3', { text: 'Commands and replies' }), h('ol', { class: 'p-cmds' })),
 			h('div', {}, h('h3', { text: 'Events' }), h('ol', { class: 'p-events' }))));
 		render();
-		p.scrollIntoView({ block: 'nearest' });
+		if (!noScroll)
+			p.scrollIntoView({ block: 'nearest' });
 	}
 
 	function facts(dl, pairs) {
@@ -876,6 +961,26 @@
 		return bits.join(', ');
 	}
 
+	/* one line for all the repeats of an emergency */
+	function foldText(x) {
+		var f = x.repeats;
+		return ' — repeated ×' + f.highest + ' until acknowledged (' +
+			(f.count > 1 ? '#' + f.firstSeq + '–#' + f.lastSeq + ', since ' + hms(f.firstMs) : '#' + f.lastSeq) +
+			', last ' + hms(f.lastMs) + ')';
+	}
+	function evKey(x) {
+		/* a fold keeps its key while new repeats join it */
+		return x.repeats ? 'rep:' + x.rec.data.id : String(x.rec.seq);
+	}
+	function evAttrs(el, x) {
+		setClass(el, 'ev ' + evLevel(x.rec) + (x.repeats ? ' ev-folded' : ''));
+		el.dataset.seq = x.rec.seq;
+		if (x.repeats)
+			el.dataset.repeats = x.repeats.highest;
+		else
+			delete el.dataset.repeats;
+	}
+
 	function evLevel(r) {
 		if (/^emergency\.(raised|test)$/.test(r.type))
 			return 'ev-emergency';
@@ -906,6 +1011,7 @@
 			['Planned end', d.end !== null ? hm(d.end) + ' (' + rel(d.end, now) + ')' : null],
 			['Next planned location', nextPlanned(v.state)],
 			['Position', v.fix ? coord(v.fix.lat, v.fix.lon) : 'none'],
+			['Near', v.fix ? nearText(v, v.fix.lat, v.fix.lon) : null],
 			['Fix', fixText(v, now).text],
 			['Link backlog', U.num(link.backlog) !== null ? link.backlog + (U.num(link.oldest_s) !== null ? ' (oldest ' + dur(link.oldest_s * 1000) + ')' : '') : null],
 			['Last state', v.stateAt ? hms(v.stateAt) + (v.stateRetained ? ' (retained)' : '') : 'none'],
@@ -924,12 +1030,12 @@
 				setClass(el, 'cmd ' + c.status);
 				setText(el, cmdText(c, now));
 			});
-		keyed(p.querySelector('.p-events'), v.events.slice(0, 100), function (r) { return String(r.seq); },
+		keyed(p.querySelector('.p-events'), fleet.listEvents(v, 100), evKey,
 			function () { return h('li', {}); },
-			function (el, r) {
-				setClass(el, 'ev ' + evLevel(r));
-				el.dataset.seq = r.seq;
-				setText(el, '#' + r.seq + ' ' + hms(r.baseMs) + ' ' + r.type + (evSummary(r) ? ' — ' + evSummary(r) : ''));
+			function (el, x) {
+				var r = x.rec;
+				evAttrs(el, x);
+				setText(el, '#' + r.seq + ' ' + hms(r.baseMs) + ' ' + r.type + (x.repeats ? foldText(x) : evSummary(r) ? ' — ' + evSummary(r) : ''));
 			});
 	}
 
@@ -941,15 +1047,16 @@
 			logCount = fleet.stats.events;
 			var all = [];
 			for (var u in fleet.vans)
-				fleet.vans[u].events.slice(0, 60).forEach(function (r) { all.push([fleet.vans[u], r]); });
-			all.sort(function (a, b) { return b[1].baseMs - a[1].baseMs || b[1].seq - a[1].seq; });
-			keyed($('log'), all.slice(0, 150), function (x) { return x[0].unit + ':' + x[1].seq; },
+				fleet.listEvents(fleet.vans[u], 60).forEach(function (x) { all.push([fleet.vans[u], x]); });
+			all.sort(function (a, b) { return b[1].rec.baseMs - a[1].rec.baseMs || b[1].rec.seq - a[1].rec.seq; });
+			keyed($('log'), all.slice(0, 150), function (x) { return x[0].unit + ':' + evKey(x[1]); },
 				function () { return h('li', {}); },
 				function (el, x) {
-					var v = x[0], r = x[1];
-					setClass(el, 'ev ' + evLevel(r));
+					var v = x[0], r = x[1].rec;
+					evAttrs(el, x[1]);
+					el.dataset.unit = v.unit;
 					setText(el, hms(r.baseMs) + '  ' + vanLabel(v) + '  #' + r.seq + '  ' + r.type +
-						(evSummary(r) ? ' — ' + evSummary(r) : ''));
+						(x[1].repeats ? foldText(x[1]) : evSummary(r) ? ' — ' + evSummary(r) : ''));
 				});
 		}
 		if (fleet.warningCount !== warnCount) {

@@ -69,6 +69,40 @@
 		return sec < 60 ? sec + ' s ago' : Math.floor(sec / 60) + ' min ago';
 	}
 
+	/* ---- positions in words ---- */
+
+	var geo = {
+		/* metres on the WGS84 sphere (haversine; a few m in 10 km is enough here) */
+		distance: function (la1, lo1, la2, lo2) {
+			var R = 6371008.8, rad = Math.PI / 180;
+			var dla = (la2 - la1) * rad, dlo = (lo2 - lo1) * rad;
+			var a = Math.sin(dla / 2) * Math.sin(dla / 2) +
+				Math.cos(la1 * rad) * Math.cos(la2 * rad) * Math.sin(dlo / 2) * Math.sin(dlo / 2);
+			return 2 * R * Math.asin(Math.min(1, Math.sqrt(a)));
+		},
+		/* initial bearing from 1 to 2, degrees true 0..360 */
+		bearing: function (la1, lo1, la2, lo2) {
+			var rad = Math.PI / 180;
+			var y = Math.sin((lo2 - lo1) * rad) * Math.cos(la2 * rad);
+			var x = Math.cos(la1 * rad) * Math.sin(la2 * rad) -
+				Math.sin(la1 * rad) * Math.cos(la2 * rad) * Math.cos((lo2 - lo1) * rad);
+			return (Math.atan2(y, x) / rad + 360) % 360;
+		},
+		compass: function (deg) {
+			var names = ['north', 'north-east', 'east', 'south-east', 'south', 'south-west', 'west', 'north-west'];
+			return names[Math.round(deg / 45) % 8];
+		},
+		distText: function (m) {
+			if (m < 1000)
+				return (m < 100 ? Math.round(m / 5) * 5 : Math.round(m / 10) * 10) + ' m';
+			return (m < 10000 ? (m / 1000).toFixed(1) : String(Math.round(m / 1000))) + ' km';
+		},
+		/* "53.80005 N, 1.56518 W": hemispheres in words, no signs to misread on the phone */
+		coords: function (la, lo) {
+			return Math.abs(la).toFixed(5) + (la < 0 ? ' S' : ' N') + ', ' + Math.abs(lo).toFixed(5) + (lo < 0 ? ' W' : ' E');
+		}
+	};
+
 	function running(sessionState) {
 		return sessionState === 'active' || sessionState === 'overdue';
 	}
@@ -117,6 +151,7 @@
 				seen: new Set(), lowSeq: null, contig: null, highSeq: null, minSeq: null,
 				gapSince: null, lastReplayAt: null, replayFrom: null,
 				flags: { checkinMissed: null, overdue: null, selftestFailed: null, overLimit: null },
+				plan: null,              /* the running plan's places (plan.started/anchored): {name, vanMs, session, base, locations} */
 				seenAlerts: {}           /* alert key -> true: the operator saw it (silences the sound) */
 			};
 		}
@@ -423,11 +458,23 @@
 		}
 		if (from === 'topic')
 			e.confirmed = true;
-		var fields = ['raised_utc', 'source', 'covert', 'repeat', 'presses', 'timing', 'fix_age_s',
-			'duration_s', 'test'];
+		var fields = ['raised_utc', 'source', 'covert', 'presses', 'fix_age_s', 'duration_s', 'test'];
 		for (var i = 0; i < fields.length; i++)
 			if (m[fields[i]] !== undefined)
 				e[fields[i]] = m[fields[i]];
+		/* repeats: the highest count seen (a late event must not lower it) */
+		if (int(m.repeat) !== null && (int(e.repeat) === null || m.repeat > e.repeat || m.again === true))
+			e.repeat = m.repeat;
+		/* the timing chain of the first raise: each stage's earliest time
+		 * (a van before 0.2 moved "stored"/"broker" to every 30 s repeat) */
+		var tm = obj(m.timing);
+		if (tm && num(tm.edge_mono_ms) !== null) {
+			if (!e.timing || e.timing.edge_mono_ms !== tm.edge_mono_ms)
+				e.timing = {};
+			for (var st in tm)
+				if (num(tm[st]) !== null && (num(e.timing[st]) === null || tm[st] < e.timing[st]))
+					e.timing[st] = tm[st];
+		}
 		if (lat(m.lat) !== null && lon(m.lon) !== null) {
 			e.lat = m.lat;
 			e.lon = m.lon;
@@ -512,6 +559,34 @@
 		return true;
 	};
 
+	/* a van's events for a list, newest first, at most n lines: the
+	 * repeats of one emergency (emergency.raised with repeat > 0, every
+	 * 30 s until acknowledged) fold into one line at the newest repeat,
+	 * so they never push everything else out.
+	 * [{rec, repeats: null | {count, firstSeq, lastSeq, firstMs, lastMs, highest}}] */
+	Fleet.prototype.listEvents = function (v, n) {
+		var out = [], folds = {};
+		for (var i = 0; i < v.events.length && out.length < n; i++) {
+			var r = v.events[i], d = r.data;
+			if (r.type === 'emergency.raised' && int(d.repeat) !== null && d.repeat > 0 && d.again !== true &&
+			    int(d.id) !== null) {
+				var f = folds[d.id];
+				if (f) {
+					f.repeats.count++;
+					f.repeats.firstSeq = r.seq;
+					f.repeats.firstMs = r.baseMs;
+					continue;
+				}
+				f = folds[d.id] = { rec: r, repeats: { count: 1, firstSeq: r.seq, lastSeq: r.seq, firstMs: r.baseMs,
+									lastMs: r.baseMs, highest: d.repeat } };
+				out.push(f);
+				continue;
+			}
+			out.push({ rec: r, repeats: null });
+		}
+		return out;
+	};
+
 	/* gaps: above the first seq this console saw, every seq must arrive */
 	Fleet.prototype.sequence = function (v, seq, now) {
 		if (v.lowSeq === null) {
@@ -582,6 +657,10 @@
 			if (v.emergency)
 				v.emergency.context = obj(d.context);
 			break;
+		case 'plan.started':
+		case 'plan.anchored':
+			this.planFrom(v, r);
+			break;
 		case 'emergency.acknowledged':
 			if (v.emergency && v.emergency.id === d.id) {
 				v.emergency.acknowledged = true;
@@ -643,6 +722,84 @@
 				fl.overLimit = null;
 			break;
 		}
+	};
+
+	/* the planned places of the plan a van runs, from plan.started /
+	 * plan.anchored (the whole plan: names and positions); a replayed older
+	 * plan does not replace a newer one */
+	Fleet.prototype.planFrom = function (v, r) {
+		var d = r.data;
+		if (!Array.isArray(d.locations))
+			return;
+		if (v.plan && r.vanMs !== null && v.plan.vanMs !== null && r.vanMs < v.plan.vanMs)
+			return;
+		var locs = [];
+		d.locations.slice(0, 50).forEach(function (l, i) {
+			if (isObj(l) && str(l.name) && lat(l.lat) !== null && lon(l.lon) !== null)
+				locs.push({ name: shorten(l.name, 60), index: int(l.index) !== null ? l.index : i + 1,
+					    lat: l.lat, lon: l.lon, radius_m: num(l.radius_m) });
+		});
+		var b = obj(d.base), base = null;
+		if (b && lat(b.lat) !== null && lon(b.lon) !== null)
+			base = { name: shorten(str(b.location) || str(b.name) || 'base', 60), index: 0, lat: b.lat, lon: b.lon,
+				 radius_m: num(b.radius_m), base: true };
+		v.plan = { name: str(d.plan), vanMs: r.vanMs, seq: r.seq, base: base, locations: locs };
+	};
+
+	/* the named places that may tell where a van is: the running plan's
+	 * (while its state says a plan runs) and base's own list (config
+	 * `places`: [{name, lat, lon}]).  [{name, lat, lon, radius_m, planned, index, base}] */
+	Fleet.prototype.places = function (v, extra) {
+		var out = [];
+		var sp = get(v.state, 'plan');
+		var planOn = v.plan && (v.state === null || (isObj(sp) && (!str(sp.name) || !v.plan.name || sp.name === v.plan.name)));
+		if (planOn) {
+			if (v.plan.base)
+				out.push({ name: v.plan.base.name, lat: v.plan.base.lat, lon: v.plan.base.lon, radius_m: v.plan.base.radius_m,
+					   planned: true, base: true, index: 0 });
+			v.plan.locations.forEach(function (l) {
+				out.push({ name: l.name, lat: l.lat, lon: l.lon, radius_m: l.radius_m, planned: true, index: l.index });
+			});
+		}
+		(Array.isArray(extra) ? extra : []).forEach(function (p) {
+			if (isObj(p) && str(p.name) && lat(p.lat) !== null && lon(p.lon) !== null)
+				out.push({ name: shorten(p.name, 60), lat: p.lat, lon: p.lon, radius_m: num(p.radius_m), planned: false });
+		});
+		return out;
+	};
+
+	/* where a position is, in words: {coords: "53.80005 N, 1.56518 W",
+	 * near: "140 m south-west of S2 (planned stop 2)" or "at S2 ..." or null} */
+	Fleet.prototype.where = function (v, la, lo, extra) {
+		if (lat(la) === null || lon(lo) === null)
+			return { coords: null, near: null, place: null };
+		var best = null;
+		this.places(v, extra).forEach(function (p) {
+			var d = geo.distance(la, lo, p.lat, p.lon);
+			if (!best || d < best.d)
+				best = { p: p, d: d };
+		});
+		var sp = obj(get(v.state, 'plan'));
+		var at = sp ? obj(sp.at) : null;
+		var near = null;
+		if (at && str(at.location)) {
+			/* the van's own tracker says it is at a planned location */
+			var ap = null;
+			this.places(v, []).forEach(function (p) { if (p.name === at.location) ap = p; });
+			near = 'at ' + at.location + ' (' + (int(at.index) !== null ? 'planned stop ' + at.index : 'planned') + ')';
+			if (ap)
+				best = { p: ap, d: geo.distance(la, lo, ap.lat, ap.lon) };
+		} else if (best) {
+			var what = best.p.base ? 'planned base' : best.p.planned ? 'planned stop ' + best.p.index : 'base\'s list';
+			var r = best.p.radius_m !== null && best.p.radius_m !== undefined ? best.p.radius_m : 50;
+			near = best.d <= r ? 'at ' + best.p.name + ' (' + what + ')' :
+				geo.distText(best.d) + ' ' + geo.compass(geo.bearing(best.p.lat, best.p.lon, la, lo)) + ' of ' +
+				best.p.name + ' (' + what + ')';
+		} else if (sp && obj(sp.next) && str(sp.next.location) && num(sp.next.distance_m) !== null) {
+			/* no positions known for the plan here (console started mid-session): the van's own distance */
+			near = geo.distText(sp.next.distance_m) + ' from ' + sp.next.location + ' (next planned stop)';
+		}
+		return { coords: geo.coords(la, lo), near: near, place: best ? best.p : null, distance_m: best ? best.d : null };
 	};
 
 	/* is event r newer than the state we hold (and than flag f, if given)?
@@ -842,6 +999,7 @@
 	};
 
 	Fleet.util = { num: num, int: int, str: str, bool: bool, obj: obj, get: get, isoMs: isoMs, running: running };
+	Fleet.geo = geo;
 	Fleet.DEFAULTS = DEFAULTS;
 	return Fleet;
 });

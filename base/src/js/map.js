@@ -39,16 +39,35 @@
 	});
 
 	function VanMap(el, cfg) {
+		this.el = el;
 		this.map = L.map(el, { zoomControl: true, attributionControl: !!cfg.tiles, preferCanvas: false })
 			.setView(cfg.center || [53.8, -1.55], cfg.zoom || 13);
 		this.tiles = null;
+		this.grid = null;
+		/* tiles: counts of loaded and failed tiles (a dead tile server, or no
+		 * internet, leaves the grid under the vans rather than nothing) */
+		this.tileStats = { loaded: 0, failed: 0 };
+		var self0 = this;
 		if (cfg.tiles) {
 			this.tiles = L.tileLayer(cfg.tiles, { maxZoom: cfg.tilesMaxZoom || 19, attribution: cfg.tilesAttribution || '' });
+			this.tiles.on('tileload', function () { self0.tileStats.loaded++; });
+			this.tiles.on('tileerror', function () {
+				self0.tileStats.failed++;
+				if (!self0.tileStats.loaded && !self0.grid)
+					self0.grid = new Grid().addTo(self0.map);
+			});
 			this.tiles.addTo(this.map);
 		} else {
-			new Grid().addTo(this.map);
+			this.grid = new Grid().addTo(this.map);
 		}
 		L.control.scale({ imperial: false }).addTo(this.map);
+		/* the map's box changes when an alarm or an alert strip appears above
+		 * it: Leaflet must know, or what it thinks is in view is not */
+		if (typeof ResizeObserver === 'function')
+			new ResizeObserver(function () { self0.map.invalidateSize({ pan: false }); }).observe(el);
+		this.places = L.layerGroup().addTo(this.map);
+		this.placesKey = '';
+		this.focused = {};     /* unit -> emergency id brought into view */
 		this.vans = {};
 		this.colourN = 0;
 		this.fitted = false;
@@ -56,7 +75,7 @@
 		/* fit the view to every van as they appear, until the operator moves the map */
 		this.userMoved = false;
 		var self = this;
-		var moved = function () { self.userMoved = true; };
+		var moved = function () { self.userMoved = true; self.focusMoved = true; };
 		this.map.on('dragstart', moved);
 		el.addEventListener('wheel', moved, { passive: true });
 		el.addEventListener('dblclick', moved);
@@ -136,11 +155,77 @@
 			this.map.fitBounds(L.latLngBounds(pts).pad(0.3), { animate: false, maxZoom: 16 });
 	};
 
-	VanMap.prototype.show = function (unit) {
+	/* centre a van; with yInMap (pixels from the map's top) the van is put
+	 * there instead of the middle: the part of the map the operator can see */
+	VanMap.prototype.show = function (unit, yInMap) {
 		var v = this.vans[unit];
 		this.userMoved = true;
-		if (v && v.pos)
+		if (!v || !v.pos)
+			return;
+		this.map.invalidateSize({ pan: false });
+		this.map.setView(v.pos, Math.max(this.map.getZoom(), 15), { animate: false });
+		var hgt = this.map.getSize().y;
+		if (yInMap !== undefined && yInMap !== null && isFinite(yInMap))
+			this.map.panBy([0, Math.round(hgt / 2 - yInMap)], { animate: false });
+	};
+
+	/* an emergency: bring the van into view (well inside the edges, its
+	 * label too) when it is raised, and keep it there while it moves, until
+	 * the operator moves the map himself */
+	/* band: the rows of the map on screen {y0, y1} (pixels from its top),
+	 * or null (none on screen: the whole map) */
+	VanMap.prototype.keepInView = function (unit, id, band) {
+		var v = this.vans[unit];
+		if (!v || !v.pos)
+			return;
+		var size = this.map.getSize();
+		var y0 = band ? band.y0 : 0, y1 = band ? band.y1 : size.y;
+		var fresh = this.focused[unit] !== id;
+		if (fresh) {
+			this.focused[unit] = id;
+			this.focusMoved = false;
+			this.map.invalidateSize({ pan: false });
+			size = this.map.getSize();
 			this.map.setView(v.pos, Math.max(this.map.getZoom(), 15), { animate: false });
+		} else if (this.focusMoved) {
+			return;
+		}
+		var p = this.map.latLngToContainerPoint(v.pos);
+		var mx = Math.min(120, size.x * 0.25), my = Math.min(60, (y1 - y0) * 0.2);
+		if (fresh || p.x < mx || p.x > size.x - mx || p.y < y0 + my || p.y > y1 - my) {
+			this.map.panTo(v.pos, { animate: false });
+			this.map.panBy([0, Math.round(size.y / 2 - (y0 + y1) / 2)], { animate: false });
+		}
+	};
+
+	VanMap.prototype.unfocus = function (unit) {
+		delete this.focused[unit];
+	};
+
+	/* named places (planned locations, base's list): small labelled squares,
+	 * so a map without tiles still says where things are */
+	VanMap.prototype.setPlaces = function (list) {
+		var key = JSON.stringify(list.map(function (p) { return [p.name, p.lat, p.lon, p.kind]; }));
+		if (key === this.placesKey)
+			return;
+		this.placesKey = key;
+		this.places.clearLayers();
+		var self = this;
+		list.forEach(function (p) {
+			var html = document.createElement('div');
+			html.className = 'place-marker ' + (p.kind || '');
+			var sq = document.createElement('span');
+			sq.className = 'sq';
+			var lab = document.createElement('span');
+			lab.className = 'plab';
+			lab.textContent = p.name;
+			html.appendChild(sq);
+			html.appendChild(lab);
+			self.places.addLayer(L.marker([p.lat, p.lon], {
+				icon: L.divIcon({ html: html, className: 'place-icon', iconSize: [10, 10], iconAnchor: [5, 5] }),
+				keyboard: false, interactive: false, zIndexOffset: -500
+			}));
+		});
 	};
 
 	VanMap.prototype.resize = function () {
