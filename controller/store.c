@@ -1486,9 +1486,12 @@ int store_stop_update(store_t *s, int64_t id, const struct store_stop *sp)
 	int rc = check_rw(s, what);
 	if (rc < 0)
 		return rc;
-	rc = prep(s, &st, "UPDATE stops SET session_id = ?1, arrived_utc_ms = ?2, "
-		  "departed_utc_ms = ?3, lat = ?4, lon = ?5, name = ?6, entries = ?7, peak = ?8, "
-		  "door_openings = ?9 WHERE id = ?10", what);
+	/* a stop belongs to the session it started in, and keeps a name once
+	 * known: the crew may end the session (or the plan) before the van
+	 * leaves, and the departure must not file the stop under no session */
+	rc = prep(s, &st, "UPDATE stops SET session_id = CASE WHEN ?1 <> 0 THEN ?1 ELSE session_id END, "
+		  "arrived_utc_ms = ?2, departed_utc_ms = ?3, lat = ?4, lon = ?5, name = COALESCE(?6, name), "
+		  "entries = ?7, peak = ?8, door_openings = ?9 WHERE id = ?10", what);
 	if (rc < 0)
 		return rc;
 	bind_stop(st, sp);

@@ -254,7 +254,9 @@ struct store_stop {
 };
 /* Returns the stop's id (> 0) or <0.  Durable. */
 int64_t store_stop_add(store_t *s, const struct store_stop *st);
-/* Replace the stop with that id (e.g. at departure).  -ENOENT if none. */
+/* Replace the stop with that id (e.g. at departure).  A session_id of 0 or a
+ * NULL name keeps the stored one (a stop belongs to the session it started
+ * in, even if the session ended before the van left).  -ENOENT if none. */
 int store_stop_update(store_t *s, int64_t id, const struct store_stop *st);
 
 /*

@@ -101,7 +101,7 @@ static void gpx_session(struct exp *x, const struct rv_session *s)
 		if (st->dep)
 			rv_tod(st->dep, ref, dep, sizeof(dep));
 		else
-			snprintf(dep, sizeof(dep), "still there");
+			snprintf(dep, sizeof(dep), "%s", s->f.running ? "still there" : "at the end of the session");
 		rv_dur((st->dep ? st->dep : s->end_ms) - st->arr, on, sizeof(on));
 		rv_puts(b, "</name><desc>");
 		struct rv_buf desc = { 0 };

@@ -624,7 +624,7 @@ static void html_stops(struct rv_buf *b, const struct rv_session *s, const struc
 		rv_printf(b, "<tr><td class=\"n\">%zu</td>", v.no);
 		td(b, NULL, v.place);
 		td(b, "t", v.arr);
-		td(b, "t", v.dep[0] ? v.dep : "still there");
+		td(b, "t", v.dep);
 		td(b, "n", v.on_site);
 		td_int(b, v.entries);
 		td_int(b, v.peak);
@@ -714,6 +714,15 @@ static void html_plan(struct rv_buf *b, const struct rv_session *s, const struct
 			  rv_tod(p->unplanned_ev[i]->t, ref, a, sizeof(a)));
 	}
 	rv_puts(b, nun ? ")</p>\n" : "</p>\n");
+	if (p->nat_base) {
+		rv_puts(b, "<p>Waits at base (not unplanned): ");
+		for (size_t i = 0; i < p->nat_base; i++) {
+			struct rv_stop_view v;
+			rv_stop_view(s, p->at_base[i], NULL, &v);
+			rv_printf(b, "%sstop %zu at %s for %s", i ? "; " : "", v.no, v.arr, v.on_site);
+		}
+		rv_puts(b, "</p>\n");
+	}
 	/* deviations and recorded changes of plan */
 	bool head = false;
 	for (size_t i = 0; i < s->nevs; i++) {
@@ -798,6 +807,10 @@ static void html_figs(struct rv_buf *b, const struct rv_session *s)
 	else
 		snprintf(v, sizeof(v), "%" PRId64, f->peak);
 	fig(b, "Peak on board", v, f->limit >= 0 && f->peak > f->limit);
+	if (f->at_end > 0) {
+		snprintf(v, sizeof(v), "%" PRId64 " still counted", f->at_end);
+		fig(b, "On board at the end", v, true);
+	}
 	if (f->occ_known && f->occ_span_ms > 0) {
 		snprintf(v, sizeof(v), "%.1f", f->occ_integral / (double)f->occ_span_ms);
 		fig(b, "Average on board", v, false);

@@ -239,6 +239,7 @@ static void derive(struct rv_session *s, bool dist_from_points)
 	}
 
 	f->stops = s->nstops ? (int64_t)s->nstops : rv_jint(sum, "stops", 0);
+	f->at_end = f->running ? -1 : rv_jint(sum, "count_at_end", -1);
 
 	int64_t entries = 0, peak = -1, ck = 0, missed = 0, inc = 0, over_ms = 0;
 	int64_t over_from = 0;

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,10 @@ int rv_plan_build(const struct rv_session *s, struct rv_plan *p)
 			r->arr = st->arr;
 		if (!r->dep)
 			r->dep = st->dep;
+		if (!r->stop_arr) {
+			r->stop_arr = st->arr;
+			r->stop_dep = st->dep;
+		}
 		r->status = RV_PLAN_VISITED;
 	}
 	bool all_indexed = p->n > 0;
@@ -196,15 +201,32 @@ int rv_plan_build(const struct rv_session *s, struct rv_plan *p)
 	if (all_indexed)
 		qsort(p->rows, p->n, sizeof(*p->rows), cmp_rows);
 
+	/* the plan's base: a wait there (before leaving, after the return) is
+	 * not an unplanned stop */
+	double blat = NAN, blon = NAN, brad = 0;
+	for (size_t i = 0; i < s->nevs; i++)
+		if (strcmp(s->evs[i].type, "plan.started") == 0) {
+			const json_t *b = json_object_get(s->evs[i].data, "base");
+			if (json_is_number(json_object_get(b, "lat")) && json_is_number(json_object_get(b, "lon"))) {
+				blat = json_number_value(json_object_get(b, "lat"));
+				blon = json_number_value(json_object_get(b, "lon"));
+				brad = rv_jint(b, "radius_m", 0);
+			}
+			break;
+		}
 	for (size_t i = 0; i < s->nstops; i++) {
-		if (s->stops[i].name)
+		const struct rv_stop *st = &s->stops[i];
+		if (st->name)
 			continue;
-		const struct rv_stop **np =
-			realloc(p->unplanned, (p->nunplanned + 1) * sizeof(*p->unplanned));
+		bool base = brad > 0 && !isnan(blat) && !isnan(st->lat) &&
+			    rv_dist_m(blat, blon, st->lat, st->lon) <= brad;
+		const struct rv_stop ***list = base ? &p->at_base : &p->unplanned;
+		size_t *n = base ? &p->nat_base : &p->nunplanned;
+		const struct rv_stop **np = realloc(*list, (*n + 1) * sizeof(**list));
 		if (!np)
 			goto oom;
-		p->unplanned = np;
-		p->unplanned[p->nunplanned++] = &s->stops[i];
+		*list = np;
+		(*list)[(*n)++] = st;
 	}
 	for (size_t i = 0; i < s->nevs; i++) {
 		const struct rv_event *e = &s->evs[i];
@@ -231,6 +253,7 @@ void rv_plan_free(struct rv_plan *p)
 	free(p->rows);
 	free(p->unplanned);
 	free(p->unplanned_ev);
+	free(p->at_base);
 	*p = (struct rv_plan){ 0 };
 }
 

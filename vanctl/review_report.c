@@ -78,7 +78,7 @@ static void text_stops(struct rv_buf *b, const struct rv_session *s, const struc
 		struct rv_stop_view v;
 		rv_stop_view(s, &s->stops[i], &o->prec, &v);
 		rv_printf(b, "  %3zu  %-16s  %-16s  %8s  %7d  %4d  %5d  ", v.no, v.arr,
-			  v.dep[0] ? v.dep : "(still there)", v.on_site, v.entries, v.peak, v.doors);
+			  v.dep, v.on_site, v.entries, v.peak, v.doors);
 		rv_term(b, v.place);
 		rv_puts(b, "\n");
 	}
@@ -138,6 +138,14 @@ static void text_plan(struct rv_buf *b, const struct rv_session *s, const struct
 		rv_printf(b, "%sat %s", i || p->nunplanned ? ", " : " (", a);
 	}
 	rv_puts(b, nun ? ")\n" : "\n");
+	for (size_t i = 0; i < p->nat_base; i++) {
+		struct rv_stop_view v;
+		rv_stop_view(s, p->at_base[i], NULL, &v);
+		rv_printf(b, "%s#%zu at %s for %s", i ? ", " : "  waits at base (not unplanned): ", v.no,
+			  v.arr, v.on_site);
+	}
+	if (p->nat_base)
+		rv_puts(b, "\n");
 	bool head = false;
 	for (size_t i = 0; i < s->nevs; i++) {
 		struct rv_event_view v;
@@ -234,6 +242,10 @@ void rv_report_text(struct rv_buf *b, const struct rv_session *s, const struct r
 	else
 		snprintf(v, sizeof(v), "%" PRId64 " on board", f->peak);
 	fig(b, "peak", v);
+	if (f->at_end > 0) {
+		snprintf(v, sizeof(v), "%" PRId64 " still counted on board when the session ended", f->at_end);
+		fig(b, "at the end", v);
+	}
 	if (f->occ_known && f->occ_span_ms > 0) {
 		snprintf(v, sizeof(v), "%.1f on board", f->occ_integral / (double)f->occ_span_ms);
 		fig(b, "average", v);

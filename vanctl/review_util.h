@@ -166,6 +166,7 @@ struct rv_figs {
 	int64_t entries;
 	int64_t peak;
 	int64_t limit;             /* occupancy limit last seen (-1) */
+	int64_t at_end;            /* still counted on board when it ended (-1 unknown/running) */
 	int64_t over_limit_s;
 	int64_t ck_made, ck_missed;
 	int64_t incidents;
@@ -231,7 +232,9 @@ struct rv_plan_row {
 	int64_t index;               /* position in the plan (1-based), 0 unknown */
 	int64_t win_from, win_to;    /* arrival window, UTC ms, 0 = none */
 	int64_t dwell_s;             /* planned time on site, -1 = none */
-	int64_t arr, dep;            /* actual, 0 = none */
+	int64_t arr, dep;            /* actual, 0 = none (the plan's: in and out of the radius) */
+	int64_t stop_arr, stop_dep;  /* the matching stop's (parked), 0 = none: time on
+				      * site is the stop's, as in the stops table */
 	enum rv_plan_status status;
 	const char *skip_reason;     /* skipped by the crew: their reason, else NULL */
 	const char *passed_for;      /* skipped on the way: the location reached instead */
@@ -244,6 +247,9 @@ struct rv_plan {
 	size_t nunplanned;
 	const struct rv_event **unplanned_ev; /* plan.unplanned_stop events with no stop row */
 	size_t nunplanned_ev;
+	const struct rv_stop **at_base;     /* unnamed stops within the plan's base radius:
+					     * waits at base, not unplanned stops */
+	size_t nat_base;
 };
 /* Planned against actual, from the plan events and the stops (see
  * docs/review.md, "Plans").  Points into s: free before s.  0 or -ENOMEM. */
@@ -295,7 +301,8 @@ char *rv_place(const char *name, double lat, double lon, const struct rv_prec *p
  * Times are times of day against the session's start. */
 struct rv_stop_view {
 	size_t no;                 /* 1-based place in s->stops */
-	char arr[48], dep[48];     /* dep "" while still there */
+	char arr[48], dep[48];     /* dep: "(still there)" in a running session,
+				    * "(at the end)" when it ended there */
 	char on_site[24];          /* to the departure, or to the session's end */
 	char place[256];           /* rv_place() */
 	int entries, peak, doors;
@@ -341,6 +348,11 @@ struct rv_event_view {
 	char place[128];           /* where it happened, "-" when not known */
 	const char *note;          /* incidents: the crew's note, or NULL */
 };
+/* How base answered emergency e (emergency.raised) of s, in words: "acknowledged
+ * by Sam at base after 8m45s; cleared after 12m" or "never acknowledged by
+ * base; cleared after 3m10s".  "" for other events. */
+char *rv_emergency_response(const struct rv_session *s, const struct rv_event *e, char *buf,
+			    size_t len);
 /* Incident e of s (e->incident). */
 void rv_incident_view(const struct rv_session *s, const struct rv_event *e, const struct rv_prec *prec,
 		      struct rv_event_view *v);

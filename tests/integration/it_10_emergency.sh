@@ -101,3 +101,8 @@ done
 kill -0 "$VANCTLD_PID" || fail "vanctld died on hostile commands"
 pass "hostile commands rejected with reasons; daemon alive"
 stop_vanctld TERM || fail "exit status $?"
+# the manager's report of what the daemon wrote says how base answered
+"$VANCTL" --db "$WORK/van.db" report last > "$WORK/report.txt" || fail "vanctl report last"
+grep -qE "emergency +emergency raised by [a-z_]+: acknowledged by Sam at base after [0-9ms]+; cleared after [0-9ms]+" \
+	"$WORK/report.txt" || fail "the report does not say how base answered: $(grep -i emergency "$WORK/report.txt")"
+pass "the report says who acknowledged the emergency, after how long, and when it was cleared"

@@ -57,7 +57,41 @@ TZ=Europe/London "$VANCTL" --db "$WORK/van.db" report last > "$WORK/report.txt" 
 grep -q "Q1 .*on time" "$WORK/report.txt" && grep -q "Q2 .*on time" "$WORK/report.txt" ||
 	fail "the report's plan: $(sed -n '/Planned against/,/^$/p' "$WORK/report.txt")"
 grep -qE "distance +[0-9.]+ km \([0-9]+ route points\)" "$WORK/report.txt" || fail "the report's route: $(grep distance "$WORK/report.txt")"
+# what the manager reads of it: no base here, so nobody acknowledged; the wait
+# at base before leaving is not an unplanned stop; one time on site per stop
+grep -qE "emergency +emergency raised by panic: never acknowledged by base; cleared after [0-9]+s" "$WORK/report.txt" ||
+	fail "the report's emergency: $(grep -i emergency "$WORK/report.txt")"
+grep -q "unplanned stops: 0" "$WORK/report.txt" && grep -q "waits at base (not unplanned): #1 " "$WORK/report.txt" ||
+	fail "the wait at base: $(grep -i "unplanned\|base" "$WORK/report.txt")"
+python3 - "$WORK/report.txt" <<'PY' || fail "two times on site for one stop"
+import re, sys
+t = open(sys.argv[1]).read()
+stops = dict(re.findall(r"^\s+\d+\s+\S+ \S+\s+\S+ \S+\s+(\S+)\s+\d+\s+\d+\s+\d+\s+(Q\d)", t, re.M))
+stops = {v: k for k, v in stops.items()}
+plan = dict(re.findall(r"^\s+\d+\s+(Q\d)\s+\S+ \S+\s+\S+ \S+\s+on time\s+\S+\s+(\S+)", t, re.M))
+assert set(stops) == {"Q1", "Q2"} and stops == plan, ("stops table", stops, "plan table", plan)
+PY
 pass "the short evening: full, over the limit, check-in, panic, cleared, end - in the plan's windows, route reported"
+
+# the same evening, but the crew ends the session at Q2 with two people still
+# counted on board: the report says so, and does not call Q2 "still there"
+python3 - "$WORK/inputs.sim" "$WORK/evening.stops.json" > "$WORK/early-end.sim" <<'PY'
+import json, sys, datetime
+d = json.load(open(sys.argv[2]))
+p = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+q2 = (p(d["stops"][1]["arrival"]) - p(d["start"])).total_seconds()
+lines = [l for l in open(sys.argv[1]) if l.startswith("#") or float(l.split()[0]) < q2 + 70]
+print("".join(lines) + f"{q2 + 72:.1f} session pulse 200")
+PY
+sed "s|^sim_script = .*|sim_script = $WORK/early-end.sim|" "$WORK/demo.conf" > "$WORK/early.conf"
+VANCTLD_CLOCK=gps TZ=Europe/London timeout 120 "$VANCTLD" -c "$WORK/early.conf" --virtual-time \
+	--db "$WORK/early.db" --socket "$WORK/control.sock" > "$WORK/early.log" 2>&1 || fail "vanctld (early end) exit status $?"
+TZ=Europe/London "$VANCTL" --db "$WORK/early.db" report last > "$WORK/early.txt" || fail "report (early end)"
+grep -qE "at the end +2 still counted on board when the session ended" "$WORK/early.txt" ||
+	fail "people on board at the end: $(sed -n '/^  started/,/^$/p' "$WORK/early.txt")"
+grep -qE "^ +3 .* Q2 \(" "$WORK/early.txt" || fail "the stop the session ended in left its session: $(sed -n '/^Stops/,/^$/p' "$WORK/early.txt")"
+! grep -q "still there" "$WORK/early.txt" || fail "a stop of an ended session is 'still there': $(grep 'still there' "$WORK/early.txt")"
+pass "a session ended with people on board says so; its last stop is not 'still there'"
 
 # --- 2. scripts/demo.sh for a bounded time -------------------------------------
 command -v mosquitto > /dev/null && command -v gpsfake > /dev/null || fail "mosquitto and gpsfake are needed"

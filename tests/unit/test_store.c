@@ -1162,6 +1162,10 @@ static void test_stop_add_update(void **state)
 	sp.entries = 5;
 	sp.peak = 3;
 	sp.door_openings = 9;
+	/* the departure comes after the session (and its plan) ended: the stop
+	 * stays in its session, with its name */
+	sp.session_id = 0;
+	sp.name = NULL;
 	assert_int_equal(store_stop_update(s, id, &sp), 0);
 	assert_int_equal(store_stop_update(s, id + 100, &sp), -ENOENT);
 	struct store_stop other = { .session_id = 2, .arrived_utc_ms = T0 + 5000, .lat = NAN, .lon = NAN };
