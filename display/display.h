@@ -64,6 +64,8 @@ struct disp {
 	/* the crew's interaction */
 	enum dialog dlg;
 	int dlg_crew;
+	int dlg_carry;             /* start: the count left from before (0: none) */
+	int dlg_keep;              /* start: -1 not answered yet, 0 start at 0, 1 keep it */
 	int dlg_sel;
 	char note[DISP_NOTE_MAX + 1];
 	size_t note_len;

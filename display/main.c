@@ -194,9 +194,9 @@ static void on_event(struct disp *d, const char *type, const json_t *data)
 		say(d, MSG_ERR, "BASE ASKS FOR A CHECK-IN%s%s%s - press c",
 		    jpath_str(data, "by", NULL) ? " (" : "", jpath_str(data, "by", ""),
 		    jpath_str(data, "by", NULL) ? ")" : "");
-	else if (!strcmp(type, "emergency.acknowledged"))
-		say(d, MSG_OK, "Base acknowledged the emergency%s%s - help is coming",
-		    jpath_str(data, "by", NULL) ? ": " : "", jpath_str(data, "by", ""));
+	/* emergency.acknowledged: not a message line (it would outlive the
+	 * emergency); the emergency block turns green and says it, for as long
+	 * as the emergency is active */
 	else if (!strcmp(type, "selftest.passed"))
 		say(d, MSG_OK, "Emergency path self-test passed");
 	else if (!strcmp(type, "selftest.failed"))
@@ -288,7 +288,22 @@ static void key_dialog(struct disp *d, int ch)
 			d->dlg_crew = d->dlg_crew > 1 ? d->dlg_crew - 1 : 1;
 		else if (ch >= '1' && ch <= '9')
 			d->dlg_crew = ch - '0';
-		else if (enter || ch == 'y') {
+		else if (ch == '0' && d->dlg_carry > 0) {
+			d->dlg_keep = 0;
+			d->msg[0] = 0;
+		} else if ((ch == 'k' || ch == 'K') && d->dlg_carry > 0) {
+			d->dlg_keep = 1;
+			d->msg[0] = 0;
+		}
+		else if ((enter || ch == 'y') && d->dlg_carry > 0 && d->dlg_keep < 0) {
+			say(d, MSG_ERR, "First: is anyone still aboard? 0 = nobody, start at 0   k = keep %d",
+			    d->dlg_carry);
+		} else if (enter || ch == 'y') {
+			/* the count is zeroed before the session starts, so the new
+			 * session's figures start clean (a session's corrections are
+			 * its own) */
+			if (d->dlg_carry > 0 && d->dlg_keep == 0)
+				send_req(d, json_pack("{s:s, s:b}", "cmd", "occupancy", "empty", 1), "Van empty");
 			send_req(d, json_pack("{s:s, s:i, s:b}", "cmd", "session_start", "crew", d->dlg_crew,
 					      "lone", d->dlg_crew == 1), "Session start");
 			d->dlg = DLG_NONE;
@@ -395,7 +410,10 @@ static void key(struct disp *d, int ch)
 			d->dlg = DLG_END;
 		} else {
 			int64_t crew = jpath_int(d->state, "session.crew", 2);
+			int64_t left = jpath_int(d->state, "occupancy.occupancy", 0);
 			d->dlg_crew = crew >= 1 && crew <= 20 ? (int)crew : 2;
+			d->dlg_carry = left > 0 ? (int)(left > 999 ? 999 : left) : 0;
+			d->dlg_keep = -1;
 			d->dlg = DLG_START;
 		}
 		break;

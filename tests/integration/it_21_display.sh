@@ -120,22 +120,24 @@ lacks 80x24 "OVER THE LIMIT"
 
 note "an emergency, then base acknowledges it over MQTT"
 vc sim panic pulse 300
-both "EMERGENCY RAISED .* WAITING FOR BASE TO ACKNOWLEDGE"
+both "EMERGENCY RAISED [0-9]{2}:[0-9]{2}  -  [0-9]+:[0-9]{2}"
+both "WAITING FOR BASE TO ACKNOWLEDGE"
 capture emergency
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t vanctld/van1/cmd/ack -m '{"unit":"van1","by":"Sam"}'
-both "EMERGENCY: BASE ACKNOWLEDGED by Sam"
+both "BASE ACKNOWLEDGED - HELP IS COMING"
+both "by Sam at "
 lacks 100x30 "WAITING FOR BASE"
 capture acknowledged
 vc alarm clear
 sleep 0.5
-lacks 80x24 "EMERGENCY"
-lacks 100x30 "EMERGENCY"
+lacks 80x24 "EMERGENCY|ACKNOWLEDGED|[Hh]elp is coming"
+lacks 100x30 "EMERGENCY|ACKNOWLEDGED|[Hh]elp is coming"
 
 note "a covert emergency never shows"
 vc sim hidden pulse 300
 sleep 1.5
-lacks 80x24 "EMERGENCY|covert|COVERT"
-lacks 100x30 "EMERGENCY|covert|COVERT"
+lacks 80x24 "EMERGENCY|ACKNOWLEDGED|[Hh]elp is coming|covert|COVERT"
+lacks 100x30 "EMERGENCY|ACKNOWLEDGED|[Hh]elp is coming|covert|COVERT"
 capture covert-nothing-shown
 "$VANCTL" --socket "$SOCK" --json status > "$WORK/status-covert.json"
 grep -q '"emergency":null' "$WORK/status-covert.json" || fail "the crew snapshot shows the covert emergency"
