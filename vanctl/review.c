@@ -24,7 +24,7 @@
 enum {
 	O_DB = 1 << 0, O_CONF = 1 << 1, O_SINCE = 1 << 2, O_UNTIL = 1 << 3, O_PREC = 1 << 4,
 	O_HTML = 1 << 5, O_OUT = 1 << 6, O_FORMAT = 1 << 7, O_MONTH = 1 << 8, O_CSV = 1 << 9,
-	O_JSON = 1 << 10, O_DAYS = 1 << 11, O_FORCE = 1 << 12,
+	O_JSON = 1 << 10, O_DAYS = 1 << 11, O_FORCE = 1 << 12, O_BETWEEN = 1 << 13,
 };
 
 struct subcmd {
@@ -46,11 +46,12 @@ static const struct subcmd cmds[] = {
 	  "  A readable summary of one session (SESSION: its id, or \"last\"); --html also\n"
 	  "  writes a self-contained, printable HTML report (route, occupancy chart, stops,\n"
 	  "  incidents, planned against actual)." },
-	{ "export", O_DB | O_CONF | O_PREC | O_OUT | O_FORMAT | O_SINCE | O_UNTIL, 0, 64,
-	  "vanctl export (SESSION... | --since DATE [--until DATE]) --format gpx|geojson|csv\n"
+	{ "export", O_DB | O_CONF | O_PREC | O_OUT | O_FORMAT | O_SINCE | O_UNTIL | O_BETWEEN, 0, 64,
+	  "vanctl export (SESSION... | --since DATE [--until DATE] [--between]) --format gpx|geojson|csv\n"
 	  "              [-o FILE] [--precision exact|100m|1km|METRES] [--db FILE | -c CONF]\n"
 	  "  GPX 1.1 (track + stops as waypoints), GeoJSON (route LineString + stop Points),\n"
-	  "  or CSV of the route points; to stdout or FILE." },
+	  "  or CSV of the route points; to stdout or FILE.  --between: also the route\n"
+	  "  points taken between sessions in the range (session 0)." },
 	{ "summary", O_DB | O_CONF | O_MONTH | O_SINCE | O_UNTIL | O_CSV | O_JSON | O_OUT, 0, 0,
 	  "vanctl summary (--month YYYY-MM | --since DATE [--until DATE]) [--csv | --json] [-o FILE]\n"
 	  "               [--db FILE | -c CONF]\n"
@@ -236,6 +237,7 @@ int review_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "older-than", required_argument, NULL, 'D' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "between", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -295,6 +297,7 @@ int review_main(int argc, char **argv)
 				bad = "--older-than: a number of days (1 to 36500)";
 			break;
 		case 'F': need = O_FORCE; o.force = true; break;
+		case 'B': need = O_BETWEEN; o.between = true; break;
 		case ':':
 		default: {
 			/* name the option as it was written: a long one by its
@@ -338,6 +341,10 @@ int review_main(int argc, char **argv)
 			return usage(c, true);
 		}
 		o.has_since = o.has_until = true;
+	}
+	if (o.between && (o.nargs || !o.has_since)) {
+		rv_err(c->name, "--between goes with --since DATE [--until DATE], not with session ids");
+		return usage(c, true);
 	}
 	if (o.has_since && o.has_until && o.until <= o.since) {
 		rv_err(c->name, "--until must be after --since");

@@ -116,8 +116,11 @@ static void gpx_session(struct exp *x, const struct rv_session *s)
 	}
 
 	struct rv_buf *b = &x->trk;
-	rv_printf(b, "<trk><name>%s session %" PRId64 "</name><type>outreach session</type>\n", day,
-		  s->ss.id);
+	if (s->ss.id)
+		rv_printf(b, "<trk><name>%s session %" PRId64 "</name><type>outreach session</type>\n",
+			  day, s->ss.id);
+	else
+		rv_printf(b, "<trk><name>%s between sessions</name><type>outside a session</type>\n", day);
 	bool open = false;
 	for (size_t i = 0; i < s->npts; i++) {
 		const struct rv_point *p = &s->pts[i];
@@ -235,6 +238,8 @@ static void geojson_session(struct exp *x, struct rv_buf *b, const struct rv_ses
 		"crew", (json_int_t)s->ss.crew, "precision", o->prec.label);
 	if (props && s->ss.plan)
 		json_object_set_new(props, "plan", json_string(s->ss.plan));
+	if (props && !s->ss.id)
+		json_object_set_new(props, "between_sessions", json_true());
 	if (s->npts && props) {
 		json_object_set_new(props, "first_utc", iso_or_null(s->pts[0].t));
 		json_object_set_new(props, "last_utc", iso_or_null(s->pts[s->npts - 1].t));
@@ -360,7 +365,7 @@ int rv_cmd_export(store_t *st, const struct rv_opts *o)
 		rv_err(o->cmd, "%s", store_errmsg(st));
 		return 1;
 	}
-	if (n == 0)
+	if (n == 0 && !o->between)
 		fprintf(stderr, "vanctl export: no sessions in that range (writing an empty %s)\n",
 			o->format);
 	struct rv_buf b = { 0 };
@@ -376,6 +381,20 @@ int rv_cmd_export(store_t *st, const struct rv_opts *o)
 		}
 		exp_session(&x, &b, &s);
 		rv_session_free(&s);
+	}
+	if (rc == 0 && o->between) {
+		/* the van's route outside any session: reviewable as such */
+		struct rv_session s;
+		char err[512];
+		if (rv_between_load(st, o->since, o->has_until ? o->until : INT64_MAX, &o->prec, &s, err,
+				    sizeof(err)) < 0) {
+			rv_err(o->cmd, "points between sessions: %s", err);
+			rc = 1;
+		} else {
+			if (s.npts)
+				exp_session(&x, &b, &s);
+			rv_session_free(&s);
+		}
 	}
 	if (exp_end(&x, &b) < 0 && rc == 0) {
 		rv_err(o->cmd, "out of memory building the export");

@@ -477,6 +477,30 @@ int rv_session_load(store_t *st, int64_t id, unsigned what, const struct rv_prec
 	return 0;
 }
 
+int rv_between_load(store_t *st, int64_t from, int64_t to, const struct rv_prec *prec,
+		    struct rv_session *out, char *err, size_t errlen)
+{
+	struct rv_session *s = out;
+	*s = (struct rv_session){ 0 };
+	struct collect c = { .s = s };
+	int r = store_points_foreach(st, 0, from, to, on_point, &c);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", r == -ENOMEM ? "out of memory" : store_errmsg(st));
+		rv_session_free(s);
+		return r;
+	}
+	s->ss.started_utc_ms = s->npts ? s->pts[0].t : from;
+	s->ss.ended_utc_ms = s->npts ? s->pts[s->npts - 1].t : from;
+	s->end_ms = s->ss.ended_utc_ms;
+	s->f.points = (int64_t)s->npts;
+	s->f.distance_m = NAN;
+	s->f.limit = s->f.at_end = -1;
+	if (prec && prec->m > 0)
+		for (size_t i = 0; i < s->npts; i++)
+			rv_coarsen(prec, &s->pts[i].lat, &s->pts[i].lon);
+	return 0;
+}
+
 struct ids {
 	int64_t *v;
 	size_t n, cap;

@@ -207,7 +207,11 @@ enum { RV_LOAD_POINTS = 1, RV_LOAD_STOPS = 2, RV_LOAD_EVENTS = 4, RV_LOAD_ALL = 
  * store_errmsg() or err.  *out is zeroed first; free with rv_session_free. */
 int rv_session_load(store_t *st, int64_t id, unsigned what, const struct rv_prec *prec,
 		    struct rv_session *out, char *err, size_t errlen);
-void rv_session_free(struct rv_session *s);   /* accepts a zeroed struct */
+void rv_session_free(struct rv_session *s);
+/* The route points taken between sessions (session 0) in [from, to), as a
+ * session with id 0 and nothing else.  0 or <0 (err says why). */
+int rv_between_load(store_t *st, int64_t from, int64_t to, const struct rv_prec *prec,
+		    struct rv_session *out, char *err, size_t errlen);   /* accepts a zeroed struct */
 /* Ids of the sessions started in [from, to), in start order.  *ids is
  * malloc'ed (caller frees; may be NULL with *n == 0).  Returns 0 or <0. */
 int rv_session_ids(store_t *st, int64_t from, int64_t to, int64_t **ids, size_t *n);
@@ -278,6 +282,7 @@ struct rv_opts {
 	bool csv, json;
 	int days;                  /* purge */
 	bool force;
+	bool between;              /* export: also the points taken between sessions */
 	int nargs;
 	char **args;               /* positional arguments */
 };

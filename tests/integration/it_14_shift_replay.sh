@@ -211,3 +211,19 @@ print(f"review of the daemon's own shift: {npts} route points, {km} km "
       f"(track {true_m / 1000:.1f} km), in text, HTML, GPX, GeoJSON and CSV")
 PY
 pass "the review of the replayed shift shows its route in every format"
+
+# the points taken outside the session (at base before the start, after the
+# end) stay reviewable as such: export --between
+DAY=$(TZ=UTC date -d "@$(( $(sqlite3 "$WORK/van.db" "select started_utc_ms from sessions") / 1000 - 86400 ))" +%F)
+OUTS=$(sqlite3 "$WORK/van.db" "select count(*) from route_points where session_id = 0")
+[ "$OUTS" -gt 0 ] || fail "no points outside the session to check"
+TZ=UTC "$VANCTL" export --since "$DAY" --between --db "$WORK/van.db" --format csv -o "$WORK/all.csv" || fail "export --between"
+[ "$(grep -c '^0,' "$WORK/all.csv")" = "$OUTS" ] && [ "$(grep -c "^$SID," "$WORK/all.csv")" = "$NPTS" ] ||
+	fail "export --between: $(grep -c '^0,' "$WORK/all.csv") rows of session 0 (want $OUTS), $(grep -c "^$SID," "$WORK/all.csv") of the session (want $NPTS)"
+TZ=UTC "$VANCTL" export --since "$DAY" --between --db "$WORK/van.db" --format gpx -o "$WORK/all.gpx" || fail "export --between gpx"
+grep -q "<name>[0-9-]* between sessions</name>" "$WORK/all.gpx" || fail "export --between: no 'between sessions' track in the GPX"
+gpsbabel -t -i gpx -f "$WORK/all.gpx" -o unicsv,utc=0 -F "$WORK/all.gpx.csv" 2>> "$WORK/gpsbabel.log" || fail "gpsbabel: all.gpx"
+[ "$(($(wc -l < "$WORK/all.gpx.csv") - 1))" = "$((OUTS + NPTS))" ] || fail "gpsbabel reads $(($(wc -l < "$WORK/all.gpx.csv") - 1)) points, want $((OUTS + NPTS))"
+"$VANCTL" export "$SID" --between --db "$WORK/van.db" --format csv > /dev/null 2> "$WORK/between.err" && fail "--between with a session id accepted"
+grep -q "between goes with --since" "$WORK/between.err" || fail "--between with an id: $(cat "$WORK/between.err")"
+pass "the points taken outside the session: export --between, in CSV and GPX"
