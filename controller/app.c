@@ -419,6 +419,48 @@ static int64_t watch_cb(loop_t *l, void *arg)
 	return WATCH_HEARTBEAT_MS;
 }
 
+/* ---- the retention rule ---- */
+
+/* Once a day the daemon purges what is older than storage.retention_days
+ * (docs/review.md, "vanctl purge"): the route shows where outreach happens,
+ * and keeping it longer breaks the promise.  Only on a trusted clock: an
+ * unsynchronised one (a Pi without a real-time clock) may be years off, and
+ * a purge by it could remove what is recent. */
+#define PURGE_FIRST_MS (60 * 1000)
+#define PURGE_RETRY_MS (10 * 60 * 1000)
+#define PURGE_EVERY_MS ((int64_t)24 * 3600 * 1000)
+
+static int64_t purge_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	struct vtime now;
+	struct store_purge_result r;
+	int days = a->conf->storage.retention_days;
+	(void)l;
+
+	clock_now(&a->clock, &now);
+	if (now.utc_src == UTC_SRC_SYSTEM_UNSYNCED) {
+		if (!a->purge_waiting)
+			log_notice("retention: the purge of records older than %d days waits for a trusted "
+				   "clock (NTP or believed GPS time)", days);
+		a->purge_waiting = true;
+		return PURGE_RETRY_MS;
+	}
+	a->purge_waiting = false;
+	if (store_purge(a->st, days, now.utc_ms, &r) < 0) {
+		log_warnx("retention: purge failed (tried again in an hour): %s", store_errmsg(a->st));
+		return 6 * PURGE_RETRY_MS;
+	}
+	if (r.points || r.events || r.stops || r.outbox)
+		log_notice("retention: purged detail older than %d days: %" PRId64 " route points (from %" PRId64
+			   " sessions), %" PRId64 " events' details, %" PRId64 " stops' places, %" PRId64
+			   " unsent messages",
+			   days, r.points, r.sessions, r.events, r.stops, r.outbox);
+	else
+		log_info("retention: nothing older than %d days", days);
+	return PURGE_EVERY_MS;
+}
+
 /* ---- scheduled panic-path self-test ---- */
 
 static int64_t selftest_cb(loop_t *l, void *arg)
@@ -644,6 +686,7 @@ struct app *app_new(struct conf *c)
 	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
 	a->state_timer = loop_add_timer(a->loop, 0, state_cb, a);
 	a->wd_timer = loop_add_timer(a->loop, 0, wd_cb, a);
+	a->purge_timer = loop_add_timer(a->loop, PURGE_FIRST_MS, purge_cb, a);
 	loop_add_timer(a->loop, WATCH_HEARTBEAT_MS, watch_cb, a);
 	if (c->alarm.selftest_interval_h > 0)
 		loop_add_timer(a->loop, (int64_t)c->alarm.selftest_interval_h * 3600 * 1000, selftest_cb, a);

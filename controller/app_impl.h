@@ -64,6 +64,7 @@ struct app {
 
 	int sigfd;
 	int64_t flush_timer, state_timer, wd_timer, purge_timer;
+	bool purge_waiting;             /* the retention purge waits for a trusted clock */
 	int exit_status;
 	uint64_t points_kept, points_dropped;
 };
