@@ -24,6 +24,14 @@
 #include "uplink.h"
 
 #define APP_MAX_GPIO_FDS 32
+#define APP_CMD_SEEN 256             /* base commands remembered against repeats */
+
+/* A base command carried out (or refused) recently: its id and time. */
+struct cmd_seen {
+	char id[72];                 /* "s:TEXT" or "n:NUMBER"; "" = free */
+	int64_t time_ms;             /* its "time", 0 without */
+	int64_t mono_ms;             /* when it came */
+};
 
 struct app {
 	struct conf *conf;
@@ -67,6 +75,10 @@ struct app {
 	bool purge_waiting;             /* the retention purge waits for a trusted clock */
 	int exit_status;
 	uint64_t points_kept, points_dropped;
+
+	/* base commands (cmd.c) */
+	struct cmd_seen cmd_seen[APP_CMD_SEEN];
+	size_t cmd_seen_next;
 };
 
 /* app.c */

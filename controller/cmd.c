@@ -17,7 +17,9 @@
 #include "planfile.h"
 
 #define CMD_BASE_MAX_BYTES 2048
-
+/* A base command's "time" may be this far from the van's clock, either way
+ * (docs/mqtt.md, "Repeats and stale commands"). */
+#define CMD_BASE_WINDOW_MS (120 * 1000)
 
 
 struct args {
@@ -81,7 +83,7 @@ static bool only_fields(struct args *ar, const char *const *allowed)
 {
 	const char *key;
 	json_t *v;
-	static const char *common[] = { "cmd", "id", "v", "unit", NULL };
+	static const char *common[] = { "cmd", "id", "time", "v", "unit", NULL };
 
 	json_object_foreach((json_t *)ar->o, key, v) {
 		bool ok = false;
@@ -90,7 +92,15 @@ static bool only_fields(struct args *ar, const char *const *allowed)
 		for (const char *const *p = allowed; p && *p && !ok; p++)
 			ok = !strcmp(key, *p);
 		if (!ok) {
-			snprintf(ar->buf, sizeof(ar->buf), "unknown field '%.40s'", key);
+			/* cut on a character, never inside one: the reply must be UTF-8 */
+			size_t n = strlen(key);
+			if (n > 40) {
+				n = 40;
+				while (n > 0 && ((unsigned char)key[n] & 0xc0) == 0x80)
+					n--;
+			}
+			snprintf(ar->buf, sizeof(ar->buf), "unknown field '%.*s'%s", (int)n, key,
+				 key[n] ? "..." : "");
 			ar->bad = ar->buf;
 			return false;
 		}
@@ -181,8 +191,9 @@ typedef json_t *(*cmd_fn)(struct app *a, struct args *ar, enum van_source src, c
 
 static json_t *c_status(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
 {
-	(void)ar;
 	(void)now;
+	if (!only_fields(ar, NULL))
+		return reply_err("invalid_argument", ar->bad);
 	return reply_ok(NULL, app_snapshot(a, src == VAN_SRC_BASE));
 }
 
@@ -515,6 +526,95 @@ json_t *cmd_from_ctl(void *arg, const json_t *req, int client_uid)
 	return cmd_run(arg, name, req, VAN_SRC_VANCTL);
 }
 
+/* A name base may use: 1-32 of a-z and '_' (docs/mqtt.md). */
+static bool valid_cmd_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 32)
+		return false;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && *s != '_')
+			return false;
+	return true;
+}
+
+/* A command's "time": UTC ms (a whole number) or ISO 8601 UTC text
+ * ("2026-11-24T21:02:17.053Z", fraction optional).  0 if neither. */
+static int64_t parse_cmd_time(const json_t *t)
+{
+	if (json_is_integer(t))
+		return json_integer_value(t) > 0 ? (int64_t)json_integer_value(t) : 0;
+	const char *s = json_string_value(t);
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	int64_t ms = 0;
+	if (!end)
+		return 0;
+	if (*end == '.') {
+		int digits = 0;
+		for (end++; *end >= '0' && *end <= '9'; end++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*end - '0');
+		if (!digits)
+			return 0;
+		for (; digits < 3; digits++)
+			ms *= 10;
+	}
+	if (strcmp(end, "Z"))
+		return 0;
+	int64_t t_s = (int64_t)timegm(&tm);
+	return t_s > 0 ? t_s * 1000 + ms : 0;
+}
+
+/* Has this command (id and time) been seen?  Remembers it if not. */
+static bool seen_before(struct app *a, const json_t *id, int64_t time_ms, const struct vtime *now)
+{
+	char key[72];
+
+	if (json_is_integer(id))
+		snprintf(key, sizeof(key), "n:%lld", (long long)json_integer_value(id));
+	else
+		snprintf(key, sizeof(key), "s:%s", json_string_value(id));
+	for (size_t i = 0; i < APP_CMD_SEEN; i++)
+		if (a->cmd_seen[i].id[0] && !strcmp(a->cmd_seen[i].id, key) && a->cmd_seen[i].time_ms == time_ms)
+			return true;
+	struct cmd_seen *e = &a->cmd_seen[a->cmd_seen_next];
+	a->cmd_seen_next = (a->cmd_seen_next + 1) % APP_CMD_SEEN;
+	snprintf(e->id, sizeof(e->id), "%s", key);
+	e->time_ms = time_ms;
+	e->mono_ms = now->mono_ms;
+	return false;
+}
+
+/* The checks every base command passes before it runs: its id and time
+ * (a repeat or a stale one is refused), its name.  NULL = run it. */
+static json_t *base_checks(struct app *a, const char *name, const json_t *req, const json_t *id,
+			   const struct vtime *now)
+{
+	const json_t *t = json_object_get(req, "time");
+	int64_t time_ms = 0;
+	char why[300], b1[40], b2[40];
+
+	if (!valid_cmd_name(name))
+		return reply_err("unknown_command",
+				 "bad command name: a command is 1-32 lowercase letters a-z and '_' (docs/mqtt.md)");
+	if (t && !(time_ms = parse_cmd_time(t)))
+		return reply_err("bad_request", "'time' must be UTC milliseconds or ISO 8601 UTC "
+						"like 2026-11-24T21:02:17.053Z");
+	if (time_ms && now->utc_src != UTC_SRC_SYSTEM_UNSYNCED &&
+	    (time_ms < now->utc_ms - CMD_BASE_WINDOW_MS || time_ms > now->utc_ms + CMD_BASE_WINDOW_MS)) {
+		snprintf(why, sizeof(why), "stale: sent at %s, more than %d s from the van's time (%s); "
+			 "not carried out (send it again if it still applies)",
+			 fmt_utc(time_ms, b1, sizeof(b1)), CMD_BASE_WINDOW_MS / 1000, fmt_utc(now->utc_ms, b2, sizeof(b2)));
+		return reply_err("stale", why);
+	}
+	if (id && seen_before(a, id, time_ms, now))
+		return reply_err("already", "a repeat of a command already received (same 'id' and 'time'): "
+					    "not carried out again");
+	return NULL;
+}
+
 void cmd_from_base(void *arg, const char *name, const char *payload, size_t len)
 {
 	struct app *a = arg;
@@ -522,7 +622,9 @@ void cmd_from_base(void *arg, const char *name, const char *payload, size_t len)
 	json_error_t jerr;
 	json_t *id = NULL;
 	char buf[40];
+	struct vtime now;
 
+	clock_now(&a->clock, &now);
 	if (len > CMD_BASE_MAX_BYTES) {
 		r = reply_err("bad_request", "command too large");
 	} else if (!(req = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr)) || !json_is_object(req)) {
@@ -533,14 +635,15 @@ void cmd_from_base(void *arg, const char *name, const char *payload, size_t len)
 		json_t *v = json_object_get(req, "v");
 		const char *unit = json_string_value(json_object_get(req, "unit"));
 		id = json_object_get(req, "id");
-		if (id && !(json_is_string(id) && json_string_length(id) <= 64) && !json_is_integer(id)) {
+		if (id && !(json_is_string(id) && json_string_length(id) <= 64 &&
+			    strlen(json_string_value(id)) == json_string_length(id)) && !json_is_integer(id)) {
 			id = NULL;
 			r = reply_err("bad_request", "'id' must be text (at most 64 bytes) or a whole number");
 		} else if (v && !(json_is_integer(v) && json_integer_value(v) == 1)) {
 			r = reply_err("bad_request", "unsupported version 'v' (this van speaks 1)");
 		} else if (!unit || strcmp(unit, a->conf->unit.id)) {
 			r = reply_err("bad_request", "'unit' must name this van");
-		} else {
+		} else if (!(r = base_checks(a, name, req, id, &now))) {
 			r = cmd_run(a, name, req, VAN_SRC_BASE);
 		}
 	}
@@ -548,18 +651,18 @@ void cmd_from_base(void *arg, const char *name, const char *payload, size_t len)
 		r = reply_err("internal", "out of memory");
 	json_object_set_new(r, "v", json_integer(1));
 	json_object_set_new(r, "unit", json_string(a->conf->unit.id));
-	json_object_set_new(r, "command", json_string(name));
+	/* the name as it came (MQTT topics are UTF-8), null if too long to echo */
+	json_object_set_new(r, "command", strlen(name) <= 64 ? json_string(name) : json_null());
 	json_object_set(r, "id", id ? id : json_null());
-	struct vtime now;
 	clock_now(&a->clock, &now);
 	json_object_set_new(r, "time", json_string(fmt_utc(now.utc_ms, buf, sizeof(buf))));
 	if (!json_is_true(json_object_get(r, "ok")))
-		log_warnx("base: rejected command '%s': %s", name, json_string_value(json_object_get(r, "reason")));
+		log_warnx("base: rejected command '%.64s': %s", name, json_string_value(json_object_get(r, "reason")));
 	else
 		log_info("base: command '%s' done", name);
 	char *text = json_dumps(r, JSON_COMPACT);
 	if (text && uplink_publish_now(a->up, "reply", text, 1, false) < 0)
-		log_warnx("base: reply to '%s' not sent: link down", name);
+		log_warnx("base: reply to '%.64s' not sent: link down", name);
 	free(text);
 	json_decref(r);
 	json_decref(req);

@@ -3,7 +3,6 @@
  */
 #include "uplink.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -45,6 +44,7 @@ struct uplink {
 	bool got_connack;             /* this attempt reached the broker */
 	bool attempt;                 /* a connect is out: its failure not yet counted */
 	int location_expiry_s;
+	bool warned_retained;         /* a retained command was logged (once per run) */
 	char *prefix;                 /* PREFIX/UNIT */
 	char topic[256];
 	int fd;                       /* registered with the loop, -1 if none */
@@ -439,7 +439,8 @@ static void on_connect(struct mosquitto *m, void *arg, int rc, int flags, const 
 	else
 		log_info("mqtt: connected to %s:%d (MQTT %s)", u->host, u->port, u->protocol == 5 ? "5" : "3.1.1");
 	mosquitto_publish_v5(u->mosq, NULL, uplink_topic(u, "availability"), 6, "online", 1, true, NULL);
-	mosquitto_subscribe_v5(u->mosq, NULL, uplink_topic(u, "cmd/+"), 1, 0, NULL);
+	mosquitto_subscribe_v5(u->mosq, NULL, uplink_topic(u, "cmd/+"), 1,
+			       u->protocol == 5 ? MQTT_SUB_OPT_RETAIN_AS_PUBLISHED : 0, NULL);
 	if (u->cb.on_link)
 		u->cb.on_link(u->arg, true);
 	pump(u);
@@ -488,17 +489,6 @@ static void on_publish(struct mosquitto *m, void *arg, int mid, int reason, cons
 	}
 }
 
-static bool valid_cmd_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 32)
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
-}
-
 static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg,
 		       const mosquitto_property *props)
 {
@@ -509,13 +499,27 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
 
 	if (strncmp(msg->topic, u->prefix, plen) || strncmp(msg->topic + plen, "/cmd/", 5))
 		return;
-	const char *name = msg->topic + plen + 5;
-	if (!valid_cmd_name(name)) {
-		log_warnx("mqtt: ignored a command on %s: bad command name", msg->topic);
+	/* A retained command would run again at every (re)connection: an old
+	 * ack acknowledging a later emergency, a replay at every restart.  It
+	 * is never run, nor answered (it would be answered again each time);
+	 * the log says so once per run.  (MQTT 5: subscribed with "retain as
+	 * published", so one published retained while the van is connected is
+	 * caught too; with 3.1.1 that one arrives unflagged and runs once.) */
+	if (msg->retain) {
+		if (!u->warned_retained) {
+			log_warnx("mqtt: ignored a RETAINED command on %s: commands must not be retained "
+				  "(remove it: mosquitto_pub -r -n -t '%s'); further ones are ignored without a word",
+				  msg->topic, msg->topic);
+			u->warned_retained = true;
+		} else {
+			log_debug("mqtt: ignored a retained command on %s", msg->topic);
+		}
 		return;
 	}
+	/* the name is checked, and a bad one answered, with the rest of the command */
 	if (u->cb.on_command)
-		u->cb.on_command(u->arg, name, msg->payload ? msg->payload : "", (size_t)msg->payloadlen);
+		u->cb.on_command(u->arg, msg->topic + plen + 5, msg->payload ? msg->payload : "",
+				 (size_t)msg->payloadlen);
 }
 
 static bool in_window(const uplink_t *u, int64_t id)
