@@ -550,6 +550,8 @@ static void reload(struct app *a)
 	}
 	conf_load(n, o->path);
 	conf_check(n);
+	for (size_t i = 0; i < n->nwarnings; i++)
+		log_warnx("reload: %s", n->warnings[i]);
 	if (n->nerrors) {
 		for (size_t i = 0; i < n->nerrors; i++)
 			log_warnx("%s", n->errors[i]);

@@ -11,8 +11,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
+
+#include "core/van.h"
 
 enum conf_type { T_STR, T_INT, T_DBL, T_BOOL, T_DUR };
 
@@ -111,39 +114,39 @@ static const struct conf_key keys[] = {
 	  "A crossing's second beam must follow the first within this many ms."),
 	K("occupancy", "beam_stuck", T_DUR, occ.beam_stuck_s, 10, 3600, "120",
 	  "A beam broken this long is reported as a fault and ignored until it clears."),
-	K("occupancy", "mute", T_DUR, occ.mute_s, 0, 3600, "300", "How long the crew's mute silences the over-limit buzzer."),
+	K("occupancy", "mute", T_DUR, occ.mute_s, 1, 3600, "300", "How long the crew's mute silences the over-limit buzzer."),
 
-	K("session", "default_length", T_DUR, session.default_length_min, 0, 0, "4h",
+	K("session", "default_length", T_DUR, session.default_length_min, 10, 1440, "4h",
 	  "Planned session length when none is given at start."),
-	K("session", "checkin_interval", T_DUR, session.checkin_interval_min, 0, 0, "60m", "Check in with base this often."),
-	K("session", "checkin_interval_lone", T_DUR, session.checkin_interval_lone_min, 0, 0, "30m", "Check-in interval when lone working."),
-	K("session", "checkin_interval_risk", T_DUR, session.checkin_interval_risk_min, 0, 0, "20m",
+	K("session", "checkin_interval", T_DUR, session.checkin_interval_min, 1, 1440, "60m", "Check in with base this often."),
+	K("session", "checkin_interval_lone", T_DUR, session.checkin_interval_lone_min, 1, 1440, "30m", "Check-in interval when lone working."),
+	K("session", "checkin_interval_risk", T_DUR, session.checkin_interval_risk_min, 1, 1440, "20m",
 	  "Check-in interval while risk is higher (one crew member on board with service users aboard)."),
 	K("session", "checkin_reminder", T_DUR, session.checkin_reminder_s, 0, 3600, "5m", "Remind the crew this long before a check-in is due."),
 	K("session", "checkin_grace", T_DUR, session.checkin_grace_s, 0, 3600, "5m",
 	  "A missed check-in warns the crew at once and alerts base after this grace."),
-	K("session", "overdue_grace", T_DUR, session.overdue_grace_min, 0, 0, "15m",
+	K("session", "overdue_grace", T_DUR, session.overdue_grace_min, 0, 1440, "15m",
 	  "The session is overdue when planned end + this has passed without it ending."),
-	K("session", "overdue_repeat", T_DUR, session.overdue_repeat_min, 0, 0, "10m", "Repeat overdue alerts to base this often until resolved."),
-	K("session", "stop_speed", T_DBL, session.stop_speed_mps, 0, 10, "1.0", "Below this speed (m/s) the van may be stopped."),
+	K("session", "overdue_repeat", T_DUR, session.overdue_repeat_min, 1, 1440, "10m", "Repeat overdue alerts to base this often until resolved."),
+	K("session", "stop_speed", T_DBL, session.stop_speed_mps, 0.1, 10, "1.0", "Below this speed (m/s) the van may be stopped."),
 	K("session", "stop_after", T_DUR, session.stop_after_s, 5, 3600, "60", "Stationary this long starts a stop."),
-	K("session", "door_moving_speed", T_DBL, session.door_moving_speed_mps, 0, 50, "2.0",
+	K("session", "door_moving_speed", T_DBL, session.door_moving_speed_mps, 0.1, 50, "2.0",
 	  "Warn when a door is open while the van moves faster than this (m/s)."),
 	K("session", "incident_types", T_STR, session.incident_types, 0, 0, "aggression,medical,police,vehicle,threat,other",
-	  "Incident categories the crew can choose (comma-separated)."),
+	  "Incident categories the crew can choose (comma-separated; at most 32, each at most 31 characters)."),
 	K("session", "plans_dir", T_STR, session.plans_dir, 0, 0, "/etc/vanctld/plans", "Folder of route plans."),
 	K("session", "button_plan", T_STR, session.button_plan, 0, 0, NULL,
 	  "The plan (in plans_dir) that a session started with the session button follows; none if unset."),
 	K("session", "base_may_start", T_BOOL, session.base_may_start, 0, 0, "false", "Allow base to start and end sessions by command."),
 
 	K("alarm", "repeat", T_DUR, alarm.repeat_s, 5, 3600, "30", "Re-send an emergency to base this often until acknowledged."),
-	K("alarm", "selftest_interval", T_DUR, alarm.selftest_interval_h, 0, 0, "0",
+	K("alarm", "selftest_interval", T_DUR, alarm.selftest_interval_h, 0, 8760, "0",
 	  "Run an end-to-end panic self-test this often (0 = only on demand)."),
 	K("alarm", "selftest_timeout", T_DUR, alarm.selftest_timeout_s, 5, 3600, "60", "A self-test not acknowledged within this has failed."),
 	K("alarm", "cue", T_STR, alarm.cue, 0, 0, "alarm",
 	  "What the van shows when a (not covert) panic is sent: alarm (buzzer and alarm light until base acknowledges, then the light blinks), light (the alarm light only), none. Covert panics never show anything."),
 	K("alarm", "duress_code", T_STR, alarm.duress_code, 0, 0, NULL,
-	  "Answer that, given at check-in or session end, looks normal but raises a covert emergency (the crew's agreed exit word)."),
+	  "Answer that, given at check-in or session end, looks normal but raises a covert emergency (the crew's agreed exit word; at most 64 bytes)."),
 };
 
 /* Durations stored in minutes or hours use these field names; everything
@@ -166,29 +169,70 @@ struct parse_ctx {
 	struct conf *c;
 	const char *path;
 	FILE *fp;
+	char *line;           /* getline's buffer */
+	size_t linecap;
 	int lineno;
 	bool seen[NKEYS];
 };
 
-void conf_error(struct conf *c, const char *fmt, ...)
+/* Bytes from the file may be anything: a message never carries a control
+ * byte raw (an escape sequence would reach the terminal or the journal). */
+static char *escape_controls(char *msg)
 {
-	va_list ap;
+	size_t n = 0;
+	for (const char *s = msg; *s; s++)
+		n += ((unsigned char)*s < 0x20 || *s == 0x7f) ? 4 : 1;
+	char *out = malloc(n + 1), *o = out;
+	if (!out) {
+		for (char *s = msg; *s; s++)
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				*s = '?';
+		return msg;
+	}
+	for (const char *s = msg; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			o += sprintf(o, "\\x%02x", (unsigned char)*s);
+		else
+			*o++ = *s;
+	}
+	*o = '\0';
+	free(msg);
+	return out;
+}
+
+static void add_msg(char ***list, size_t *count, const char *fmt, va_list ap)
+{
 	char *msg = NULL;
 	char **n;
 
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	va_end(ap);
 	if (!msg)
 		return;
-	n = realloc(c->errors, (c->nerrors + 1) * sizeof(*n));
+	msg = escape_controls(msg);
+	n = realloc(*list, (*count + 1) * sizeof(*n));
 	if (!n) {
 		free(msg);
 		return;
 	}
-	c->errors = n;
-	c->errors[c->nerrors++] = msg;
+	*list = n;
+	(*list)[(*count)++] = msg;
+}
+
+void conf_error(struct conf *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	add_msg(&c->errors, &c->nerrors, fmt, ap);
+	va_end(ap);
+}
+
+void conf_warn(struct conf *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	add_msg(&c->warnings, &c->nwarnings, fmt, ap);
+	va_end(ap);
 }
 
 static bool parse_bool(const char *v, bool *out)
@@ -301,8 +345,12 @@ static const char *set_key(struct conf *c, const struct conf_key *k, const char 
 			s *= unit;
 		double val = s / unit;
 		if (k->max > 0 && (val < k->min || val > k->max)) {
-			snprintf(buf, buflen, "%s.%s: %s is out of range (%gs to %gs)", k->section, k->name, v,
-				 k->min * unit, k->max * unit);
+			if (unit == 1)
+				snprintf(buf, buflen, "%s.%s: %s is out of range (%gs to %gs)", k->section, k->name, v,
+					 k->min, k->max);
+			else
+				snprintf(buf, buflen, "%s.%s: %s is out of range (%g to %g %s)", k->section, k->name, v,
+					 k->min, k->max, unit == 60 ? "minutes" : "hours");
 			return buf;
 		}
 		if (val > INT_MAX) {
@@ -388,21 +436,51 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
-/* inih's reader: we count lines here (the handler runs right after a line is
- * read) and report every syntax error ourselves, not only the first. */
+/* inih's reader: we read each physical line whole (getline: any length,
+ * NUL bytes included), count lines here (the handler runs right after a line
+ * is read) and report every syntax error ourselves, not only the first.
+ * inih gets at most num - 1 bytes of a line; what does not fit never becomes
+ * a line of its own: a long comment is cut (it is a comment), a long key line
+ * is one error at its own line and inih sees a blank line instead. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *px = stream;
-	char *s = fgets(str, num, px->fp);
+	ssize_t got = getline(&px->line, &px->linecap, px->fp);
+	char *s = px->line;
 	const char *p;
 
-	if (!s)
+	if (got < 0)
 		return NULL;
 	px->lineno++;
+	size_t len = (size_t)got;
+	if (px->lineno == 1 && len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
+		s += 3;               /* a UTF-8 byte-order mark: editors on Windows write one */
+		len -= 3;
+	}
+	size_t body = len;            /* without the line end */
+	while (body && (s[body - 1] == '\n' || s[body - 1] == '\r'))
+		body--;
+	const char *nul = memchr(s, '\0', body);
+	if (nul) {
+		conf_error(px->c, "%s:%d: a NUL byte (\\0) at column %zu; the line is ignored (is this a text file?)",
+			   px->path, px->lineno, (size_t)(nul - s) + 1);
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
+	s[body] = '\0';
 	for (p = s; isspace((unsigned char)*p); p++)
 		;
-	if (!*p || *p == ';' || *p == '#')
-		return s;
+	size_t room = (size_t)num - 2;   /* the text, its '\n' and the NUL */
+	if (!*p || *p == ';' || *p == '#') {
+		snprintf(str, (size_t)num, "%.*s\n", (int)(body < room ? body : room), s);
+		return str;
+	}
+	if (body > room) {
+		conf_error(px->c, "%s:%d: line too long (%zu characters; at most %zu); the line is ignored",
+			   px->path, px->lineno, body, room);
+		snprintf(str, (size_t)num, "\n");
+		return str;
+	}
 	if (*p == '[') {
 		const char *end = strchr(p, ']');
 		if (!end) {
@@ -419,16 +497,13 @@ static char *reader(char *str, int num, void *stream)
 					conf_error(px->c, "%s:%d: [%s] %s", px->path, px->lineno, name, err);
 			}
 		}
-		return s;
-	}
-	if (!strchr(p, '=') && !strchr(p, ':')) {
-		size_t n = strcspn(p, "\r\n");
+	} else if (!strchr(p, '=') && !strchr(p, ':')) {
+		size_t n = strlen(p);
 		conf_error(px->c, "%s:%d: expected 'key = value', found '%.*s'", px->path, px->lineno,
 			   (int)(n > 60 ? 60 : n), p);
 	}
-	if (!strchr(s, '\n') && !feof(px->fp))
-		conf_error(px->c, "%s:%d: line too long (over %d characters)", px->path, px->lineno, num - 2);
-	return s;
+	snprintf(str, (size_t)num, "%s\n", s);
+	return str;
 }
 
 int conf_defaults(struct conf *c)
@@ -467,7 +542,10 @@ int conf_load(struct conf *c, const char *path)
 	 * except -2 (out of memory) */
 	if (ini_parse_stream(reader, &px, handler, &px) == -2)
 		conf_error(c, "%s: out of memory while reading", path);
+	if (ferror(px.fp))
+		conf_error(c, "%s: error reading the config file: %s", path, strerror(errno));
 	fclose(px.fp);
+	free(px.line);
 	return (int)(c->nerrors - before);
 }
 
@@ -544,6 +622,98 @@ static struct where where_of(const struct conf *c, const char *section, const ch
 	return w;
 }
 
+/* ---- the core's parameters: one check for --check-config and the daemon ---- */
+
+void conf_van_params(const struct conf *c, struct van_params *p)
+{
+	van_params_default(p);
+	p->capacity = c->occ.capacity;
+	p->per_crew = c->occ.per_crew;
+	p->door_window_s = c->occ.door_window_s;
+	p->beam_gap_max_ms = c->occ.beam_gap_max_ms;
+	p->beam_stuck_s = c->occ.beam_stuck_s;
+	p->mute_s = c->occ.mute_s;
+	p->beams_need_door = false;
+	for (size_t i = 0; i < c->gpio.nlines; i++)
+		if (c->gpio.lines[i].role == GPIO_ROLE_DOOR)
+			p->beams_need_door = true;
+	p->default_length_min = c->session.default_length_min;
+	p->checkin_interval_min = c->session.checkin_interval_min;
+	p->checkin_interval_lone_min = c->session.checkin_interval_lone_min;
+	p->checkin_interval_risk_min = c->session.checkin_interval_risk_min;
+	p->checkin_reminder_s = c->session.checkin_reminder_s;
+	p->checkin_grace_s = c->session.checkin_grace_s;
+	p->overdue_grace_min = c->session.overdue_grace_min;
+	p->overdue_repeat_min = c->session.overdue_repeat_min;
+	p->stop_speed_mps = c->session.stop_speed_mps;
+	p->stop_after_s = c->session.stop_after_s;
+	p->door_moving_speed_mps = c->session.door_moving_speed_mps;
+	p->incident_types = c->session.incident_types;
+	p->repeat_s = c->alarm.repeat_s;
+	p->selftest_timeout_s = c->alarm.selftest_timeout_s;
+	p->duress_code = c->alarm.duress_code;
+	p->location_interval_s = c->mqtt.location_interval_s;
+	p->emergency_location_interval_s = c->mqtt.emergency_location_interval_s;
+}
+
+/* van_params member -> the key it comes from (conf_van_params above). */
+static const struct { const char *field, *section, *key; } param_keys[] = {
+	{ "capacity", "occupancy", "capacity" },
+	{ "per_crew", "occupancy", "per_crew" },
+	{ "door_window_s", "occupancy", "door_window" },
+	{ "beam_gap_max_ms", "occupancy", "beam_gap_max_ms" },
+	{ "beam_stuck_s", "occupancy", "beam_stuck" },
+	{ "mute_s", "occupancy", "mute" },
+	{ "default_length_min", "session", "default_length" },
+	{ "checkin_interval_min", "session", "checkin_interval" },
+	{ "checkin_interval_lone_min", "session", "checkin_interval_lone" },
+	{ "checkin_interval_risk_min", "session", "checkin_interval_risk" },
+	{ "checkin_reminder_s", "session", "checkin_reminder" },
+	{ "checkin_grace_s", "session", "checkin_grace" },
+	{ "overdue_grace_min", "session", "overdue_grace" },
+	{ "overdue_repeat_min", "session", "overdue_repeat" },
+	{ "stop_speed_mps", "session", "stop_speed" },
+	{ "stop_after_s", "session", "stop_after" },
+	{ "door_moving_speed_mps", "session", "door_moving_speed" },
+	{ "incident_types", "session", "incident_types" },
+	{ "repeat_s", "alarm", "repeat" },
+	{ "selftest_timeout_s", "alarm", "selftest_timeout" },
+	{ "duress_code", "alarm", "duress_code" },
+	{ "location_interval_s", "mqtt", "location_interval" },
+	{ "emergency_location_interval_s", "mqtt", "emergency_location_interval" },
+};
+
+static void core_refuses(void *ctx, const char *field, const char *why)
+{
+	struct conf *c = ctx;
+	for (size_t i = 0; i < sizeof(param_keys) / sizeof(param_keys[0]); i++)
+		if (!strcmp(param_keys[i].field, field)) {
+			conf_error(c, "%s: %s.%s %s", where_of(c, param_keys[i].section, param_keys[i].key).s,
+				   param_keys[i].section, param_keys[i].key, why);
+			return;
+		}
+	/* a parameter no key sets: a default of the core itself is wrong */
+	conf_error(c, "%s: internal: the core's %s %s", c->path ? c->path : "(config)", field, why);
+}
+
+size_t conf_nkeys(void)
+{
+	return NKEYS;
+}
+
+bool conf_key_range(size_t i, const char **section, const char **name, double *min, double *max)
+{
+	if (i >= NKEYS || (keys[i].type != T_INT && keys[i].type != T_DBL && keys[i].type != T_DUR) ||
+	    keys[i].max <= keys[i].min)
+		return false;
+	*section = keys[i].section;
+	*name = keys[i].name;
+	/* as a bare number in the file: the key's own unit */
+	*min = keys[i].min;
+	*max = keys[i].max;
+	return true;
+}
+
 int conf_check(struct conf *c)
 {
 #define AT(sec, key) where_of(c, sec, key).s
@@ -559,21 +729,35 @@ int conf_check(struct conf *c)
 		conf_error(c, "%s: mqtt.tls_cert_file and mqtt.tls_key_file go together", AT("mqtt", c->mqtt.tls_cert_file ? "tls_cert_file" : "tls_key_file"));
 	if (c->mqtt.password_file && !c->mqtt.username)
 		conf_error(c, "%s: mqtt.password_file is set but mqtt.username is not", AT("mqtt", "password_file"));
-	if (c->session.checkin_interval_min < 1 || c->session.checkin_interval_lone_min < 1 ||
-	    c->session.checkin_interval_risk_min < 1)
-		conf_error(c, "%s: session check-in intervals must be at least 1 minute", AT("session", "checkin_interval"));
 	if (c->session.checkin_interval_lone_min > c->session.checkin_interval_min)
 		conf_error(c, "%s: session.checkin_interval_lone (%d min) should not be longer than checkin_interval (%d min)",
 			   AT("session", "checkin_interval_lone"), c->session.checkin_interval_lone_min, c->session.checkin_interval_min);
 	if (c->session.checkin_reminder_s >= c->session.checkin_interval_risk_min * 60)
 		conf_error(c, "%s: session.checkin_reminder must be shorter than every check-in interval", AT("session", "checkin_reminder"));
-	if (c->session.default_length_min < 1 || c->session.default_length_min > 24 * 60)
-		conf_error(c, "%s: session.default_length must be between 1 minute and 24 hours", AT("session", "default_length"));
 	if (strcmp(c->alarm.cue, "alarm") && strcmp(c->alarm.cue, "light") && strcmp(c->alarm.cue, "none"))
 		conf_error(c, "%s: alarm.cue '%s' must be alarm, light or none", AT("alarm", "cue"), c->alarm.cue);
 	if (c->track.stationary_speed_mps >= c->track.max_speed_mps)
 		conf_error(c, "%s: track.stationary_speed must be below track.max_speed", AT("track", "stationary_speed"));
+	if (c->mqtt.password_file) {
+		struct stat st;
+		if (stat(c->mqtt.password_file, &st) < 0) {
+			/* a warning: the example is checked before the file is made,
+			 * and whoever checks may not be the daemon's user */
+			if (errno == ENOENT)
+				conf_warn(c, "%s: mqtt.password_file %s does not exist (the daemon cannot connect "
+					  "to the broker without it)", AT("mqtt", "password_file"), c->mqtt.password_file);
+		} else if (st.st_mode & (S_IROTH | S_IWOTH)) {
+			conf_warn(c, "%s: mqtt.password_file %s is %s by everyone (mode %04o); "
+				  "chmod o-rw %s (the broker password is in it)", AT("mqtt", "password_file"),
+				  c->mqtt.password_file, st.st_mode & S_IWOTH ? "writable" : "readable",
+				  (unsigned)(st.st_mode & 07777), c->mqtt.password_file);
+		}
+	}
 #undef AT
+	/* what the core (van_new) would refuse, at the key's line */
+	struct van_params vp;
+	conf_van_params(c, &vp);
+	van_params_check_each(&vp, core_refuses, c);
 	gpio_conf_check(&c->gpio, gpio_report, c);
 	return (int)c->nerrors;
 }
@@ -600,8 +784,9 @@ void conf_print_doc(FILE *out)
 		}
 		fprintf(out, "| `%s` | %s | ", k->name, type_name(k->type));
 		int unit = k->type == T_DUR ? dur_unit_s(k) : 1;
-		if ((k->type == T_INT || k->type == T_DBL || k->type == T_DUR) && k->max > 0)
-			fprintf(out, "%g-%g%s", k->min * unit, k->max * unit, k->type == T_DUR ? " s" : "");
+		if ((k->type == T_INT || k->type == T_DBL || k->type == T_DUR) && k->max > k->min)
+			fprintf(out, "%g-%g%s", k->min, k->max,
+				k->type != T_DUR ? "" : unit == 1 ? " s" : unit == 60 ? " min" : " h");
 		else if (!strcmp(k->name, "protocol"))
 			fputs("5, 311", out);
 		fputs(" | ", out);
@@ -625,6 +810,9 @@ void conf_fini(struct conf *c)
 	for (size_t i = 0; i < c->nerrors; i++)
 		free(c->errors[i]);
 	free(c->errors);
+	for (size_t i = 0; i < c->nwarnings; i++)
+		free(c->warnings[i]);
+	free(c->warnings);
 	free(c->path);
 	free(c->key_lines);
 	gpio_conf_fini(&c->gpio);

@@ -131,6 +131,8 @@ struct conf {
 	int *key_lines;         /* per key of the table: line where it was set, 0 = default */
 	char **errors;
 	size_t nerrors;
+	char **warnings;        /* accepted, but worth saying ("FILE:LINE: ..."); conf_check */
+	size_t nwarnings;
 };
 
 /* Fill c with the defaults of every key (no file read). Returns 0 or -ENOMEM. */
@@ -150,8 +152,23 @@ int conf_check(struct conf *c);
 int conf_set(struct conf *c, const char *where, const char *section,
 	     const char *key, const char *value);
 
-/* Append an error, printf-style. */
+/* Append an error, printf-style.  Control bytes in the message (from the
+ * file) are escaped as \xNN. */
 void conf_error(struct conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append a warning (the file is accepted), printf-style. */
+void conf_warn(struct conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct van_params;
+/* The core's parameters (core/van.h) from c.  conf_check() runs the core's
+ * own check on them, so what it accepts van_new() accepts. */
+void conf_van_params(const struct conf *c, struct van_params *p);
+
+/* Key i of the table (0 <= i < conf_nkeys()): if it has a numeric range,
+ * its section, name and bounds (as a bare number in the file: the key's own
+ * unit) and true. */
+size_t conf_nkeys(void);
+bool conf_key_range(size_t i, const char **section, const char **name, double *min, double *max);
 
 /* Print the documentation table of all keys as Markdown. */
 void conf_print_doc(FILE *out);

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -38,7 +39,11 @@ struct client {
 	bool eof;        /* the peer will send no more: close once replies are out */
 	bool closing;    /* close once the write buffer is empty (line too long) */
 	bool dead;       /* fd closed; free at the next reap */
+	bool spare;      /* in a spare slot: urgent commands and the display only */
 	short events;    /* what we asked the loop for */
+	int64_t last_req_ms;  /* connected, or its last request was dispatched */
+	int64_t progress_ms;  /* last byte read or written */
+	int64_t line_ms;      /* first byte of the unfinished request (0 = none) */
 };
 
 struct ctl {
@@ -52,7 +57,18 @@ struct ctl {
 	struct client *clients;
 	size_t nclients, nwatchers;
 	int depth;       /* dispatch/broadcast calls on the stack */
+	int64_t sweep;   /* timer: idle and slow clients */
+	int idle_ms, request_ms;
 };
+
+/* Real time, not the loop's: clients are real processes even when the
+ * daemon runs on virtual time. */
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- small helpers ---- */
 
@@ -145,6 +161,7 @@ static bool client_flush(struct client *cl)
 			return false;
 		}
 		cl->woff += (size_t)n;
+		cl->progress_ms = real_ms();
 	}
 	if (cl->dead)
 		return false;
@@ -207,6 +224,21 @@ static void client_send(struct client *cl, json_t *msg)
 
 /* ---- requests ---- */
 
+/* What a client in a spare slot may do: what must always get through. */
+static bool spare_may(const struct ctl *c, const char *cmd)
+{
+	static const char *const urgent[] = { "panic", "alarm_clear", "checkin", "status" };
+	for (size_t i = 0; i < sizeof(urgent) / sizeof(urgent[0]); i++)
+		if (!strcmp(cmd, urgent[i]))
+			return true;
+	if (strcmp(cmd, "watch"))
+		return false;
+	size_t spare_watchers = 0;
+	for (const struct client *o = c->clients; o; o = o->next)
+		spare_watchers += !o->dead && o->spare && o->watcher;
+	return spare_watchers < CTL_SPARE_WATCHERS;
+}
+
 static void dispatch(struct client *cl, const char *line, size_t len)
 {
 	struct ctl *c = cl->c;
@@ -214,6 +246,7 @@ static void dispatch(struct client *cl, const char *line, size_t len)
 	json_t *reply = NULL, *id = NULL;
 	char why[200];
 
+	cl->last_req_ms = real_ms();
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req) {
 		snprintf(why, sizeof(why), "not valid JSON: %s (column %d)", jerr.text, jerr.column);
@@ -229,6 +262,11 @@ static void dispatch(struct client *cl, const char *line, size_t len)
 		reply = error_reply("bad_request", "\"id\" must be an integer");
 	} else if (!json_is_string(cmd) || !json_string_length(cmd)) {
 		reply = error_reply("bad_request", "a request needs \"cmd\" (a command name)");
+	} else if (cl->spare && !spare_may(c, json_string_value(cmd))) {
+		reply = error_reply("busy", "vanctld has too many control clients; only panic, alarm_clear, "
+				    "checkin, status and the display's watch are served now: try again shortly");
+		json_object_set_new(reply, "retry_ms", json_integer(CTL_EVICT_IDLE_MS));
+		cl->closing = true;
 	} else {
 		c->depth++;
 		reply = c->h(c->arg, req, cl->uid);
@@ -281,6 +319,8 @@ static void client_process(struct client *cl)
 	if (start) {
 		memmove(cl->rbuf, cl->rbuf + start, cl->rlen - start);
 		cl->rlen -= start;
+		/* what is left is the start of a new request (or nothing) */
+		cl->line_ms = cl->rlen ? real_ms() : 0;
 	}
 	if (!cl->closing && cl->rlen > CTL_LINE_MAX && !memchr(cl->rbuf, '\n', cl->rlen)) {
 		char why[100];
@@ -317,7 +357,10 @@ static void client_read(struct client *cl)
 			if (cl->rlen && cl->rlen < sizeof(cl->rbuf))
 				cl->rbuf[cl->rlen++] = '\n';
 		} else {
+			if (!cl->rlen)
+				cl->line_ms = real_ms();
 			cl->rlen += (size_t)n;
+			cl->progress_ms = real_ms();
 		}
 		client_process(cl);
 	}
@@ -356,6 +399,101 @@ static void client_cb(loop_t *l, int fd, short revents, void *arg)
 	reap(c);
 }
 
+static size_t live_clients(const struct ctl *c)
+{
+	size_t n = 0;
+	for (const struct client *cl = c->clients; cl; cl = cl->next)
+		n += !cl->dead;
+	return n;
+}
+
+/* The slots are full: close the client (not a watcher) that has gone
+ * longest without a request, if that is at least CTL_EVICT_IDLE_MS: an
+ * idle or slow client gives way to a new one.  true if one was closed. */
+static bool evict_one(struct ctl *c)
+{
+	struct client *best = NULL;
+	int64_t now = real_ms();
+	for (struct client *cl = c->clients; cl; cl = cl->next)
+		if (!cl->dead && !cl->watcher && now - cl->last_req_ms >= CTL_EVICT_IDLE_MS &&
+		    (!best || cl->last_req_ms < best->last_req_ms))
+			best = cl;
+	if (!best)
+		return false;
+	log_notice("control: all %d client slots in use; closed one (uid %d) idle for %lld ms to make room",
+		   CTL_CLIENTS_MAX, best->uid, (long long)(now - best->last_req_ms));
+	client_kill(best);
+	return true;
+}
+
+/* Tell a client we cannot serve it, and close so that it reads that (not a
+ * reset): what it already sent is read first (unread data at close() is a
+ * "Connection reset by peer" on its side). */
+static void refuse_busy(int cfd)
+{
+	static const char busy[] =
+		"{\"ok\":false,\"error\":\"busy\",\"reason\":\"vanctld has too many control clients; try again shortly\","
+		"\"retry_ms\":1000}\n";
+	char sink[4096];
+	(void)!send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(cfd, SHUT_WR);
+	for (int i = 0; i < 16 && recv(cfd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+	close(cfd);
+	log_warnx("control: too many clients (%d and %d spare); refused one", CTL_CLIENTS_MAX, CTL_CLIENTS_SPARE);
+}
+
+/* Every second: close a client that left a request unfinished too long, or
+ * that sits idle (not a watcher), or that stopped reading its replies. */
+static int64_t sweep_cb(loop_t *l, void *arg)
+{
+	struct ctl *c = arg;
+	int64_t now = real_ms();
+	(void)l;
+
+	c->depth++;
+	for (struct client *cl = c->clients; cl; cl = cl->next) {
+		if (cl->dead)
+			continue;
+		int idle = cl->spare ? CTL_SPARE_MS : c->idle_ms;
+		int req = cl->spare ? CTL_SPARE_MS : c->request_ms;
+		size_t pending = cl->wlen - cl->woff;
+		if (cl->rlen && !cl->closing && cl->line_ms && now - cl->line_ms > req) {
+			char why[120];
+			snprintf(why, sizeof(why), "request not finished within %d s; closing the connection",
+				 (req + 999) / 1000);
+			client_send(cl, error_reply("bad_request", why));
+			cl->closing = true;
+			cl->rlen = 0;
+			log_debug("control: client fd %d (uid %d): request unfinished for %d ms; closing", cl->fd,
+				  cl->uid, req);
+			if (client_flush(cl) && cl->woff == cl->wlen)
+				client_kill(cl);
+			else
+				client_arm(cl);
+		} else if (pending && now - cl->progress_ms > (cl->watcher ? 2 * idle : idle)) {
+			log_notice("control: closed a client (uid %d) that has not read its replies for %lld ms",
+				   cl->uid, (long long)(now - cl->progress_ms));
+			client_kill(cl);
+		} else if (!cl->watcher && !pending && !cl->rlen && now - cl->last_req_ms > idle &&
+			   now - cl->progress_ms > idle) {
+			log_debug("control: client fd %d (uid %d) idle for %d ms; closing", cl->fd, cl->uid, idle);
+			client_kill(cl);
+		}
+	}
+	c->depth--;
+	reap(c);
+	return CTL_SWEEP_MS;
+}
+
+void ctl_set_timeouts(ctl_t *c, int idle_ms, int request_ms)
+{
+	if (!c)
+		return;
+	c->idle_ms = idle_ms;
+	c->request_ms = request_ms;
+}
+
 static void accept_cb(loop_t *l, int fd, short revents, void *arg)
 {
 	struct ctl *c = arg;
@@ -370,13 +508,14 @@ static void accept_cb(loop_t *l, int fd, short revents, void *arg)
 				log_warn("control: accept");
 			return;
 		}
-		if (c->nclients >= CTL_CLIENTS_MAX) {
-			static const char busy[] =
-				"{\"ok\":false,\"error\":\"busy\",\"reason\":\"too many control clients\"}\n";
-			(void)!send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(cfd);
-			log_warnx("control: too many clients (%d); refused one", CTL_CLIENTS_MAX);
-			continue;
+		bool spare = false;
+		if (live_clients(c) >= CTL_CLIENTS_MAX && !evict_one(c)) {
+			if (live_clients(c) < CTL_CLIENTS_MAX + CTL_CLIENTS_SPARE) {
+				spare = true;
+			} else {
+				refuse_busy(cfd);
+				continue;
+			}
 		}
 		struct client *cl = calloc(1, sizeof(*cl));
 		if (!cl) {
@@ -387,6 +526,8 @@ static void accept_cb(loop_t *l, int fd, short revents, void *arg)
 		cl->c = c;
 		cl->fd = cfd;
 		cl->uid = -1;
+		cl->spare = spare;
+		cl->last_req_ms = cl->progress_ms = real_ms();
 		struct ucred cred;
 		socklen_t cl_len = sizeof(cred);
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl_len) == 0)
@@ -401,8 +542,9 @@ static void accept_cb(loop_t *l, int fd, short revents, void *arg)
 		cl->next = c->clients;
 		c->clients = cl;
 		c->nclients++;
-		log_debug("control: client fd %d (uid %d) connected", cfd, cl->uid);
+		log_debug("control: client fd %d (uid %d) connected%s", cfd, cl->uid, spare ? " (spare slot)" : "");
 	}
+	reap(c);      /* clients evicted to make room */
 }
 
 /* ---- broadcast ---- */
@@ -594,6 +736,13 @@ ctl_t *ctl_new(loop_t *l, const char *path, const char *group, ctl_handler h, vo
 	c->ino = st.st_ino;
 	c->h = h;
 	c->arg = arg;
+	c->idle_ms = CTL_IDLE_MS;
+	c->request_ms = CTL_REQUEST_MS;
+	c->sweep = loop_add_timer(l, CTL_SWEEP_MS, sweep_cb, c);
+	if (c->sweep < 0) {
+		seterr(err, errlen, "control socket: cannot add its timer: %s", strerror((int)-c->sweep));
+		goto fail_unlink;
+	}
 	r = loop_add_fd(l, fd, POLLIN, accept_cb, c);
 	if (r < 0) {
 		seterr(err, errlen, "control socket: cannot watch it: %s", strerror(-r));
@@ -625,6 +774,7 @@ void ctl_free(ctl_t *c)
 	}
 	c->depth = 0;
 	reap(c);
+	loop_del_timer(c->loop, c->sweep);
 	loop_del_fd(c->loop, c->fd);
 	close(c->fd);
 	struct stat st;

@@ -19,8 +19,17 @@
  *     CTL_WBUF_MAX when a broadcast comes is dropped (it can reconnect).
  *   - access: the socket file is mode 0660, given to `group` when set; the
  *     handler gets the client's uid (SO_PEERCRED).
- *   - at most CTL_CLIENTS_MAX clients at once; one more is told "busy" and
- *     closed.
+ *   - room: CTL_CLIENTS_MAX clients at once.  When they are all in use, the
+ *     one (not a watcher) longest without a request (at least
+ *     CTL_EVICT_IDLE_MS) is closed to make room; failing that a newcomer
+ *     gets one of CTL_CLIENTS_SPARE spare slots, where only panic,
+ *     alarm_clear, checkin, status and (CTL_SPARE_WATCHERS of them) watch
+ *     are served; failing that it is told "busy" and closed (after what it
+ *     sent is read, so it sees the reply, not a reset).
+ *   - time: a request line must be complete within CTL_REQUEST_MS of its
+ *     first byte; a client (not a watcher) idle for CTL_IDLE_MS is closed;
+ *     one that reads no replies for CTL_IDLE_MS (a watcher: twice that) is
+ *     closed.  Spare slots get CTL_SPARE_MS for all of these.
  */
 #ifndef VAN_CTL_H
 #define VAN_CTL_H
@@ -35,6 +44,13 @@
 #define CTL_WBUF_PAUSE (64 * 1024)   /* stop reading a client with this much unread */
 #define CTL_WBUF_MAX (256 * 1024)    /* drop a watch client with this much unread */
 #define CTL_CLIENTS_MAX 32
+#define CTL_CLIENTS_SPARE 4          /* beyond MAX: urgent commands and the display */
+#define CTL_SPARE_WATCHERS 2         /* spare slots that may watch */
+#define CTL_EVICT_IDLE_MS 1000
+#define CTL_IDLE_MS 30000
+#define CTL_REQUEST_MS 10000
+#define CTL_SPARE_MS 3000
+#define CTL_SWEEP_MS 250
 
 typedef struct ctl ctl_t;
 
@@ -62,6 +78,10 @@ ctl_t *ctl_new(loop_t *l, const char *path, const char *group, ctl_handler h, vo
  * client that does not read (more than CTL_WBUF_MAX unread) is dropped.
  * Safe to call from inside the handler. */
 void ctl_broadcast(ctl_t *c, const json_t *msg);
+
+/* Tests: other idle and request time limits (ms) than CTL_IDLE_MS and
+ * CTL_REQUEST_MS. */
+void ctl_set_timeouts(ctl_t *c, int idle_ms, int request_ms);
 
 /* Number of watch clients connected now. */
 size_t ctl_watchers(const ctl_t *c);

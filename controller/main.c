@@ -110,6 +110,12 @@ int main(int argc, char **argv)
 	if (db) conf_set(c, "--db", "storage", "db", db);
 	if (sock) conf_set(c, "--socket", "control", "socket", sock);
 	conf_check(c);
+	for (size_t i = 0; i < c->nwarnings; i++) {
+		if (check)
+			fprintf(stderr, "%s (warning)\n", c->warnings[i]);
+		else
+			log_warnx("%s", c->warnings[i]);
+	}
 	if (c->nerrors) {
 		for (size_t i = 0; i < c->nerrors; i++)
 			fprintf(stderr, "%s\n", c->errors[i]);

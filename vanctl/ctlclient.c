@@ -130,18 +130,25 @@ json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errl
 	size_t n = strlen(text);
 	text[n] = '\n';
 	size_t off = 0;
+	int send_err = 0;
 	while (off < n + 1) {
 		ssize_t w = send(fd, text + off, n + 1 - off, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			snprintf(err, errlen, "cannot send to vanctld: %s", strerror(errno));
-			free(text);
-			return NULL;
+			send_err = errno;
+			break;
 		}
 		off += (size_t)w;
 	}
 	free(text);
+	if (send_err && send_err != EPIPE && send_err != ECONNRESET) {
+		snprintf(err, errlen, "cannot send to vanctld: %s", strerror(send_err));
+		return NULL;
+	}
+	/* closed on us: it may have said why first ("busy"): read that */
+	if (send_err && timeout_ms > 1000)
+		timeout_ms = 1000;
 
 	struct ctlc_lines *lb = calloc(1, sizeof(*lb));
 	if (!lb) {
@@ -153,8 +160,11 @@ json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errl
 	while (!reply) {
 		json_t *j;
 		while ((j = ctlc_lines_next(lb))) {
-			if (json_is_integer(json_object_get(j, "id")) &&
-			    json_integer_value(json_object_get(j, "id")) == 1 && json_object_get(j, "ok")) {
+			/* ours: id 1; or a refusal before the request was read ("busy", no id) */
+			bool busy = !json_object_get(j, "id") && json_is_false(json_object_get(j, "ok")) &&
+				    !strcmp(json_string_value(json_object_get(j, "error")) ?: "", "busy");
+			if (busy || (json_is_integer(json_object_get(j, "id")) &&
+				     json_integer_value(json_object_get(j, "id")) == 1 && json_object_get(j, "ok"))) {
 				reply = j;
 				break;
 			}
@@ -176,12 +186,23 @@ json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errl
 		if (r <= 0)
 			continue;
 		r = ctlc_lines_read(lb, fd);
-		if (r == 0) {
-			snprintf(err, errlen, "vanctld closed the connection without a reply");
-			break;
-		}
-		if (r < 0 && r != -EAGAIN && r != -EINTR) {
-			snprintf(err, errlen, "reading from vanctld: %s", strerror(-r));
+		if (r == 0 || (r < 0 && r != -EAGAIN && r != -EINTR)) {
+			/* what came before the end still counts (a "busy" reply) */
+			while (!reply && (j = ctlc_lines_next(lb))) {
+				if (json_is_integer(json_object_get(j, "id")) ? json_integer_value(json_object_get(j, "id")) == 1
+									   : json_is_string(json_object_get(j, "error")))
+					reply = j;
+				else
+					json_decref(j);
+			}
+			if (reply)
+				break;
+			if (send_err)
+				snprintf(err, errlen, "cannot send to vanctld: %s", strerror(send_err));
+			else if (r == 0)
+				snprintf(err, errlen, "vanctld closed the connection without a reply");
+			else
+				snprintf(err, errlen, "reading from vanctld: %s", strerror(-r));
 			break;
 		}
 	}

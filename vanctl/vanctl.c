@@ -127,7 +127,13 @@ static int run(struct opts *o, json_t *req, human_fn human, void *arg)
 		return fail_local(o, EXIT_UNREACHABLE, "unreachable", err);
 	}
 	bool ok = json_is_true(json_object_get(reply, "ok"));
-	if (o->json) {
+	/* the connection refused ("retry_ms"), not the command (a self-test running is "busy" too) */
+	bool busy = !ok && json_object_get(reply, "retry_ms");
+	if (busy && !o->json) {
+		/* not a refusal of this command: the daemon had no room for us */
+		fprintf(stderr, "vanctl: vanctld is busy (too many control clients); nothing was done: "
+			"try again in a moment\n");
+	} else if (o->json) {
 		json_object_del(reply, "id");
 		char *t = json_dumps(reply, JSON_COMPACT);
 		if (t)
@@ -150,7 +156,7 @@ static int run(struct opts *o, json_t *req, human_fn human, void *arg)
 	}
 	json_decref(reply);
 	close(fd);
-	return ok ? EXIT_OK : EXIT_REFUSED;
+	return ok ? EXIT_OK : busy ? EXIT_UNREACHABLE : EXIT_REFUSED;
 }
 
 /* After a count change: the reply's sentence and the count now. */
@@ -517,10 +523,14 @@ static int c_watch(struct opts *o, int argc, char **argv)
 		return fail_local(o, EXIT_UNREACHABLE, "unreachable", err);
 	}
 	if (!json_is_true(json_object_get(reply, "ok"))) {
-		fprintf(stderr, "vanctl: refused: %s\n", json_string_value(json_object_get(reply, "reason")));
+		bool busy = json_object_get(reply, "retry_ms") != NULL;
+		if (busy)
+			fprintf(stderr, "vanctl: vanctld is busy (too many control clients): try again in a moment\n");
+		else
+			fprintf(stderr, "vanctl: refused: %s\n", json_string_value(json_object_get(reply, "reason")));
 		json_decref(reply);
 		close(fd);
-		return EXIT_REFUSED;
+		return busy ? EXIT_UNREACHABLE : EXIT_REFUSED;
 	}
 	json_decref(reply);
 	struct sigaction sa = { .sa_handler = on_sig };

@@ -33,47 +33,97 @@ static bool in(int v, int lo, int hi)
 	return v >= lo && v <= hi;
 }
 
+/* The incident categories van_new() can hold: 0, or why not. */
+static const char *types_problem(const char *list)
+{
+	size_t n = 0;
+	for (const char *s = list ? list : ""; *s;) {
+		size_t len = strcspn(s, ",");
+		const char *a = s, *b = s + len;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b > a) {
+			if (++n > VAN_TYPES_MAX)
+				return "at most 32 categories";
+			if ((size_t)(b - a) >= VAN_CAT_MAX)
+				return "a category has at most 31 characters";
+		}
+		s += len + (s[len] == ',');
+	}
+	return NULL;
+}
+
+int van_params_check_each(const struct van_params *p, van_params_bad_fn bad, void *ctx)
+{
+	int n = 0;
+#define BAD(field, why) do { n++; if (bad) bad(ctx, field, why); } while (0)
+#define INT(field, lo, hi, unit) \
+	if (!in(p->field, lo, hi)) BAD(#field, "must be " #lo " to " #hi " " unit)
+	INT(capacity, 0, 100, "");
+	INT(per_crew, 0, 100, "");
+	INT(door_window_s, 0, 3600, "s");
+	INT(beam_gap_max_ms, 0, 10000, "ms");
+	INT(beam_stuck_s, 1, 86400, "s");
+	INT(mute_s, 1, 86400, "s");
+	_Static_assert(SESSION_CREW_MAX == 20, "the message below says 20");
+	INT(default_crew, 1, 20, "");
+	INT(max_length_min, 10, 2880, "min");
+	if (!in(p->default_length_min, 10, p->max_length_min))
+		BAD("default_length_min", "must be 10 min to the longest session (24 h)");
+	INT(checkin_interval_min, 1, 1440, "min");
+	INT(checkin_interval_lone_min, 1, 1440, "min");
+	INT(checkin_interval_risk_min, 1, 1440, "min");
+	INT(checkin_reminder_s, 0, 3600, "s");
+	INT(checkin_grace_s, 0, 3600, "s");
+	INT(checkin_repeat_min, 0, 1440, "min");
+	INT(overdue_grace_min, 0, 1440, "min");
+	INT(overdue_repeat_min, 1, 1440, "min");
+	if (!(p->stop_speed_mps > 0 && p->stop_speed_mps < 50))
+		BAD("stop_speed_mps", "must be above 0 and below 50 m/s");
+	INT(stop_after_s, 1, 86400, "s");
+	if (!(p->stop_radius_m > 0 && p->stop_radius_m < 10000))
+		BAD("stop_radius_m", "must be above 0 and below 10000 m");
+	if (!(p->distance_jitter_m >= 0 && p->distance_jitter_m < 10000))
+		BAD("distance_jitter_m", "must be 0 to below 10000 m");
+	if (!(p->door_moving_speed_mps > 0 && p->door_moving_speed_mps < 100))
+		BAD("door_moving_speed_mps", "must be above 0 and below 100 m/s");
+	INT(note_max, 0, 4000, "bytes");
+	INT(repeat_s, 1, 3600, "s");
+	INT(selftest_timeout_s, 1, 3600, "s");
+	INT(location_interval_s, 1, 86400, "s");
+	INT(emergency_location_interval_s, 1, 86400, "s");
+	if (p->duress_code && strlen(p->duress_code) > 64)
+		BAD("duress_code", "must be at most 64 bytes");
+	const char *tw = types_problem(p->incident_types);
+	if (tw)
+		BAD("incident_types", tw);
+#undef INT
+#undef BAD
+	return n;
+}
+
+struct first_bad {
+	const char *why;
+};
+
+static void keep_first(void *ctx, const char *field, const char *why)
+{
+	struct first_bad *f = ctx;
+	(void)field;
+	if (!f->why)
+		f->why = why;
+}
+
 int van_params_check(const struct van_params *p, const char **why)
 {
-	const char *w = NULL;
-	if (!in(p->capacity, 0, 100) || !in(p->per_crew, 0, 100))
-		w = "capacity and per_crew must be 0..100";
-	else if (!in(p->door_window_s, 0, 3600) || !in(p->beam_gap_max_ms, 0, 10000) ||
-		 !in(p->beam_stuck_s, 1, 86400) || !in(p->mute_s, 1, 86400))
-		w = "occupancy timing out of range";
-	else if (!in(p->default_crew, 1, SESSION_CREW_MAX))
-		w = "default_crew must be 1..20";
-	else if (!in(p->max_length_min, 10, 48 * 60) ||
-		 !in(p->default_length_min, 10, p->max_length_min))
-		w = "session length out of range";
-	else if (!in(p->checkin_interval_min, 1, 1440) || !in(p->checkin_interval_lone_min, 1, 1440) ||
-		 !in(p->checkin_interval_risk_min, 1, 1440))
-		w = "check-in intervals must be 1..1440 min";
-	else if (!in(p->checkin_reminder_s, 0, 3600) || !in(p->checkin_grace_s, 0, 3600) ||
-		 !in(p->checkin_repeat_min, 0, 1440))
-		w = "check-in reminder/grace/repeat out of range";
-	else if (!in(p->overdue_grace_min, 0, 1440) || !in(p->overdue_repeat_min, 1, 1440))
-		w = "overdue grace/repeat out of range";
-	else if (!(p->stop_speed_mps > 0 && p->stop_speed_mps < 50) || !in(p->stop_after_s, 1, 86400) ||
-		 !(p->stop_radius_m > 0 && p->stop_radius_m < 10000) ||
-		 !(p->distance_jitter_m >= 0 && p->distance_jitter_m < 10000) ||
-		 !(p->door_moving_speed_mps > 0 && p->door_moving_speed_mps < 100))
-		w = "stop/movement thresholds out of range";
-	else if (!in(p->note_max, 0, 4000))
-		w = "note_max must be 0..4000";
-	else if (!in(p->repeat_s, 1, 3600) || !in(p->selftest_timeout_s, 1, 3600))
-		w = "alarm repeat/self-test timeout out of range";
-	else if (!in(p->location_interval_s, 1, 86400) ||
-		 !in(p->emergency_location_interval_s, 1, 86400))
-		w = "location intervals out of range";
-	else if (p->duress_code && strlen(p->duress_code) > 64)
-		w = "duress code too long";
-	if (w) {
-		if (why)
-			*why = w;
-		return -EINVAL;
-	}
-	return 0;
+	struct first_bad f = { NULL };
+	if (van_params_check_each(p, keep_first, &f) == 0)
+		return 0;
+	if (why)
+		*why = f.why;
+	return -EINVAL;
 }
 
 static int parse_types(van_t *v, const char *list)

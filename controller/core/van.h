@@ -131,8 +131,16 @@ struct van_outputs {
 /* Defaults for every field (capacity 6, 3 per crew, 60 min check-ins ...). */
 void van_params_default(struct van_params *p);
 
-/* 0, or -EINVAL with the reason in *why. */
+/* 0, or -EINVAL with the (first) reason in *why. */
 int van_params_check(const struct van_params *p, const char **why);
+
+/* Every problem of p, one call of bad per field: field is the van_params
+ * member's name ("checkin_interval_min"), why a static phrase ("must be 1
+ * to 1440 min").  Returns the number of problems.  This is the one check:
+ * van_new() refuses exactly what it finds, and the shell's configuration
+ * check (conf_check) reports what it finds at the key's FILE:LINE. */
+typedef void (*van_params_bad_fn)(void *ctx, const char *field, const char *why);
+int van_params_check_each(const struct van_params *p, van_params_bad_fn bad, void *ctx);
 
 /* A new van in state idle, occupancy 0.  Copies what it needs from p.
  * Returns NULL if p fails van_params_check or on ENOMEM. */

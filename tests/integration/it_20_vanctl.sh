@@ -215,4 +215,49 @@ start_vanctld "$WORK/van.conf"
 WAIT_S=20 wait_for "$VANCTL" --socket "$SOCK" status || fail "vanctld did not start over a stale socket"
 grep -q "removed a stale socket" "$WORK/vanctld.log" || fail "no note about the stale socket"
 stop_vanctld TERM || fail "vanctld exited with status $?"
+
+# issue 18, point 10: idle clients holding every slot locked vanctl out
+# ("unreachable ... Connection reset by peer"); now they give way, and when
+# nothing can give way vanctl says busy
+note "idle and watching clients do not lock vanctl out"
+start_vanctld "$WORK/van.conf"
+WAIT_S=20 wait_for "$VANCTL" --socket "$SOCK" status || fail "vanctld did not start"
+hold() {   # hold N connections (watch: each asks to watch) for S seconds
+	python3 - "$SOCK" "$1" "$2" "$3" > /dev/null 2>&1 <<'PY' &
+import socket, sys, time
+path, n, mode, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+held = []
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    if mode == "watch":
+        s.sendall(b'{"cmd":"watch"}\n')
+    held.append(s)
+    time.sleep(0.01)
+time.sleep(secs)
+PY
+	PIDS+=($!)
+	echo $!
+}
+h=$(hold 40 idle 8); sleep 2
+for i in 1 2 3; do
+	expect 0 status
+done
+# the urgent commands get through (whatever the daemon then answers)
+for c in "panic --test" checkin; do
+	rc=0; "$VANCTL" --socket "$SOCK" --json $c > "$WORK/out" 2>&1 || rc=$?
+	[ $rc -le 1 ] && ! grep -q retry_ms "$WORK/out" || fail "$c with every slot busy: exit $rc: $(cat "$WORK/out")"
+done
+
+kill "$h" 2>/dev/null; wait "$h" 2>/dev/null
+h=$(hold 36 watch 8); sleep 2
+expect 3 mute
+err_has "vanctld is busy"
+expect 0 status
+expect 3 --json mute
+out_has '"error":"busy"'
+out_lacks 'reset by peer'
+
+kill "$h" 2>/dev/null; wait "$h" 2>/dev/null
+stop_vanctld TERM || fail "vanctld exited with status $?"
 pass "vanctl: commands, errors, exit codes, --json, watch"

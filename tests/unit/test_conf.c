@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "core/van.h"
 
 static char tmpdir[] = "/tmp/vantest.conf.XXXXXX";
 
@@ -262,6 +264,171 @@ static void test_docs_current(void **st)
 	free(p);
 }
 
+/* Issue 18, point 12: a comment line longer than inih's buffer must not set
+ * keys from its tail, and lines after it keep their numbers. */
+static void test_long_lines(void **st)
+{
+	(void)st;
+	char c1[400], c2[400], text[2048];
+	/* inih reads 199 bytes at a time: the tails used to be lines of their own */
+	memset(c1, 'x', 199);
+	memcpy(c1, "# ", 2);
+	strcpy(c1 + 199, "host = 127.0.0.2");
+	memset(c2, 'y', 199);
+	memcpy(c2, "; ", 2);
+	strcpy(c2 + 199, "enabled = false");
+	snprintf(text, sizeof(text), "[unit]\nid = van1\n[mqtt]\n%s\n%s\nport = 70000\n", c1, c2);
+	struct conf *c = load(text);
+	print_errors(c);
+	assert_string_equal(c->mqtt.host, "localhost");
+	assert_true(c->mqtt.enabled);
+	/* the bad port is on line 6, whatever came before */
+	assert_true(has_error(c, "t.conf:6: mqtt.port: 70000 is out of range"));
+	assert_int_equal(c->nerrors, 1);
+	drop(c);
+
+	/* an over-long key line: one error, at its own line; the next line counts */
+	char *big = malloc(100 * 1024 + 64);
+	assert_non_null(big);
+	strcpy(big, "[unit]\nid = van1\nname = ");
+	size_t n = strlen(big);
+	memset(big + n, 'n', 100 * 1024);
+	strcpy(big + n + 100 * 1024, "\n[mqtt]\nport = 0\n");
+	c = load(big);
+	print_errors(c);
+	assert_true(has_error(c, "t.conf:3: line too long"));
+	assert_true(has_error(c, "t.conf:5: mqtt.port: 0 is out of range"));
+	assert_int_equal(c->nerrors, 2);
+	drop(c);
+	free(big);
+}
+
+/* Issue 18, point 13: a BOM is fine; a NUL says so; control bytes are
+ * escaped; a password file anyone can read is warned about. */
+static void test_bytes_and_password_mode(void **st)
+{
+	(void)st;
+	struct conf *c = load("\xEF\xBB\xBF[unit]\nid = van1\n");
+	print_errors(c);
+	assert_int_equal(c->nerrors, 0);
+	assert_string_equal(c->unit.id, "van1");
+	drop(c);
+
+	/* a NUL inside a value */
+	char *p;
+	assert_true(asprintf(&p, "%s/nul.conf", tmpdir) > 0);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fwrite("[unit]\nid = van1\nname = a\0b\n[mqtt]\nport = 0\n", 1, 44, f);
+	fclose(f);
+	c = calloc(1, sizeof(*c));
+	assert_int_equal(conf_defaults(c), 0);
+	conf_load(c, p);
+	conf_check(c);
+	print_errors(c);
+	assert_true(has_error(c, "nul.conf:3: a NUL byte"));
+	assert_false(has_error(c, "too long"));
+	assert_true(has_error(c, "nul.conf:5: mqtt.port"));
+	drop(c);
+	free(p);
+
+	/* control bytes from the file are escaped in messages */
+	c = load("[unit]\nid = van\x1b[2J\n[mqtt]\nenabled = \x1b]0;x\x07\n");
+	print_errors(c);
+	assert_true(has_error(c, "unit.id 'van\\x1b[2J'"));
+	assert_true(has_error(c, "'\\x1b]0;x\\x07' is not a boolean"));
+	for (size_t i = 0; i < c->nerrors; i++)
+		for (const char *s = c->errors[i]; *s; s++)
+			assert_false((unsigned char)*s < 0x20 || *s == 0x7f);
+	drop(c);
+
+	/* the password file */
+	char *pw = write_file("pw", "secret\n");
+	char text[512];
+	chmod(pw, 0644);
+	snprintf(text, sizeof(text), "[unit]\nid = van1\n[mqtt]\nusername = van1\npassword_file = %s\n", pw);
+	c = load(text);
+	print_errors(c);
+	assert_int_equal(c->nerrors, 0);
+	assert_int_equal(c->nwarnings, 1);
+	assert_non_null(strstr(c->warnings[0], "t.conf:5: mqtt.password_file"));
+	assert_non_null(strstr(c->warnings[0], pw));
+	assert_non_null(strstr(c->warnings[0], "0644"));
+	drop(c);
+	chmod(pw, 0600);
+	c = load(text);
+	assert_int_equal(c->nerrors, 0);
+	assert_int_equal(c->nwarnings, 0);
+	drop(c);
+	free(pw);
+}
+
+/* Issue 18, point 11: what --check-config accepts, the daemon accepts: each
+ * of these was accepted by conf_check and refused by the core (van_new),
+ * without a line or key.  Now: FILE:LINE: key. */
+static void test_core_limits(void **st)
+{
+	(void)st;
+	static const struct { const char *sec, *line, *needle; } cases[] = {
+		{ "session", "checkin_interval = 2000", "session.checkin_interval" },
+		{ "session", "overdue_grace = 2147483647", "session.overdue_grace" },
+		{ "session", "overdue_repeat = 0", "session.overdue_repeat" },
+		{ "session", "default_length = 5m", "session.default_length" },
+		{ "session", "stop_speed = 0", "session.stop_speed" },
+		{ "session", "door_moving_speed = 0", "session.door_moving_speed" },
+		{ "occupancy", "mute = 0", "occupancy.mute" },
+		{ "alarm", "duress_code = 12345678901234567890123456789012345678901234567890123456789012345",
+		  "alarm.duress_code" },
+		{ "session", "incident_types = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,aa,bb,cc,dd,ee,ff,gg",
+		  "session.incident_types" },
+		{ "session", "incident_types = a-category-name-far-longer-than-thirty-two", "session.incident_types" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512], want[128];
+		snprintf(text, sizeof(text), "[unit]\nid = van1\n[%s]\n%s\n", cases[i].sec, cases[i].line);
+		struct conf *c = load(text);
+		snprintf(want, sizeof(want), "t.conf:4: %s", cases[i].needle);
+		if (!has_error(c, want)) {
+			fprintf(stderr, "case '%s': want '%s'\n", cases[i].line, want);
+			print_errors(c);
+		}
+		assert_true(has_error(c, want));
+		drop(c);
+	}
+}
+
+/* Every numeric key at the ends of its documented range: conf_check
+ * accepts it, and so does the core (the same check, called by both). */
+static void test_ranges_match_core(void **st)
+{
+	(void)st;
+	for (size_t i = 0; i < conf_nkeys(); i++) {
+		const char *sec, *name;
+		double lo, hi;
+		if (!conf_key_range(i, &sec, &name, &lo, &hi))
+			continue;
+		for (int end = 0; end < 2; end++) {
+			char text[256];
+			snprintf(text, sizeof(text), "[unit]\nid = van1\n[%s]\n%s = %g\n", sec, name, end ? hi : lo);
+			struct conf *c = load(text);
+			/* cross-field checks may object to an extreme; the core may not */
+			for (size_t e = 0; e < c->nerrors; e++)
+				if (strstr(c->errors[e], "is out of range") || strstr(c->errors[e], "core")) {
+					fprintf(stderr, "%s.%s = %g: %s\n", sec, name, end ? hi : lo, c->errors[e]);
+					fail();
+				}
+			struct van_params p;
+			const char *why = NULL;
+			conf_van_params(c, &p);
+			if (!c->nerrors && van_params_check(&p, &why) < 0) {
+				fprintf(stderr, "%s.%s = %g: the core refuses: %s\n", sec, name, end ? hi : lo, why);
+				fail();
+			}
+			drop(c);
+		}
+	}
+}
+
 static int setup(void **st)
 {
 	(void)st;
@@ -287,6 +454,10 @@ int main(void)
 		cmocka_unit_test(test_shipped_configs_pass),
 		cmocka_unit_test(test_fragment),
 		cmocka_unit_test(test_docs_current),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_bytes_and_password_mode),
+		cmocka_unit_test(test_core_limits),
+		cmocka_unit_test(test_ranges_match_core),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

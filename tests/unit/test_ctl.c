@@ -52,7 +52,7 @@ static json_t *handler(void *arg, const json_t *req, int uid)
 	f->last_uid = uid;
 	if (!strcmp(cmd, "echo"))
 		return json_pack("{s:b, s:O}", "ok", 1, "result", req);
-	if (!strcmp(cmd, "watch"))
+	if (!strcmp(cmd, "watch") || !strcmp(cmd, "panic"))
 		return json_pack("{s:b, s:{}}", "ok", 1, "result");
 	if (!strcmp(cmd, "fail"))
 		return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", "no_session", "reason", "no session is running");
@@ -599,14 +599,15 @@ static void test_free_with_clients(void **state)
 static void test_too_many_clients(void **state)
 {
 	struct fixture *f = *state;
-	int fds[CTL_CLIENTS_MAX + 1];
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+	enum { N = CTL_CLIENTS_MAX + CTL_CLIENTS_SPARE };
+	int fds[N];
+	for (int i = 0; i < N; i++) {
 		fds[i] = connect_to(sockpath);
 		assert_true(fds[i] >= 0);
 		spin(f->l, 1);     /* accept: a full backlog would block connect() */
 	}
 	spin(f->l, 30);
-	assert_int_equal(ctl_clients(f->c), CTL_CLIENTS_MAX);
+	assert_int_equal(ctl_clients(f->c), N);
 	int extra = connect_to(sockpath);
 	assert_true(extra >= 0 && extra < 256);
 	json_t *r = read_reply(f, extra);
@@ -614,10 +615,134 @@ static void test_too_many_clients(void **state)
 	assert_string_equal(jstr(r, "error"), "busy");
 	json_decref(r);
 	close_client(extra);
-	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+	for (int i = 0; i < N; i++)
 		close_client(fds[i]);
 	spin(f->l, 30);
 	assert_int_equal(ctl_clients(f->c), 0);
+}
+
+/* Issue 18, point 10: 32 clients that connect and say nothing used to lock
+ * out everyone (panic included) until they went away. */
+static void test_idle_clients_give_way(void **state)
+{
+	struct fixture *f = *state;
+	int fds[CTL_CLIENTS_MAX];
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		fds[i] = connect_to(sockpath);
+		assert_true(fds[i] >= 0);
+		spin(f->l, 1);
+	}
+	spin(f->l, CTL_EVICT_IDLE_MS + 100);
+	assert_int_equal(ctl_clients(f->c), CTL_CLIENTS_MAX);
+	for (int k = 0; k < 3; k++) {
+		int p = connect_to(sockpath);
+		assert_true(p >= 0 && p < 256);
+		send_str(p, "{\"id\":7,\"cmd\":\"panic\"}\n");
+		json_t *r = read_reply(f, p);
+		assert_non_null(r);
+		assert_true(json_is_true(json_object_get(r, "ok")));
+		json_decref(r);
+		close_client(p);
+		spin(f->l, 10);
+	}
+	assert_true(ctl_clients(f->c) <= CTL_CLIENTS_MAX);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+		close_client(fds[i]);
+	spin(f->l, 30);
+}
+
+/* All slots held by watchers (nothing to evict): panic and one display
+ * still get in; anything else, and a client beyond the spares, is told
+ * busy, and reads it (no "Connection reset by peer"). */
+static void test_spare_slots(void **state)
+{
+	struct fixture *f = *state;
+	int fds[CTL_CLIENTS_MAX];
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++) {
+		fds[i] = connect_to(sockpath);
+		assert_true(fds[i] >= 0 && fds[i] < 256);
+		send_str(fds[i], "{\"cmd\":\"watch\"}\n");
+		json_t *r = read_reply(f, fds[i]);
+		assert_non_null(r);
+		json_decref(r);
+	}
+	assert_int_equal(ctl_watchers(f->c), CTL_CLIENTS_MAX);
+	spin(f->l, CTL_EVICT_IDLE_MS + 100);
+
+	int p = connect_to(sockpath);
+	assert_true(p >= 0 && p < 256);
+	send_str(p, "{\"id\":1,\"cmd\":\"panic\"}\n");
+	json_t *r = read_reply(f, p);
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+
+	int d = connect_to(sockpath);
+	assert_true(d >= 0 && d < 256);
+	send_str(d, "{\"id\":2,\"cmd\":\"watch\"}\n");
+	r = read_reply(f, d);
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+
+	int e = connect_to(sockpath);
+	assert_true(e >= 0 && e < 256);
+	send_str(e, "{\"id\":3,\"cmd\":\"echo\"}\n");
+	r = read_reply(f, e);
+	assert_non_null(r);
+	assert_string_equal(jstr(r, "error"), "busy");
+	json_decref(r);
+	assert_true(at_eof(f, e));
+	close_client(e);
+
+	/* fill the spares, then one more: busy, readable after its request */
+	int s1 = connect_to(sockpath), s2 = connect_to(sockpath);
+	assert_true(s1 >= 0 && s2 >= 0);
+	spin(f->l, 30);
+	int x = connect_to(sockpath);
+	assert_true(x >= 0 && x < 256);
+	send_str(x, "{\"id\":4,\"cmd\":\"status\"}\n");
+	r = read_reply(f, x);
+	assert_non_null(r);
+	assert_string_equal(jstr(r, "error"), "busy");
+	json_decref(r);
+	close_client(x);
+	close_client(s1);
+	close_client(s2);
+	close_client(p);
+	close_client(d);
+	for (int i = 0; i < CTL_CLIENTS_MAX; i++)
+		close_client(fds[i]);
+	spin(f->l, 30);
+}
+
+/* Idle clients are closed; a request left unfinished is answered and
+ * closed; a watcher is not idle. */
+static void test_timeouts(void **state)
+{
+	struct fixture *f = *state;
+	ctl_set_timeouts(f->c, 300, 300);
+	int idle = connect_to(sockpath), slow = connect_to(sockpath), w = connect_to(sockpath);
+	assert_true(idle >= 0 && slow >= 0 && w >= 0 && slow < 256 && w < 256);
+	send_str(w, "{\"cmd\":\"watch\"}\n");
+	json_t *r = read_reply(f, w);
+	assert_non_null(r);
+	json_decref(r);
+	send_str(slow, "{\"cmd\":");
+	spin(f->l, 800);
+	assert_true(at_eof(f, idle));
+	r = read_reply(f, slow);
+	assert_non_null(r);
+	assert_string_equal(jstr(r, "error"), "bad_request");
+	assert_non_null(strstr(jstr(r, "reason"), "not finished"));
+	json_decref(r);
+	assert_true(at_eof(f, slow));
+	assert_int_equal(ctl_watchers(f->c), 1);
+	assert_int_equal(ctl_clients(f->c), 1);
+	close_client(idle);
+	close_client(slow);
+	close_client(w);
+	spin(f->l, 30);
 }
 
 int main(void)
@@ -639,6 +764,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_clients_give_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spare_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
 		cmocka_unit_test(test_permissions_and_stale),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
