@@ -119,12 +119,22 @@ json_t *app_gps_json(struct app *a, const struct vtime *now)
 	return g;
 }
 
+/* Can the van store?  For the crew and base (docs/mqtt.md, state). */
+json_t *app_storage_json(struct app *a)
+{
+	const char *f = store_fault(a->st);
+	return json_pack("{s:b, s:s?}", "ok", !f, "error", f);
+}
+
 json_t *app_link_json(struct app *a, const struct vtime *now)
 {
 	int64_t backlog = 0, oldest = 0;
 	json_t *link = json_object();
 
 	store_outbox_stats(a->st, &backlog, &oldest);
+	backlog -= (int64_t)uplink_unremoved(a->up);   /* delivered, awaiting removal */
+	if (backlog < 0)
+		backlog = 0;
 	json_object_set_new(link, "base", json_string(uplink_connected(a->up) ? "online" : "offline"));
 	json_object_set_new(link, "backlog", json_integer(backlog));
 	json_object_set_new(link, "oldest_s", oldest ? json_real((now->utc_ms - oldest) / 1000.0) : json_null());
@@ -632,6 +642,11 @@ struct app *app_new(struct conf *c)
 		log_warnx("storage: %s", err);
 		goto fail;
 	}
+	if (store_fault(a->st))
+		log_warnx("storage: cannot store: %s; vanctld runs on: the panic buttons work, emergencies and "
+			  "urgent events go to base directly (not stored) and the rest waits in memory%s",
+			  store_fault(a->st),
+			  store_exclusive(a->st) ? "; vanctl cannot read the database while vanctld runs" : "");
 	{
 		int64_t lkg = 0;
 		char when[40];

@@ -89,6 +89,7 @@ int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t
 void app_publish_state(struct app *a);
 json_t *app_gps_json(struct app *a, const struct vtime *now);
 json_t *app_link_json(struct app *a, const struct vtime *now);
+json_t *app_storage_json(struct app *a);
 
 /* app_van.c */
 int app_van_init(struct app *a, char *err, size_t errlen);

@@ -593,6 +593,7 @@ json_t *app_snapshot(struct app *a, bool for_base)
 	json_object_set_new(s, "time_src", json_string(utc_src_name(now.utc_src)));
 	json_object_set_new(s, "gps", app_gps_json(a, &now));
 	json_object_set_new(s, "link", app_link_json(a, &now));
+	json_object_set_new(s, "storage", app_storage_json(a));
 	json_object_set_new(s, "version", json_string(VAN_VERSION));
 	if (a->gpio) {
 		/* what the output lines really show now (alarm.cue applied), for tests and service */

@@ -106,6 +106,11 @@ struct store {
 	bool ob_known;
 	int64_t ob_count, ob_oldest, ob_data_version;
 	char errmsg[768];
+	/* The disk refused the last write (full, I/O error): store_fault().
+	 * Set by sqlerr, cleared by the next write that succeeds. */
+	bool fault;
+	bool exclusive;          /* opened without a -shm (see open_rw) */
+	char faultmsg[768];
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -168,8 +173,18 @@ static int sqlerr(store_t *s, int rc, const char *what)
 	int e = map_sqlite(s->db, rc);
 	if (e == 0)
 		e = -EIO;
-	return seterr(s, e, "%s: %s: %s", s->path, what,
-		      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	seterr(s, e, "%s: %s: %s", s->path, what, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	if (!s->readonly && (e == -ENOSPC || e == -EIO)) {
+		s->fault = true;
+		memcpy(s->faultmsg, s->errmsg, sizeof(s->faultmsg));
+	}
+	return e;
+}
+
+/* A write went through: the disk takes it again. */
+static void write_ok(store_t *s)
+{
+	s->fault = false;
 }
 
 static int check_rw(store_t *s, const char *what)
@@ -227,6 +242,8 @@ static int hot_run(store_t *s, sqlite3_stmt *st, const char *what)
 	int ret = 0;
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		ret = sqlerr(s, rc, what);
+	else if (!sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(s->db))
+		write_ok(s);   /* committed (in a transaction: tx_commit says) */
 	hot_done(st);
 	return ret;
 }
@@ -322,6 +339,7 @@ static int tx_commit(store_t *s, bool durable, const char *what)
 		tx_rollback(s, durable);
 		return rc;
 	}
+	write_ok(s);
 	if (durable)
 		sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	return 0;
@@ -449,7 +467,7 @@ static int fix_mode(store_t *s, const char *file, bool must_exist)
 	return 0;
 }
 
-static int open_rw(store_t *s)
+static int open_rw_mode(store_t *s, bool exclusive)
 {
 	static const char *const sidecars[] = { "-wal", "-shm", "-journal" };
 	struct stat st;
@@ -485,6 +503,12 @@ static int open_rw(store_t *s)
 		return sqlerr(s, rc, "cannot open");
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_RW_MS);
+	/* Exclusive locking before the first read: WAL mode then keeps its
+	 * index in our memory and needs no -shm file (which a full disk may
+	 * not let SQLite create or grow). */
+	if (exclusive && (rc = exec(s, "PRAGMA locking_mode=EXCLUSIVE", "opening without a -shm")) < 0)
+		return rc;
+	s->exclusive = exclusive;
 
 	if ((rc = check_identity(s, &fresh, &version)) < 0)
 		return rc;
@@ -534,8 +558,51 @@ static int open_rw(store_t *s)
 	s->version = version;
 	if ((rc = migrate(s, version)) < 0)
 		return rc;
-	return reconcile_counters(s);
+	/* The counters are checked again by store_next_seq() (it also looks at
+	 * the events); a disk that cannot take the check must not keep the
+	 * daemon, and the panic buttons, from starting: store_fault() says so. */
+	if ((rc = reconcile_counters(s)) < 0 && rc != -ENOSPC && rc != -EIO)
+		return rc;
+	return 0;
 }
+
+/* A read-write open.  When SQLite cannot set up its shared-memory index
+ * (the -shm file: a full disk), try again with exclusive locking, which
+ * needs none: the daemon then runs, and vanctl cannot read the database
+ * until it stops (store_exclusive()). */
+static int open_rw(store_t *s)
+{
+	int rc = open_rw_mode(s, false);
+	if (rc != -ENOSPC && rc != -EIO)
+		return rc;
+	char first[sizeof(s->errmsg)];
+	memcpy(first, s->errmsg, sizeof(first));
+	for (int i = 0; i < H_COUNT; i++) {
+		sqlite3_finalize(s->hot[i]);
+		s->hot[i] = NULL;
+	}
+	sqlite3_close_v2(s->db);
+	s->db = NULL;
+	if (open_rw_mode(s, true) < 0) {
+		memcpy(s->errmsg, first, sizeof(first));   /* the first reason is the one */
+		return rc;
+	}
+	s->fault = true;
+	snprintf(s->faultmsg, sizeof(s->faultmsg), "%s", first);
+	return 0;
+}
+
+const char *store_fault(store_t *s)
+{
+	return s && s->fault ? s->faultmsg : NULL;
+}
+
+bool store_exclusive(store_t *s)
+{
+	return s && s->exclusive;
+}
+
+
 
 /* "file:PATH?immutable=1", PATH percent-encoded as URIs want it. */
 static char *immutable_uri(const char *path)
@@ -1118,6 +1185,7 @@ static int outbox_delete(store_t *s, const int64_t *ids, size_t n, const char *w
 	free(list);
 	if (rc < 0)
 		return rc;
+	write_ok(s);
 	outbox_removed(s, &gone);
 	return (int)gone.n;
 }

@@ -75,6 +75,15 @@ void store_close(store_t *s);
 /* The last error on this handle: what, the file, SQLite's message.
  * Never NULL; "" before any error.  Valid until the next call. */
 const char *store_errmsg(store_t *s);
+/* NULL while the disk takes our writes; else why the last write failed (a
+ * full disk, an I/O error), until a write succeeds again.  A read-write
+ * open on a disk that cannot take the start-up writes (checking the
+ * counters, the -shm index) still succeeds, with this set: the daemon runs
+ * on, keeping in memory and sending directly what it cannot store. */
+const char *store_fault(store_t *s);
+/* Opened with exclusive locking (no -shm could be made): readers (vanctl)
+ * cannot open the database until this handle closes. */
+bool store_exclusive(store_t *s);
 /* Schema version of the open database (== STORE_SCHEMA_VERSION). */
 int store_schema_version(store_t *s);
 /* The path given to store_open (owned by the store). */

@@ -56,6 +56,11 @@ struct uplink {
 	size_t nwin;
 	struct inflight acked[UPLINK_WINDOW]; /* confirmed, row not yet deleted */
 	size_t nacked;
+	/* Confirmed rows whose delete failed (a full disk): remembered here
+	 * until a delete succeeds, and never sent again in this run. */
+	int64_t *unremoved;
+	size_t nunremoved, capunremoved;
+	bool remove_failing;          /* in a fault episode: said once */
 	struct inflight live[UPLINK_LIVE];    /* sent live, not confirmed (id 0) */
 	size_t nlive;
 	bool drained;                 /* the last look found the outbox all sent */
@@ -88,6 +93,61 @@ static void clear_window(uplink_t *u)
 	u->nwin = 0;
 }
 
+/* Remember confirmed rows that could not be deleted.  Returns false when
+ * there is no memory for them (they then go again: base drops them by seq). */
+static bool remember_unremoved(uplink_t *u, const int64_t *ids, size_t n)
+{
+	if (u->nunremoved + n > u->capunremoved) {
+		size_t cap = u->capunremoved ? u->capunremoved : 64;
+		while (cap < u->nunremoved + n)
+			cap *= 2;
+		int64_t *p = realloc(u->unremoved, cap * sizeof(*p));
+		if (!p)
+			return false;
+		u->unremoved = p;
+		u->capunremoved = cap;
+	}
+	memcpy(u->unremoved + u->nunremoved, ids, n * sizeof(*ids));
+	u->nunremoved += n;
+	return true;
+}
+
+/* Delete confirmed rows: those of this read (ids[0..n)) and those kept from
+ * earlier failures, in one statement.  A failure (a full disk) keeps them in
+ * memory, out of the pump's reach, and is logged once per episode; the
+ * first delete that works again ends the episode. */
+static void remove_rows(uplink_t *u, const int64_t *ids, size_t n)
+{
+	size_t k = u->nunremoved;
+
+	if (!n && !k)
+		return;
+	if (n && !remember_unremoved(u, ids, n)) {
+		log_warnx("mqtt: out of memory: %zu delivered messages may go again", n);
+		if (store_outbox_delete_many(u->st, ids, n) == 0)
+			return;
+		n = 0;
+	}
+	if (store_outbox_delete_many(u->st, u->unremoved, u->nunremoved) == 0) {
+		if (u->remove_failing)
+			log_notice("mqtt: the outbox can be written again: %zu delivered messages kept in "
+				   "memory are removed from it", k);
+		u->remove_failing = false;
+		u->nunremoved = 0;
+		return;
+	}
+	if (!u->remove_failing)
+		log_warnx("mqtt: %zu delivered messages could not be removed from the outbox: %s; they are "
+			  "kept in memory and not sent again, and removed once the disk takes it",
+			  u->nunremoved, store_errmsg(u->st));
+	u->remove_failing = true;
+}
+
+size_t uplink_unremoved(const uplink_t *u)
+{
+	return u ? u->nunremoved : 0;
+}
+
 /* Confirmed outbox rows: deleted together, in one transaction per read from
  * the socket, not one per PUBACK (a row deleted late goes again after a
  * crash: base drops it by seq). */
@@ -103,9 +163,7 @@ static void settle(uplink_t *u)
 	u->nacked = 0;
 	for (size_t i = 0; i < n; i++)
 		ids[i] = done[i].id;
-	if (store_outbox_delete_many(u->st, ids, n) < 0)
-		log_warnx("mqtt: %zu delivered messages could not be removed from the outbox (they go again): %s",
-			  n, store_errmsg(u->st));
+	remove_rows(u, ids, n);
 	for (size_t i = 0; i < n; i++) {
 		if (u->cb.on_delivered)
 			u->cb.on_delivered(u->arg, &done[i].msg, loop_now_ms(u->loop));
@@ -394,6 +452,8 @@ static int64_t misc_cb(loop_t *l, void *arg)
 {
 	uplink_t *u = arg;
 	(void)l;
+	if (u->nunremoved)
+		remove_rows(u, NULL, 0);   /* has the disk room again? */
 	if (u->fd >= 0) {
 		u->in_mosq++;
 		int rc = mosquitto_loop_misc(u->mosq);
@@ -567,15 +627,26 @@ static bool write_now(uplink_t *u)
 static void pump(uplink_t *u)
 {
 	struct outbox_msg batch[UPLINK_WINDOW];
-	int64_t ids[UPLINK_WINDOW];
-	size_t want;
+	int64_t wids[UPLINK_WINDOW] = { 0 }, *ids = wids;
+	size_t want, nex = u->nwin;
 
 	if (!u->connected || u->nwin >= UPLINK_WINDOW)
 		return;
+	/* not the rows in flight, nor those confirmed but not yet removed */
+	if (u->nunremoved) {
+		if (!(ids = malloc((u->nwin + u->nunremoved) * sizeof(*ids)))) {
+			log_warnx("mqtt: out of memory; the outbox waits");
+			return;
+		}
+		memcpy(ids + u->nwin, u->unremoved, u->nunremoved * sizeof(*ids));
+		nex += u->nunremoved;
+	}
 	for (size_t i = 0; i < u->nwin; i++)
 		ids[i] = u->win[i].id;
 	want = UPLINK_WINDOW - u->nwin;
-	int n = store_outbox_peek(u->st, batch, want, ids, u->nwin);
+	int n = store_outbox_peek(u->st, batch, want, ids, nex);
+	if (ids != wids)
+		free(ids);
 	if (n < 0) {
 		log_warnx("mqtt: cannot read the outbox: %s", store_errmsg(u->st));
 		u->drained = false;
@@ -800,6 +871,10 @@ void uplink_free(uplink_t *u)
 	if (u->mosq)
 		mosquitto_destroy(u->mosq);
 	mosquitto_lib_cleanup();
+	if (u->nunremoved)
+		log_notice("mqtt: %zu delivered messages are still in the outbox (the disk is full); they go "
+			   "again after the next start and base drops them by sequence number", u->nunremoved);
+	free(u->unremoved);
 	free(u->host);
 	free(u->prefix);
 	free(u);

@@ -74,6 +74,10 @@ int64_t uplink_connected_since(const uplink_t *u);  /* mono ms, 0 if down */
 int uplink_protocol(const uplink_t *u);             /* 5 or 311 */
 const char *uplink_last_error(const uplink_t *u);
 size_t uplink_inflight(const uplink_t *u);
+/* Messages the broker confirmed whose outbox rows could not be deleted yet
+ * (a full disk): kept in memory, never sent again in this run, removed
+ * when the disk takes it.  They still count in store_outbox_stats(). */
+size_t uplink_unremoved(const uplink_t *u);
 /* Monotonic ms when the broker last confirmed a message (0 = never). */
 int64_t uplink_last_confirmed(const uplink_t *u);
 
