@@ -673,7 +673,8 @@ struct app *app_new(struct conf *c)
 
 	if (c->mqtt.enabled) {
 		struct uplink_callbacks ucb = { .on_command = cmd_from_base, .on_link = on_link,
-						.on_delivered = app_on_delivered };
+						.on_delivered = app_on_delivered,
+						.on_retained_emergency = app_retained_emergency };
 		a->up = uplink_new(a->loop, c, a->st, &ucb, a, err, sizeof(err));
 		if (!a->up) {
 			log_warnx("mqtt: %s", err);

@@ -90,6 +90,7 @@ void app_publish_state(struct app *a);
 json_t *app_gps_json(struct app *a, const struct vtime *now);
 json_t *app_link_json(struct app *a, const struct vtime *now);
 json_t *app_storage_json(struct app *a);
+void app_retained_emergency(void *arg, const char *payload, size_t len);
 
 /* app_van.c */
 int app_van_init(struct app *a, char *err, size_t errlen);

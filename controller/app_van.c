@@ -622,3 +622,98 @@ void app_on_delivered(void *arg, const struct outbox_msg *m, int64_t mono_ms)
 		app_van_after(a);
 	}
 }
+
+/* ---- agreeing with base about the emergency ---- */
+
+struct cleared_find {
+	int64_t id;
+	bool found;
+};
+
+static int cleared_cb(void *ctx, int64_t id, const struct stored_event *e, const char *payload)
+{
+	struct cleared_find *f = ctx;
+	json_t *d = json_loads(e->data_json ? e->data_json : "{}", 0, NULL);
+	(void)id;
+	(void)payload;
+	if (json_integer_value(json_object_get(d, "id")) == f->id)
+		f->found = true;
+	json_decref(d);
+	return f->found ? 1 : 0;
+}
+
+/* Did this van record clearing emergency id? */
+static bool cleared_here(struct app *a, int64_t id)
+{
+	struct cleared_find f = { id, false };
+	struct store_event_filter flt = { .session_id = -1, .from_utc_ms = id, .to_utc_ms = INT64_MAX,
+					  .type = "emergency.cleared" };
+	store_events_foreach(a->st, &flt, cleared_cb, &f);
+	return f.found;
+}
+
+/*
+ * The broker's retained emergency for this van, after each connection.  The
+ * retained topic goes out before the event is stored (docs/mqtt.md, "The
+ * alarm first"): a van stopped in between (a crash, a power cut) has no
+ * record of an emergency base holds as active.  Agree with base:
+ *   - both the same (or both none): nothing;
+ *   - the van has one, base another or none: publish the van's;
+ *   - base has one the van recorded clearing: publish "cleared" again;
+ *   - base has one the van has no record of: take it back (the crew sees
+ *     it and clears it deliberately; base must not be told it is over when
+ *     nobody in the van said so).
+ */
+void app_retained_emergency(void *arg, const char *payload, size_t len)
+{
+	struct app *a = arg;
+	struct vtime now;
+	json_error_t jerr;
+	json_t *m = json_loadb(payload, len, 0, &jerr);
+	int64_t mine = a->van ? van_emergency_id(a->van) : 0;
+	bool active = json_is_true(json_object_get(m, "active"));
+	int64_t id = json_integer_value(json_object_get(m, "id"));
+
+	clock_now(&a->clock, &now);
+	if (!a->van || (!json_is_object(m) && len > 0)) {
+		log_warnx("emergency: base's retained emergency is not JSON (%s); publishing the van's", jerr.text);
+		if (a->van)
+			publish_emergency(a, &now);
+		json_decref(m);
+		return;
+	}
+	if (!active || id <= 0) {
+		if (mine) {
+			log_notice("emergency: base holds no active emergency, the van has %lld: publishing it",
+				   (long long)mine);
+			publish_emergency(a, &now);
+		}
+	} else if (mine == id) {
+		log_debug("emergency: base and van agree on emergency %lld", (long long)id);
+	} else if (mine) {
+		log_notice("emergency: base holds emergency %lld, the van has %lld: publishing the van's",
+			   (long long)id, (long long)mine);
+		publish_emergency(a, &now);
+	} else if (cleared_here(a, id)) {
+		log_notice("emergency: base still holds emergency %lld, which the crew cleared: telling base again",
+			   (long long)id);
+		publish_emergency(a, &now);
+	} else {
+		struct emergency_seen seen = { .id = id,
+			.covert = json_is_true(json_object_get(m, "covert")),
+			.acked = json_is_true(json_object_get(m, "acknowledged")),
+			.presses = (int)json_integer_value(json_object_get(m, "presses")) };
+		const char *src = json_string_value(json_object_get(m, "source"));
+		const char *by = json_string_value(json_object_get(m, "acked_by"));
+		const char *why = NULL;
+		snprintf(seen.source, sizeof(seen.source), "%s", src ? src : "");
+		snprintf(seen.acked_by, sizeof(seen.acked_by), "%s", by ? by : "");
+		if (van_emergency_adopt(a->van, &seen, &now, &why) == 0)
+			log_warnx("emergency: base holds emergency %lld as active and the van had no record of it "
+				  "(stopped before storing it): restored; the crew clears it when safe", (long long)id);
+		else
+			log_warnx("emergency: base's emergency %lld not restored: %s", (long long)id, why ? why : "?");
+		app_van_after(a);
+	}
+	json_decref(m);
+}

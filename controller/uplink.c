@@ -501,6 +501,10 @@ static void on_connect(struct mosquitto *m, void *arg, int rc, int flags, const 
 	mosquitto_publish_v5(u->mosq, NULL, uplink_topic(u, "availability"), 6, "online", 1, true, NULL);
 	mosquitto_subscribe_v5(u->mosq, NULL, uplink_topic(u, "cmd/+"), 1,
 			       u->protocol == 5 ? MQTT_SUB_OPT_RETAIN_AS_PUBLISHED : 0, NULL);
+	/* what base holds as our emergency: compared with ours (app); only its
+	 * retained copy counts (sent for a new subscription with retain set) */
+	if (u->cb.on_retained_emergency)
+		mosquitto_subscribe_v5(u->mosq, NULL, uplink_topic(u, "emergency"), 1, 0, NULL);
 	if (u->cb.on_link)
 		u->cb.on_link(u->arg, true);
 	pump(u);
@@ -557,6 +561,13 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
 	(void)m;
 	(void)props;
 
+	if (!strncmp(msg->topic, u->prefix, plen) && !strcmp(msg->topic + plen, "/emergency")) {
+		/* only the retained one (our own live publishes come back too) */
+		if (msg->retain && u->cb.on_retained_emergency)
+			u->cb.on_retained_emergency(u->arg, msg->payload ? msg->payload : "",
+						    (size_t)msg->payloadlen);
+		return;
+	}
 	if (strncmp(msg->topic, u->prefix, plen) || strncmp(msg->topic + plen, "/cmd/", 5))
 		return;
 	/* A retained command would run again at every (re)connection: an old

@@ -35,6 +35,9 @@ struct uplink_callbacks {
 	void (*on_command)(void *arg, const char *name, const char *payload, size_t len);
 	/* Link up (true, after CONNACK) or down. */
 	void (*on_link)(void *arg, bool up);
+	/* The broker's retained message on PREFIX/UNIT/emergency (sent once
+	 * after each connection's subscription; what base holds). */
+	void (*on_retained_emergency)(void *arg, const char *payload, size_t len);
 	/* An outbox message was confirmed by the broker. */
 	void (*on_delivered)(void *arg, const struct outbox_msg *m, int64_t mono_ms);
 };

@@ -75,6 +75,36 @@ int alarm_raise(struct alarm *a, const struct alarm_params *p, const char *sourc
 	return again ? 1 : 0;
 }
 
+int alarm_adopt(struct alarm *a, const struct alarm_params *p, const struct emergency_seen *seen,
+		const struct emit *e)
+{
+	struct emergency *em = &a->em;
+	int64_t t = e->now->mono_ms;
+	int64_t ago = e->now->utc_ms - seen->id;
+
+	if (em->active)
+		return -EALREADY;
+	if (seen->id <= 0)
+		return -EINVAL;
+	if (ago < 0)
+		ago = 0;
+	*em = (struct emergency){ .active = true, .covert = seen->covert, .id = seen->id };
+	em->raised_utc = seen->id;
+	em->raised_mono = em->edge_mono = t - ago;
+	em->session_id = e->sid;
+	em->presses = seen->presses > 0 ? seen->presses : 1;
+	snprintf(em->source, sizeof(em->source), "%s", seen->source[0] ? seen->source : "panic");
+	em->acked = seen->acked;
+	snprintf(em->acked_by, sizeof(em->acked_by), "%s", seen->acked ? seen->acked_by : "");
+	em->acked_mono = seen->acked ? t : VAN_NEVER;
+	em->next_repeat = seen->acked ? VAN_NEVER : t + p->repeat_ms;
+	a->raised++;
+	json_t *d = em_event(em, e);
+	jset_bool(d, "restored", true);
+	emit_incident(e, "emergency.restored", EV_EMERGENCY, "emergency", d);
+	return 0;
+}
+
 bool alarm_repeat_due(const struct alarm *a, int64_t now)
 {
 	return a->em.active && !a->em.acked && a->em.next_repeat != VAN_NEVER &&

@@ -83,6 +83,23 @@ void alarm_init(struct alarm *a);
 int alarm_raise(struct alarm *a, const struct alarm_params *p, const char *source,
 		bool covert, int64_t edge_mono, json_t *ctx, const struct emit *e);
 
+/* An emergency base holds as active (its retained emergency topic) that
+ * the van has no record of (the van stopped before it stored it). */
+struct emergency_seen {
+	int64_t id;                   /* its raised UTC ms */
+	char source[24];
+	bool covert, acked;
+	char acked_by[ALARM_NAME_MAX];
+	int presses;
+};
+
+/* Take it back as the active emergency, with its id (emergency.restored,
+ * EV_EMERGENCY, an incident): the crew sees it again and must clear it,
+ * and it is repeated until acknowledged unless base had.  0, -EALREADY
+ * (one is active: the shell republishes that one), -EINVAL. */
+int alarm_adopt(struct alarm *a, const struct alarm_params *p, const struct emergency_seen *seen,
+		const struct emit *e);
+
 /* Is a repeat of emergency.raised due at now? */
 bool alarm_repeat_due(const struct alarm *a, int64_t now);
 /* Send the repeat with a fresh context (stolen). */

@@ -39,6 +39,7 @@
 #include "emit.h"
 #include "evq.h"
 #include "fix.h"
+#include "alarm.h"
 #include "plan.h"
 #include "vtime.h"
 
@@ -222,6 +223,12 @@ int van_emergency_ack(van_t *v, int64_t id, const char *by, const struct vtime *
 		      const char **why);
 /* The crew cleared the emergency (deliberately).  -ENOENT. */
 int van_alarm_clear(van_t *v, enum van_source src, const struct vtime *now, const char **why);
+/* Base's retained emergency is active and the van has none (it stopped
+ * before storing it): take it back (alarm_adopt).  0, -EALREADY, -EINVAL. */
+int van_emergency_adopt(van_t *v, const struct emergency_seen *seen, const struct vtime *now,
+			const char **why);
+/* The active emergency's id, 0 when none. */
+int64_t van_emergency_id(const van_t *v);
 /* Start an emergency self-test.  -EBUSY. */
 int van_selftest_start(van_t *v, enum van_source src, const struct vtime *now,
 		       const char **why);

@@ -373,6 +373,25 @@ int van_alarm_clear(van_t *v, enum van_source src, const struct vtime *now, cons
 	return r;
 }
 
+int van_emergency_adopt(van_t *v, const struct emergency_seen *seen, const struct vtime *now,
+			const char **why)
+{
+	size_t mark = v->q.n;
+	struct emit e = van_emit(v, now);
+	int r = alarm_adopt(&v->alarm, &v->ap, seen, &e);
+	if (r == 0)
+		ok(why, "emergency restored");
+	else if (why)
+		*why = r == -EALREADY ? "an emergency is already active" : "no emergency id";
+	van_post(v, now, mark);
+	return r;
+}
+
+int64_t van_emergency_id(const van_t *v)
+{
+	return v->alarm.em.active ? v->alarm.em.id : 0;
+}
+
 int van_selftest_start(van_t *v, enum van_source src, const struct vtime *now,
 		       const char **why)
 {
