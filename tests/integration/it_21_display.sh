@@ -18,12 +18,7 @@ SOCK="$WORK/control.sock"
 TM="vanit-display-$$"
 tm() { tmux -L "$TM" "$@"; }
 # on the way out: ask the displays to quit (q) before the tmux server goes
-quit_displays() {
-	tm send-keys -t d80x24 Escape q 2>/dev/null
-	tm send-keys -t d100x30 Escape q 2>/dev/null
-	sleep 0.5
-	tm kill-server 2>/dev/null
-}
+quit_displays() { tmux_stop "$TM"; }
 trap 'quit_displays; it_cleanup' EXIT
 mkdir -p "$WORK/captures"
 STEP=0

@@ -31,9 +31,7 @@ TM="vanit-edges-$$"
 tm() { tmux -L "$TM" "$@"; }
 FAKE_PID=
 finish() {
-	for p in $PANES; do tm send-keys -t "$p" Escape q 2>/dev/null; done
-	sleep 0.3
-	tm kill-server 2>/dev/null
+	tmux_stop "$TM"
 	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
 	it_cleanup
 }

@@ -224,3 +224,29 @@ PY
 base_cmd() {
 	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t "vanctld/${UNIT:-van1}/cmd/$1" -m "$2"
 }
+
+# tmux_stop SERVER: the displays in a private tmux server (-L SERVER) quit by
+# their own 'q' and are waited for (up to 20 s), then the server goes, then
+# anything left is killed by PID.  An ASan build runs its leak check on the
+# way out; a SIGHUP from kill-server in the middle of it left vandisplay
+# hung and spinning long after the test (seen in CI: 8 of them at 40% CPU
+# each, which made later tests time out).
+tmux_stop() {
+	local srv=$1 p pane kids="" i alive
+	local pids
+	pids=$(tmux -L "$srv" list-panes -a -F '#{pane_pid}' 2> /dev/null) || return 0
+	for p in $pids; do kids="$kids $(pgrep -P "$p" -x vandisplay | tr '\n' ' ')"; done
+	for pane in $(tmux -L "$srv" list-panes -a -F '#{session_name}:#{window_index}.#{pane_index}' 2> /dev/null); do
+		tmux -L "$srv" send-keys -t "$pane" Escape q 2> /dev/null
+	done
+	for i in $(seq 200); do
+		alive=0
+		for p in $kids; do kill -0 "$p" 2> /dev/null && alive=1; done
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	[ "$alive" = 0 ] || echo "--- tmux_stop: a display did not quit on 'q' within 20 s: killed" >&2
+	tmux -L "$srv" kill-server 2> /dev/null
+	for p in $kids $pids; do kill -KILL "$p" 2> /dev/null; done
+	return 0
+}
