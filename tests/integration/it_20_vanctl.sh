@@ -223,7 +223,8 @@ note "idle and watching clients do not lock vanctl out"
 start_vanctld "$WORK/van.conf"
 WAIT_S=20 wait_for "$VANCTL" --socket "$SOCK" status || fail "vanctld did not start"
 hold() {   # hold N connections (watch: each asks to watch) for S seconds
-	python3 - "$SOCK" "$1" "$2" "$3" > /dev/null 2>&1 <<'PY' &
+	local ready="$WORK/held.$RANDOM"
+	python3 - "$SOCK" "$1" "$2" "$3" "$ready" > /dev/null 2>&1 <<'PY' &
 import socket, sys, time
 path, n, mode, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 held = []
@@ -234,9 +235,15 @@ for i in range(n):
         s.sendall(b'{"cmd":"watch"}\n')
     held.append(s)
     time.sleep(0.01)
+open(sys.argv[5], "w").write("held\n")
 time.sleep(secs)
 PY
 	PIDS+=($!)
+	# every connection made, and older than the 1 s an idle one is given
+	# before it must make room (under load python alone took longer than
+	# the fixed sleep the callers had: seen under scripts/time-travel.sh)
+	WAIT_S=30 wait_for test -e "$ready" || fail "the held connections were not made"
+	sleep 1.5
 	echo $!
 }
 h=$(hold 40 idle 8); sleep 2
