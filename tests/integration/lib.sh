@@ -231,22 +231,34 @@ base_cmd() {
 # way out; a SIGHUP from kill-server in the middle of it left vandisplay
 # hung and spinning long after the test (seen in CI: 8 of them at 40% CPU
 # each, which made later tests time out).
+# tmux_stop SERVER SESSION...: only those sessions, and the server stays.
 tmux_stop() {
-	local srv=$1 p pane kids="" i alive
-	local pids
-	pids=$(tmux -L "$srv" list-panes -a -F '#{pane_pid}' 2> /dev/null) || return 0
+	local srv=$1 p pane kids="" i alive pids="" s
+	shift
+	if [ $# -eq 0 ]; then
+		pids=$(tmux -L "$srv" list-panes -a -F '#{pane_pid}' 2> /dev/null) || return 0
+	else
+		for s in "$@"; do pids="$pids $(tmux -L "$srv" list-panes -s -t "$s" -F '#{pane_pid}' 2> /dev/null)"; done
+	fi
 	for p in $pids; do kids="$kids $(pgrep -P "$p" -x vandisplay | tr '\n' ' ')"; done
-	for pane in $(tmux -L "$srv" list-panes -a -F '#{session_name}:#{window_index}.#{pane_index}' 2> /dev/null); do
-		tmux -L "$srv" send-keys -t "$pane" Escape q 2> /dev/null
-	done
+	for p in $kids; do kill -TERM "$p" 2> /dev/null; done   # (q, without a pane to type in)
+	if [ $# -eq 0 ]; then
+		for pane in $(tmux -L "$srv" list-panes -a -F '#{session_name}:#{window_index}.#{pane_index}' 2> /dev/null); do
+			tmux -L "$srv" send-keys -t "$pane" Escape q 2> /dev/null
+		done
+	fi
 	for i in $(seq 200); do
 		alive=0
 		for p in $kids; do kill -0 "$p" 2> /dev/null && alive=1; done
 		[ "$alive" = 0 ] && break
 		sleep 0.1
 	done
-	[ "$alive" = 0 ] || echo "--- tmux_stop: a display did not quit on 'q' within 20 s: killed" >&2
-	tmux -L "$srv" kill-server 2> /dev/null
+	[ "$alive" = 0 ] || echo "--- tmux_stop: a display did not quit within 20 s: killed" >&2
+	if [ $# -eq 0 ]; then
+		tmux -L "$srv" kill-server 2> /dev/null
+	else
+		for s in "$@"; do tmux -L "$srv" kill-session -t "$s" 2> /dev/null; done
+	fi
 	for p in $kids $pids; do kill -KILL "$p" 2> /dev/null; done
 	return 0
 }
