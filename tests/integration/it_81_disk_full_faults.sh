@@ -14,29 +14,8 @@
 #
 # The database lives on a 2 MB tmpfs in a private mount namespace (as
 # it_80).  Needs CAP_SYS_ADMIN: without it the test is skipped (exit 77).
-if [ -z "${VAN_IT81_NS:-}" ]; then
-	if ! unshare -m --propagation private true 2>/dev/null; then
-		echo "SKIP: cannot create a private mount namespace (unshare -m): not permitted here"
-		exit 77
-	fi
-	VAN_IT81_NS=1 exec unshare -m --propagation private bash "$0" "$@"
-fi
 . "$(dirname "$0")/lib.sh"
-it_setup
-DISK="$WORK/disk"
-mkdir "$DISK"
-if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$DISK" 2>"$WORK/mount.err"; then
-	echo "SKIP: cannot mount a tmpfs in the private namespace: $(cat "$WORK/mount.err")"
-	exit 77
-fi
-trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; sleep 0.3; umount -l "$DISK"; it_cleanup' EXIT
-
-dsql() { sqlite3 -batch -noheader "$DISK/van.db" "$1"; }
-FAILED=()
-check() {   # check WHAT CMD...: record a failure, go on with the rest
-	local what=$1; shift
-	if "$@"; then pass "$what"; else echo "FAIL: $what" >&2; FAILED+=("$what"); fi
-}
+disk_tmpfs_setup "$0" "$@"
 finish() {
 	if [ ${#FAILED[@]} -gt 0 ]; then
 		echo "FAILED ${#FAILED[@]} check(s):" >&2

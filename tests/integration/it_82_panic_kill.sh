@@ -8,11 +8,7 @@
 # answer to the simulated press; the raise follows within a few ms.)
 . "$(dirname "$0")/lib.sh"
 it_setup
-FAILED=()
-check() {
-	local what=$1; shift
-	if "$@"; then pass "$what"; else echo "FAIL: $what" >&2; FAILED+=("$what"); fi
-}
+FAILED=()   # check (lib.sh) collects failures here
 retained_emergency() {
 	timeout 3 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -C 1 -W 2 -t vanctld/van1/emergency 2>/dev/null
 }

@@ -262,3 +262,33 @@ tmux_stop() {
 	for p in $kids $pids; do kill -KILL "$p" 2> /dev/null; done
 	return 0
 }
+
+# disk_tmpfs_setup "$0" "$@": for the disk-full tests.  Runs the test again
+# in a private mount namespace (skipped, exit 77, where that is not
+# permitted), then it_setup and DISK, a 2 MB tmpfs unmounted at exit after
+# the test's processes stop.  dsql QUERY runs against $DISK/van.db; check
+# WHAT CMD... records a failure in FAILED and goes on.
+disk_tmpfs_setup() {
+	if [ -z "${VAN_DISK_NS:-}" ]; then
+		if ! unshare -m --propagation private true 2>/dev/null; then
+			echo "SKIP: cannot create a private mount namespace (unshare -m): not permitted here"
+			exit 77
+		fi
+		VAN_DISK_NS=1 exec unshare -m --propagation private bash "$@"
+	fi
+	it_setup
+	DISK="$WORK/disk"
+	mkdir "$DISK"
+	if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$DISK" 2>"$WORK/mount.err"; then
+		echo "SKIP: cannot mount a tmpfs in the private namespace: $(cat "$WORK/mount.err")"
+		exit 77
+	fi
+	# stop everything, then unmount, then the usual cleanup
+	trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; sleep 0.3; umount -l "$DISK"; it_cleanup' EXIT
+	FAILED=()
+}
+dsql() { sqlite3 -batch -noheader "$DISK/van.db" "$1"; }
+check() {
+	local what=$1; shift
+	if "$@"; then pass "$what"; else echo "FAIL: $what" >&2; FAILED+=("$what"); fi
+}
