@@ -558,14 +558,14 @@ static void reload(struct app *a)
 		free(n);
 		return;
 	}
-	conf_load(n, o->path);
+	conf_load(n, o->report.path);
 	conf_check(n);
-	for (size_t i = 0; i < n->nwarnings; i++)
-		log_warnx("reload: %s", n->warnings[i]);
-	if (n->nerrors) {
-		for (size_t i = 0; i < n->nerrors; i++)
-			log_warnx("%s", n->errors[i]);
-		log_warnx("reload: %s has %zu problem(s); keeping the running configuration", o->path, n->nerrors);
+	for (size_t i = 0; i < n->report.nwarnings; i++)
+		log_warnx("reload: %s", n->report.warnings[i]);
+	if (n->report.nerrors) {
+		for (size_t i = 0; i < n->report.nerrors; i++)
+			log_warnx("%s", n->report.errors[i]);
+		log_warnx("reload: %s has %zu problem(s); keeping the running configuration", o->report.path, n->report.nerrors);
 		conf_fini(n);
 		free(n);
 		return;
@@ -587,7 +587,7 @@ static void reload(struct app *a)
 	struct track_params tp;
 	track_params_from_conf(a->conf, &tp);
 	a->track.p = tp;
-	log_info("reload: configuration re-read from %s", o->path);
+	log_info("reload: configuration re-read from %s", o->report.path);
 	conf_fini(n);
 	free(n);
 }

@@ -548,7 +548,7 @@ int app_van_init(struct app *a, char *err, size_t errlen)
 	conf_van_params(a->conf, &p);
 	if (van_params_check(&p, &why) < 0) {
 		/* conf_check ran the same check with FILE:LINE: not reached */
-		snprintf(err, errlen, "%s: %s", a->conf->path ? a->conf->path : "config", why);
+		snprintf(err, errlen, "%s: %s", a->conf->report.path ? a->conf->report.path : "config", why);
 		return -EINVAL;
 	}
 	a->van = van_new(&p);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cfg.h"
 #include "hw/gpio.h"
 
 #define CONF_DEFAULT_PATH "/etc/vanctld/vanctld.conf"
@@ -127,19 +128,16 @@ struct conf {
 	struct conf_alarm alarm;
 	struct gpio_conf gpio;  /* [gpio] and [line.NAME] sections, see hw/gpio.h */
 
-	/* diagnostics */
-	int *key_lines;         /* per key of the table: line where it was set, 0 = default */
-	char **errors;
-	size_t nerrors;
-	char **warnings;        /* accepted, but worth saying ("FILE:LINE: ..."); conf_check */
-	size_t nwarnings;
+	/* what reading found: errors and warnings as "FILE:LINE: message", and
+	 * the line where each key was set (see cfg.h) */
+	struct cfg_report report;
 };
 
 /* Fill c with the defaults of every key (no file read). Returns 0 or -ENOMEM. */
 int conf_defaults(struct conf *c);
 
 /* Read FILE into c (which must hold defaults).  Problems are appended to
- * c->errors as "FILE:LINE: message".  Returns the number of errors (0 = ok),
+ * c->report.errors as "FILE:LINE: message".  Returns the number of errors (0 = ok),
  * or -ENOMEM. */
 int conf_load(struct conf *c, const char *path);
 

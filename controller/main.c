@@ -110,16 +110,16 @@ int main(int argc, char **argv)
 	if (db) conf_set(c, "--db", "storage", "db", db);
 	if (sock) conf_set(c, "--socket", "control", "socket", sock);
 	conf_check(c);
-	for (size_t i = 0; i < c->nwarnings; i++) {
+	for (size_t i = 0; i < c->report.nwarnings; i++) {
 		if (check)
-			fprintf(stderr, "%s (warning)\n", c->warnings[i]);
+			fprintf(stderr, "%s (warning)\n", c->report.warnings[i]);
 		else
-			log_warnx("%s", c->warnings[i]);
+			log_warnx("%s", c->report.warnings[i]);
 	}
-	if (c->nerrors) {
-		for (size_t i = 0; i < c->nerrors; i++)
-			fprintf(stderr, "%s\n", c->errors[i]);
-		fprintf(stderr, "vanctld: %zu problem(s) in the configuration; nothing started\n", c->nerrors);
+	if (c->report.nerrors) {
+		for (size_t i = 0; i < c->report.nerrors; i++)
+			fprintf(stderr, "%s\n", c->report.errors[i]);
+		fprintf(stderr, "vanctld: %zu problem(s) in the configuration; nothing started\n", c->report.nerrors);
 		conf_fini(c);
 		free(c);
 		return 2;

@@ -96,8 +96,8 @@ static char *conf_plans_dir(const char *conf_path)
 	const char *path = conf_path ? conf_path : CONF_DEFAULT_PATH;
 	struct stat sb;
 	if ((conf_path || stat(path, &sb) == 0) && conf_load(&c, path) != 0) {
-		for (size_t i = 0; i < c.nerrors; i++)
-			fprintf(stderr, "%s\n", c.errors[i]);
+		for (size_t i = 0; i < c.report.nerrors; i++)
+			fprintf(stderr, "%s\n", c.report.errors[i]);
 		fprintf(stderr, "vanctl plan: %s: the configuration has errors (or give -d DIR)\n",
 			path);
 		conf_fini(&c);

@@ -101,8 +101,8 @@ static char *resolve_db(const char *cmd, const char *db, const char *conf_path)
 	struct stat sb;
 	if (conf_path || stat(path, &sb) == 0) {
 		if (conf_load(&c, path) != 0) {
-			for (size_t i = 0; i < c.nerrors; i++)
-				fprintf(stderr, "%s\n", c.errors[i]);
+			for (size_t i = 0; i < c.report.nerrors; i++)
+				fprintf(stderr, "%s\n", c.report.errors[i]);
 			rv_err(cmd, "%s: the configuration has errors (or give --db FILE)", path);
 			conf_fini(&c);
 			return NULL;

@@ -50,16 +50,35 @@ static void drop(struct conf *c)
 
 static bool has_error(const struct conf *c, const char *needle)
 {
-	for (size_t i = 0; i < c->nerrors; i++)
-		if (strstr(c->errors[i], needle))
+	for (size_t i = 0; i < c->report.nerrors; i++)
+		if (strstr(c->report.errors[i], needle))
 			return true;
 	return false;
 }
 
 static void print_errors(const struct conf *c)
 {
-	for (size_t i = 0; i < c->nerrors; i++)
-		fprintf(stderr, "  error: %s\n", c->errors[i]);
+	for (size_t i = 0; i < c->report.nerrors; i++)
+		fprintf(stderr, "  error: %s\n", c->report.errors[i]);
+}
+
+/* Choice keys (the table's own list, one check for file and command line):
+ * the value is refused at its line, with the choices named. */
+static void test_choices(void **st)
+{
+	(void)st;
+	struct conf *c = load("[unit]\nid = van1\n[alarm]\ncue = loud\n[mqtt]\nprotocol = 4\n");
+	print_errors(c);
+	assert_true(has_error(c, "t.conf:4: alarm.cue: 'loud' must be alarm, light or none"));
+	assert_true(has_error(c, "t.conf:6: mqtt.protocol: 4 is not 5 or 311"));
+	assert_int_equal(c->report.nerrors, 2);
+	drop(c);
+	c = load("[unit]\nid = van1\n[alarm]\ncue = light\n[mqtt]\nprotocol = 311\n");
+	print_errors(c);
+	assert_int_equal(c->report.nerrors, 0);
+	assert_string_equal(c->alarm.cue, "light");
+	assert_int_equal(c->mqtt.protocol, 311);
+	drop(c);
 }
 
 static void test_defaults_and_good_file(void **st)
@@ -70,7 +89,7 @@ static void test_defaults_and_good_file(void **st)
 			      "[session]\ncheckin_interval = 45\ndefault_length = 3h\n"
 			      "[track]\nmin_distance = 12.5 ; inline comment\n");
 	print_errors(c);
-	assert_int_equal(c->nerrors, 0);
+	assert_int_equal(c->report.nerrors, 0);
 	assert_string_equal(c->unit.id, "van-7");
 	assert_string_equal(c->unit.name, "North van");
 	assert_int_equal(c->mqtt.port, 8883);
@@ -152,7 +171,7 @@ static void test_overrides(void **st)
 {
 	(void)st;
 	struct conf *c = load("[unit]\nid = van1\n");
-	assert_int_equal(c->nerrors, 0);
+	assert_int_equal(c->report.nerrors, 0);
 	assert_int_equal(conf_set(c, "--unit", "unit", "id", "van2"), 0);
 	assert_string_equal(c->unit.id, "van2");
 	assert_int_equal(conf_set(c, "--broker", "mqtt", "port", "0"), -1);
@@ -173,9 +192,9 @@ static void test_shipped_configs_pass(void **st)
 		assert_int_equal(conf_defaults(&c), 0);
 		conf_load(&c, p);
 		conf_check(&c);
-		if (c.nerrors)
+		if (c.report.nerrors)
 			print_errors(&c);
-		assert_int_equal(c.nerrors, 0);
+		assert_int_equal(c.report.nerrors, 0);
 		conf_fini(&c);
 		free(p);
 	}
@@ -210,11 +229,11 @@ static void test_fragment(void **st)
 	conf_load(&c, p);
 	conf_check(&c);
 	print_errors(&c);
-	assert_int_equal(c.nerrors, 1);
+	assert_int_equal(c.report.nerrors, 1);
 	char *want;
 	assert_true(asprintf(&want, "%s: unit.id is required and is not in the file", p) > 0);
 	assert_true(has_error(&c, want));
-	assert_null(strstr(c.errors[0], ":0:"));
+	assert_null(strstr(c.report.errors[0], ":0:"));
 	free(want);
 	conf_fini(&c);
 
@@ -225,7 +244,7 @@ static void test_fragment(void **st)
 	assert_true(asprintf(&both, "%s\n%s", full, frag) > 0);
 	struct conf *m = load(both);
 	print_errors(m);
-	assert_int_equal(m->nerrors, 0);
+	assert_int_equal(m->report.nerrors, 0);
 	assert_int_equal(m->gpio.backend, GPIO_BACKEND_GPIOD);
 	assert_true(m->gpio.nlines >= 5);
 	drop(m);
@@ -284,7 +303,7 @@ static void test_long_lines(void **st)
 	assert_true(c->mqtt.enabled);
 	/* the bad port is on line 6, whatever came before */
 	assert_true(has_error(c, "t.conf:6: mqtt.port: 70000 is out of range"));
-	assert_int_equal(c->nerrors, 1);
+	assert_int_equal(c->report.nerrors, 1);
 	drop(c);
 
 	/* an over-long key line: one error, at its own line; the next line counts */
@@ -298,7 +317,7 @@ static void test_long_lines(void **st)
 	print_errors(c);
 	assert_true(has_error(c, "t.conf:3: line too long"));
 	assert_true(has_error(c, "t.conf:5: mqtt.port: 0 is out of range"));
-	assert_int_equal(c->nerrors, 2);
+	assert_int_equal(c->report.nerrors, 2);
 	drop(c);
 	free(big);
 }
@@ -310,7 +329,7 @@ static void test_bytes_and_password_mode(void **st)
 	(void)st;
 	struct conf *c = load("\xEF\xBB\xBF[unit]\nid = van1\n");
 	print_errors(c);
-	assert_int_equal(c->nerrors, 0);
+	assert_int_equal(c->report.nerrors, 0);
 	assert_string_equal(c->unit.id, "van1");
 	drop(c);
 
@@ -337,8 +356,8 @@ static void test_bytes_and_password_mode(void **st)
 	print_errors(c);
 	assert_true(has_error(c, "unit.id 'van\\x1b[2J'"));
 	assert_true(has_error(c, "'\\x1b]0;x\\x07' is not a boolean"));
-	for (size_t i = 0; i < c->nerrors; i++)
-		for (const char *s = c->errors[i]; *s; s++)
+	for (size_t i = 0; i < c->report.nerrors; i++)
+		for (const char *s = c->report.errors[i]; *s; s++)
 			assert_false((unsigned char)*s < 0x20 || *s == 0x7f);
 	drop(c);
 
@@ -349,16 +368,16 @@ static void test_bytes_and_password_mode(void **st)
 	snprintf(text, sizeof(text), "[unit]\nid = van1\n[mqtt]\nusername = van1\npassword_file = %s\n", pw);
 	c = load(text);
 	print_errors(c);
-	assert_int_equal(c->nerrors, 0);
-	assert_int_equal(c->nwarnings, 1);
-	assert_non_null(strstr(c->warnings[0], "t.conf:5: mqtt.password_file"));
-	assert_non_null(strstr(c->warnings[0], pw));
-	assert_non_null(strstr(c->warnings[0], "0644"));
+	assert_int_equal(c->report.nerrors, 0);
+	assert_int_equal(c->report.nwarnings, 1);
+	assert_non_null(strstr(c->report.warnings[0], "t.conf:5: mqtt.password_file"));
+	assert_non_null(strstr(c->report.warnings[0], pw));
+	assert_non_null(strstr(c->report.warnings[0], "0644"));
 	drop(c);
 	chmod(pw, 0600);
 	c = load(text);
-	assert_int_equal(c->nerrors, 0);
-	assert_int_equal(c->nwarnings, 0);
+	assert_int_equal(c->report.nerrors, 0);
+	assert_int_equal(c->report.nwarnings, 0);
 	drop(c);
 	free(pw);
 }
@@ -412,15 +431,15 @@ static void test_ranges_match_core(void **st)
 			snprintf(text, sizeof(text), "[unit]\nid = van1\n[%s]\n%s = %g\n", sec, name, end ? hi : lo);
 			struct conf *c = load(text);
 			/* cross-field checks may object to an extreme; the core may not */
-			for (size_t e = 0; e < c->nerrors; e++)
-				if (strstr(c->errors[e], "is out of range") || strstr(c->errors[e], "core")) {
-					fprintf(stderr, "%s.%s = %g: %s\n", sec, name, end ? hi : lo, c->errors[e]);
+			for (size_t e = 0; e < c->report.nerrors; e++)
+				if (strstr(c->report.errors[e], "is out of range") || strstr(c->report.errors[e], "core")) {
+					fprintf(stderr, "%s.%s = %g: %s\n", sec, name, end ? hi : lo, c->report.errors[e]);
 					fail();
 				}
 			struct van_params p;
 			const char *why = NULL;
 			conf_van_params(c, &p);
-			if (!c->nerrors && van_params_check(&p, &why) < 0) {
+			if (!c->report.nerrors && van_params_check(&p, &why) < 0) {
 				fprintf(stderr, "%s.%s = %g: the core refuses: %s\n", sec, name, end ? hi : lo, why);
 				fail();
 			}
@@ -447,6 +466,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_good_file),
+		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_every_error_with_line),
 		cmocka_unit_test(test_missing_and_cross_checks),
 		cmocka_unit_test(test_unreadable_file),
