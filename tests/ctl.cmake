@@ -1,14 +1,7 @@
 # The control socket (controller/ctl.c): unit tests on a real socket, and
 # integration tests of vanctl and the crew display against a real vanctld.
 #
-# Until the lead adds ctl.c to vanshell, the test compiles it in itself.
-get_target_property(_van_ctl_shell_sources vanshell SOURCES)
-if("ctl.c" IN_LIST _van_ctl_shell_sources)
-  van_unit_test(test_ctl SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ctl.c LIBS vanshell)
-else()
-  van_unit_test(test_ctl SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ctl.c
-    ${CMAKE_SOURCE_DIR}/controller/ctl.c LIBS vanshell)
-endif()
+van_unit_test(test_ctl SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ctl.c LIBS vandaemon)
 
 # vanctl and the crew display against a real vanctld (tmux for the display).
 if(TARGET vanctl)

@@ -5,14 +5,8 @@ van_unit_test(test_plan SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan.c LIB
 van_unit_test(test_plan_replay SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan_replay.c
   LIBS vancore)
 
-# planfile.c goes into vanshell; until it is there, build it into the test.
-set(_plan_srcs ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_planfile.c
-  ${CMAKE_SOURCE_DIR}/vanctl/plan_cli.c)
-get_target_property(_vanshell_srcs vanshell SOURCES)
-list(FILTER _vanshell_srcs INCLUDE REGEX "planfile\\.c$")
-if(NOT _vanshell_srcs)
-  list(APPEND _plan_srcs ${CMAKE_SOURCE_DIR}/controller/planfile.c)
-endif()
-van_unit_test(test_planfile SOURCES ${_plan_srcs} LIBS vanshell)
+# The plan file parser (controller/planfile.c) with `vanctl plan` (vanctl/plan_cli.c).
+van_unit_test(test_planfile SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_planfile.c
+  ${CMAKE_SOURCE_DIR}/vanctl/plan_cli.c LIBS vancommon)
 # A plan across the change of the clocks (struct plan_tz).
 van_unit_test(test_plan_tz SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan_tz.c LIBS vancore)

@@ -9,7 +9,7 @@ file(GLOB VAN_REVIEW_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/vanctl/review
 if(VAN_REVIEW_SOURCES)
   add_library(vanreview_t STATIC ${VAN_REVIEW_SOURCES})
   target_include_directories(vanreview_t PUBLIC ${CMAKE_SOURCE_DIR}/vanctl)
-  target_link_libraries(vanreview_t PUBLIC vanshell PkgConfig::JANSSON m)
+  target_link_libraries(vanreview_t PUBLIC vancommon PkgConfig::JANSSON m)
 
   # review_cli ARGS...: review_main(ARGS) - the review subcommands without vanctl
   add_executable(review_cli ${CMAKE_SOURCE_DIR}/tests/unit/test_review_cli.c)
@@ -17,7 +17,7 @@ if(VAN_REVIEW_SOURCES)
 
   # review_fixture OUT.db [--old]: the test database, through store.h
   add_executable(review_fixture ${CMAKE_SOURCE_DIR}/tests/data/review_fixture.c)
-  target_link_libraries(review_fixture PRIVATE vanshell PkgConfig::JANSSON m)
+  target_link_libraries(review_fixture PRIVATE vancommon PkgConfig::JANSSON m)
 
   van_unit_test(test_review SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_review.c
     LIBS vanreview_t)

@@ -1,4 +1,4 @@
 # Unit tests of the shell's modules: config, the reference clock, route filter, geo.
-van_unit_test(test_conf SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conf.c LIBS vanshell)
-van_unit_test(test_clock SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_clock.c LIBS vanshell)
+van_unit_test(test_conf SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_conf.c LIBS vancommon)
+van_unit_test(test_clock SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_clock.c LIBS vancommon)
 van_unit_test(test_track SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_track.c LIBS vancore)
