@@ -14,11 +14,10 @@
 #include <mqtt_protocol.h>
 
 #include "log.h"
-#include "resolve.h"
+#include "mqttlink.h"
 
 #define UPLINK_WINDOW 64          /* outbox messages in flight at once */
 #define UPLINK_LIVE 16            /* live messages in flight at once */
-#define UPLINK_MISC_MS 1000
 
 struct inflight {
 	int mid;
@@ -31,27 +30,13 @@ struct uplink {
 	store_t *st;
 	struct uplink_callbacks cb;
 	void *arg;
-	struct mosquitto *mosq;
-	char *host;                   /* mqtt.host as configured */
-	int port, keepalive, protocol, configured_protocol;
-	/* The broker's addresses (see start_connect): a name is resolved by
-	 * res, asynchronously, and its addresses are tried in turn. */
-	resolver_t *res;              /* NULL when host is numeric */
-	bool tls;                     /* connect by name (certificate check, SNI) */
-	char **addrs;                 /* numeric, in order; NULL: resolve first */
-	size_t naddrs, next_addr;     /* next_addr: the one tried now or next */
-	char target[NI_MAXHOST];      /* what the last connect was given */
-	bool got_connack;             /* this attempt reached the broker */
-	bool attempt;                 /* a connect is out: its failure not yet counted */
+	mqttlink_t *link;             /* the connection (mqttlink.c) */
+	struct mosquitto *mosq;       /* its client */
 	int location_expiry_s;
 	bool warned_retained;         /* a retained command was logged (once per run) */
 	char *prefix;                 /* PREFIX/UNIT */
 	char topic[256];
-	int fd;                       /* registered with the loop, -1 if none */
-	bool connected, connecting;
-	int64_t connected_since;
-	int64_t backoff_ms, backoff_max_ms;
-	int64_t retry_timer, misc_timer;
+	bool connected;               /* CONNACK accepted and subscribed */
 	struct inflight win[UPLINK_WINDOW];
 	size_t nwin;
 	struct inflight acked[UPLINK_WINDOW]; /* confirmed, row not yet deleted */
@@ -64,13 +49,9 @@ struct uplink {
 	struct inflight live[UPLINK_LIVE];    /* sent live, not confirmed (id 0) */
 	size_t nlive;
 	bool drained;                 /* the last look found the outbox all sent */
-	int in_mosq;                  /* inside mosquitto_loop_*(): its callbacks run */
-	char err[200];
-	bool closing;
 	int64_t last_confirmed;       /* mono ms of the last PUBACK */
 };
 
-static void watch(uplink_t *u);
 static void pump(uplink_t *u);
 
 const char *uplink_topic(uplink_t *u, const char *sub)
@@ -80,9 +61,9 @@ const char *uplink_topic(uplink_t *u, const char *sub)
 }
 
 bool uplink_connected(const uplink_t *u) { return u && u->connected; }
-int64_t uplink_connected_since(const uplink_t *u) { return u && u->connected ? u->connected_since : 0; }
-int uplink_protocol(const uplink_t *u) { return u->protocol; }
-const char *uplink_last_error(const uplink_t *u) { return u->err; }
+int64_t uplink_connected_since(const uplink_t *u) { return u && u->connected ? mqttlink_connected_since(u->link) : 0; }
+int uplink_protocol(const uplink_t *u) { return mqttlink_protocol(u->link); }
+const char *uplink_last_error(const uplink_t *u) { return mqttlink_last_error(u->link); }
 size_t uplink_inflight(const uplink_t *u) { return u ? u->nwin + u->nlive : 0; }
 int64_t uplink_last_confirmed(const uplink_t *u) { return u ? u->last_confirmed : 0; }
 
@@ -194,313 +175,32 @@ static void requeue_live(uplink_t *u)
 	u->nlive = 0;
 }
 
-static int64_t retry_cb(loop_t *l, void *arg);
-
-static void retry_in(uplink_t *u, int64_t ms)
+/* The link is gone (or an attempt failed): forget the window (rows stay in
+ * the outbox and go again); live messages go to the outbox. */
+static void on_down(void *arg, bool was_up)
 {
-	if (u->closing)
-		return;
-	if (u->retry_timer)
-		loop_del_timer(u->loop, u->retry_timer);
-	u->retry_timer = loop_add_timer(u->loop, ms, retry_cb, u);
-}
+	uplink_t *u = arg;
 
-static void schedule_retry(uplink_t *u)
-{
-	if (u->closing)
-		return;
-	retry_in(u, u->backoff_ms);
-	log_debug("mqtt: next connection attempt in %lld ms", (long long)u->backoff_ms);
-	u->backoff_ms *= 2;
-	if (u->backoff_ms > u->backoff_max_ms)
-		u->backoff_ms = u->backoff_max_ms;
-}
-
-static void free_addrs(uplink_t *u)
-{
-	for (size_t i = 0; i < u->naddrs; i++)
-		free(u->addrs[i]);
-	free(u->addrs);
-	u->addrs = NULL;
-	u->naddrs = u->next_addr = 0;
-}
-
-/* An attempt failed.  The broker was not reached at this address (no
- * CONNACK): the next address at once, without waiting; after the last one,
- * resolve again after the backoff.  A link that was up and dropped: resolve
- * again too (the name may point elsewhere now).  A broker that answered
- * (refused, or MQTT 5 not supported) is tried again at the same address.
- * Returns true if the next address is being tried now. */
-static bool retry_after_failure(uplink_t *u, bool was_up, const char *why)
-{
-	if (u->addrs) {
-		if (was_up) {
-			free_addrs(u);
-		} else if (!u->got_connack) {
-			if (++u->next_addr < u->naddrs) {
-				log_debug("mqtt: %s failed (%s); trying %s next", u->target, why,
-					  u->addrs[u->next_addr]);
-				retry_in(u, 0);
-				return true;
-			}
-			free_addrs(u);
-		}
-	}
-	schedule_retry(u);
-	return false;
-}
-
-/* The link is gone (or never came): forget the window (rows stay in the
- * outbox and go again) and try later. */
-static void link_down(uplink_t *u, const char *why)
-{
-	bool was = u->connected, attempt = u->attempt;
-
-	if (why && *why)
-		snprintf(u->err, sizeof(u->err), "%s", why);
 	u->connected = false;
-	u->connecting = false;
-	u->attempt = false;
 	u->drained = false;
 	settle(u);
 	clear_window(u);
 	requeue_live(u);
-	if (u->fd >= 0) {
-		loop_del_fd(u->loop, u->fd);
-		u->fd = -1;
-	}
-	if (was) {
-		log_warnx("mqtt: lost the link to %s:%d: %s; messages wait in the outbox", u->host, u->port, u->err);
+	if (was_up) {
+		log_warnx("mqtt: lost the link to %s:%d: %s; messages wait in the outbox", mqttlink_host(u->link),
+			  mqttlink_port(u->link), mqttlink_last_error(u->link));
 		if (u->cb.on_link)
 			u->cb.on_link(u->arg, false);
 	}
-	if (attempt)
-		retry_after_failure(u, was, u->err);
-	else if (!u->retry_timer)   /* libmosquitto reports one loss twice */
-		schedule_retry(u);
 }
 
-/* Hand libmosquitto one target: a numeric address (its getaddrinfo() then
- * returns at once), or the name itself with TLS (see start_connect). */
-static void connect_to(uplink_t *u, const char *target)
-{
-	int rc;
-
-	snprintf(u->target, sizeof(u->target), "%s", target);
-	u->got_connack = false;
-	if (strcmp(target, u->host))
-		log_debug("mqtt: connecting to %s:%d at %s (address %zu of %zu)", u->host, u->port, target,
-			  u->next_addr + 1, u->naddrs);
-	else
-		log_debug("mqtt: connecting to %s:%d", u->host, u->port);
-	mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION,
-			     u->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	rc = mosquitto_connect_async(u->mosq, target, u->port, u->keepalive);
-	if (u->tls)
-		free_addrs(u);   /* by name: resolve again before the next attempt */
-	if (rc != MOSQ_ERR_SUCCESS) {
-		char why[sizeof(u->err)];
-		const char *e = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
-		u->connecting = false;
-		if (retry_after_failure(u, false, e))
-			return;
-		if (strcmp(target, u->host))
-			snprintf(why, sizeof(why), "cannot connect to broker %s:%d (%s): %s", u->host, u->port,
-				 target, e);
-		else
-			snprintf(why, sizeof(why), "cannot connect to broker %s:%d: %s", u->host, u->port, e);
-		if (strcmp(why, u->err))
-			log_warnx("mqtt: %s (will retry)", why);
-		snprintf(u->err, sizeof(u->err), "%s", why);
-		return;
-	}
-	u->attempt = true;
-	u->connecting = true;
-	watch(u);
-}
-
-static void on_resolved(void *arg, bool ok, const char *reason, char *const *addrs, size_t n);
-
-/*
- * One connection attempt.  A numeric mqtt.host goes to libmosquitto as it
- * is.  A name is first resolved here, asynchronously (resolve.c): handed to
- * libmosquitto, its getaddrinfo() would block this loop - and the panic
- * buttons - for as long as DNS hangs, and its non-blocking connect would
- * only ever try the first address.  Each address is then tried in turn.
- *
- * With TLS (mqtt.tls_ca_file) libmosquitto checks the broker's certificate
- * against, and sends as SNI, the host string it connects to, so it must be
- * given the name: we resolve it asynchronously first and only then call
- * connect with the name.  libmosquitto resolves it again, blocking, but
- * right after a successful lookup the answer most likely comes at once
- * (from the same DNS server's cache).  That is the remaining limit: a DNS
- * server that answers us and then hangs on libmosquitto's lookup, and only
- * the first address it gets is tried.
- */
-static void start_connect(uplink_t *u)
-{
-	if (u->closing)
-		return;
-	if (!u->res) {
-		connect_to(u, u->host);
-	} else if (u->addrs) {
-		connect_to(u, u->tls ? u->host : u->addrs[u->next_addr]);
-	} else if (!resolver_busy(u->res)) {
-		log_debug("mqtt: resolving %s", u->host);
-		if (resolver_start(u->res, u->host, on_resolved, u) < 0)
-			schedule_retry(u);
-	}
-}
-
-static void on_resolved(void *arg, bool ok, const char *reason, char *const *addrs, size_t n)
+static void on_up(void *arg)
 {
 	uplink_t *u = arg;
-	char list[256];
-	size_t len = 0;
 
-	if (u->closing)
-		return;
-	if (!ok) {
-		char why[sizeof(u->err)];
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", u->host, reason);
-		if (strcmp(why, u->err))
-			log_warnx("mqtt: %s (will retry)", why);
-		snprintf(u->err, sizeof(u->err), "%s", why);
-		schedule_retry(u);
-		return;
-	}
-	free_addrs(u);
-	u->addrs = calloc(n, sizeof(*u->addrs));
-	for (size_t i = 0; u->addrs && i < n; i++) {
-		if (!(u->addrs[i] = strdup(addrs[i]))) {
-			free_addrs(u);
-			break;
-		}
-		u->naddrs++;
-		if (len < sizeof(list))
-			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", addrs[i]);
-	}
-	if (!u->addrs) {
-		log_warnx("mqtt: cannot resolve %s: out of memory (will retry)", u->host);
-		schedule_retry(u);
-		return;
-	}
-	log_debug("mqtt: %s is %s%s", u->host, list, u->tls ? " (TLS: connecting by name)" : "");
-	start_connect(u);
-}
-
-static int64_t retry_cb(loop_t *l, void *arg)
-{
-	uplink_t *u = arg;
-	(void)l;
-	u->retry_timer = 0;
-	start_connect(u);
-	return LOOP_TIMER_STOP;
-}
-
-/* After every libmosquitto call: (re)register its socket and write interest. */
-static void fd_cb(loop_t *l, int fd, short revents, void *arg);
-
-static void watch(uplink_t *u)
-{
-	int fd = mosquitto_socket(u->mosq);
-	short ev = POLLIN | (mosquitto_want_write(u->mosq) ? POLLOUT : 0);
-
-	if (fd != u->fd && u->fd >= 0) {
-		loop_del_fd(u->loop, u->fd);
-		u->fd = -1;
-	}
-	if (fd < 0)
-		return;
-	if (u->fd == fd)
-		loop_mod_fd(u->loop, fd, ev);
-	else if (loop_add_fd(u->loop, fd, ev, fd_cb, u) == 0)
-		u->fd = fd;
-}
-
-static void fd_cb(loop_t *l, int fd, short revents, void *arg)
-{
-	uplink_t *u = arg;
-	int rc = MOSQ_ERR_SUCCESS;
-	(void)l;
-	(void)fd;
-
-	if (revents & (POLLIN | POLLHUP | POLLERR)) {
-		u->in_mosq++;
-		rc = mosquitto_loop_read(u->mosq, 16);
-		u->in_mosq--;
-		if (u->nacked) {
-			settle(u);
-			pump(u);
-		}
-	}
-	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT)) {
-		u->in_mosq++;
-		rc = mosquitto_loop_write(u->mosq, 16);
-		u->in_mosq--;
-	}
-	if (rc != MOSQ_ERR_SUCCESS) {
-		char why[160];
-		snprintf(why, sizeof(why), "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-		link_down(u, why);
-		return;
-	}
-	watch(u);
-}
-
-static int64_t misc_cb(loop_t *l, void *arg)
-{
-	uplink_t *u = arg;
-	(void)l;
-	if (u->nunremoved)
-		remove_rows(u, NULL, 0);   /* has the disk room again? */
-	if (u->fd >= 0) {
-		u->in_mosq++;
-		int rc = mosquitto_loop_misc(u->mosq);
-		u->in_mosq--;
-		if (rc != MOSQ_ERR_SUCCESS && (u->connected || u->connecting))
-			link_down(u, mosquitto_strerror(rc));
-		else
-			watch(u);
-	}
-	return UPLINK_MISC_MS;
-}
-
-static void on_connect(struct mosquitto *m, void *arg, int rc, int flags, const mosquitto_property *props)
-{
-	uplink_t *u = arg;
-	(void)m;
-	(void)flags;
-	(void)props;
-
-	u->connecting = false;
-	u->got_connack = true;   /* the broker is at this address */
-	if (rc != 0) {
-		if (u->protocol == 5 && (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION || rc == CONNACK_REFUSED_PROTOCOL_VERSION)) {
-			log_notice("mqtt: broker refuses MQTT 5; falling back to 3.1.1");
-			u->protocol = 311;
-			u->backoff_ms = 0;
-		}
-		char why[160];
-		snprintf(why, sizeof(why), "broker %s:%d refused the connection: %s", u->host, u->port,
-			 u->protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc));
-		log_warnx("mqtt: %s", why);
-		mosquitto_disconnect(u->mosq);
-		link_down(u, why);
-		return;
-	}
 	u->connected = true;
-	u->connected_since = loop_now_ms(u->loop);
-	u->backoff_ms = 1000;
-	u->err[0] = '\0';
-	if (strcmp(u->target, u->host))
-		log_info("mqtt: connected to %s:%d at %s (MQTT %s)", u->host, u->port, u->target,
-			 u->protocol == 5 ? "5" : "3.1.1");
-	else
-		log_info("mqtt: connected to %s:%d (MQTT %s)", u->host, u->port, u->protocol == 5 ? "5" : "3.1.1");
-	mosquitto_publish_v5(u->mosq, NULL, uplink_topic(u, "availability"), 6, "online", 1, true, NULL);
 	mosquitto_subscribe_v5(u->mosq, NULL, uplink_topic(u, "cmd/+"), 1,
-			       u->protocol == 5 ? MQTT_SUB_OPT_RETAIN_AS_PUBLISHED : 0, NULL);
+			       mqttlink_protocol(u->link) == 5 ? MQTT_SUB_OPT_RETAIN_AS_PUBLISHED : 0, NULL);
 	/* what base holds as our emergency: compared with ours (app); only its
 	 * retained copy counts (sent for a new subscription with retain set) */
 	if (u->cb.on_retained_emergency)
@@ -510,22 +210,26 @@ static void on_connect(struct mosquitto *m, void *arg, int rc, int flags, const 
 	pump(u);
 }
 
-static void on_disconnect(struct mosquitto *m, void *arg, int rc, const mosquitto_property *props)
+/* After each read: the confirmations of this batch in one transaction. */
+static void after_read(void *arg)
 {
 	uplink_t *u = arg;
-	(void)m;
-	(void)props;
-	if (u->closing)
-		return;
-	if (u->connected || u->connecting)
-		link_down(u, rc ? mosquitto_strerror(rc) : "disconnected");
+	if (u->nacked) {
+		settle(u);
+		pump(u);
+	}
 }
 
-static void on_publish(struct mosquitto *m, void *arg, int mid, int reason, const mosquitto_property *props)
+static void on_misc(void *arg)
 {
 	uplink_t *u = arg;
-	(void)m;
-	(void)props;
+	if (u->nunremoved)
+		remove_rows(u, NULL, 0);   /* has the disk room again? */
+}
+
+static void on_publish(void *arg, int mid, int reason)
+{
+	uplink_t *u = arg;
 
 	for (int pass = 0; pass < 2; pass++) {
 		struct inflight *tab = pass ? u->live : u->win;
@@ -553,13 +257,10 @@ static void on_publish(struct mosquitto *m, void *arg, int mid, int reason, cons
 	}
 }
 
-static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg,
-		       const mosquitto_property *props)
+static void on_message(void *arg, const struct mosquitto_message *msg)
 {
 	uplink_t *u = arg;
 	size_t plen = strlen(u->prefix);
-	(void)m;
-	(void)props;
 
 	if (!strncmp(msg->topic, u->prefix, plen) && !strcmp(msg->topic + plen, "/emergency")) {
 		/* only the retained one (our own live publishes come back too) */
@@ -607,7 +308,7 @@ static int publish_msg(uplink_t *u, const struct outbox_msg *om, int *mid)
 	mosquitto_property *props = NULL;
 	int rc;
 
-	if (u->protocol == 5 && om->kind == STORE_OUTBOX_LOCATION && u->location_expiry_s > 0)
+	if (mqttlink_protocol(u->link) == 5 && om->kind == STORE_OUTBOX_LOCATION && u->location_expiry_s > 0)
 		mosquitto_property_add_int32(&props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, (uint32_t)u->location_expiry_s);
 	rc = mosquitto_publish_v5(u->mosq, mid, om->topic, (int)strlen(om->payload), om->payload, om->qos,
 				  om->retain, props);
@@ -615,24 +316,11 @@ static int publish_msg(uplink_t *u, const struct outbox_msg *om, int *mid)
 	return rc;
 }
 
-/* Onto the wire now, not at the next poll: an emergency must not wait
- * behind the other work of this loop iteration (the socket is non-blocking;
- * what does not fit goes when it is writable).  Not from inside one of
- * libmosquitto's callbacks (a command from base, the CONNACK): it holds its
- * callback lock there, and a write that confirms a message would take it
- * again and hang the daemon; the write then waits for POLLOUT.  Returns
- * false if the link went down. */
+/* Onto the wire now, not at the next poll (mqttlink_flush): an emergency
+ * must not wait behind the other work of this loop iteration. */
 static bool write_now(uplink_t *u)
 {
-	if (!u->in_mosq && mosquitto_want_write(u->mosq)) {
-		int rc = mosquitto_loop_write(u->mosq, 16);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-			return false;
-		}
-	}
-	watch(u);
-	return true;
+	return mqttlink_flush(u->link);
 }
 
 static void pump(uplink_t *u)
@@ -686,7 +374,7 @@ static void pump(uplink_t *u)
 	if (n > 0)
 		write_now(u);
 	else
-		watch(u);
+		mqttlink_watch(u->link);
 }
 
 void uplink_kick(uplink_t *u)
@@ -725,7 +413,7 @@ int uplink_publish_topic(uplink_t *u, const char *topic, const char *payload, in
 	if (!u || !u->connected)
 		return -ENOTCONN;
 	int rc = mosquitto_publish_v5(u->mosq, NULL, topic, (int)strlen(payload), payload, qos, retain, NULL);
-	watch(u);
+	mqttlink_watch(u->link);
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -EIO;
 }
 
@@ -734,106 +422,58 @@ int uplink_publish_now(uplink_t *u, const char *sub, const char *payload, int qo
 	return u ? uplink_publish_topic(u, uplink_topic(u, sub), payload, qos, retain) : -ENOTCONN;
 }
 
-static char *read_password(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char buf[512];
-
-	if (!f) {
-		snprintf(err, errlen, "mqtt.password_file %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		snprintf(err, errlen, "mqtt.password_file %s is empty", path);
-		return NULL;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strdup(buf);
-}
-
 uplink_t *uplink_new(loop_t *l, const struct conf *c, store_t *st, const struct uplink_callbacks *cb,
 		     void *arg, char *err, size_t errlen)
 {
 	uplink_t *u = calloc(1, sizeof(*u));
-	char idbuf[128];
-	int rc;
+	char idbuf[128], avail[256];
 
 	if (!u) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	mosquitto_lib_init();
 	u->loop = l;
 	u->st = st;
 	u->cb = *cb;
 	u->arg = arg;
-	u->fd = -1;
-	u->port = c->mqtt.port;
-	u->keepalive = c->mqtt.keepalive_s;
-	u->protocol = u->configured_protocol = c->mqtt.protocol;
 	u->location_expiry_s = c->mqtt.location_expiry_s;
-	u->backoff_ms = 1000;
-	u->backoff_max_ms = (int64_t)c->mqtt.reconnect_max_s * 1000;
-	u->host = strdup(c->mqtt.host);
-	u->tls = c->mqtt.tls_ca_file != NULL;
 	if (asprintf(&u->prefix, "%s/%s", c->mqtt.prefix, c->unit.id) < 0)
 		u->prefix = NULL;
-	if (!u->host || !u->prefix) {
+	if (!u->prefix) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	snprintf(idbuf, sizeof(idbuf), "%s", c->mqtt.client_id ? c->mqtt.client_id : "");
 	if (!*idbuf)
 		snprintf(idbuf, sizeof(idbuf), "vanctld-%s", c->unit.id);
-	/* clean session: our outbox, not the broker's session, keeps messages */
-	u->mosq = mosquitto_new(idbuf, true, u);
-	if (!u->mosq) {
-		snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+	snprintf(avail, sizeof(avail), "%s/availability", u->prefix);
+	const struct mqttlink_conf lc = {
+		.host = c->mqtt.host,
+		.port = c->mqtt.port,
+		.client_id = idbuf,
+		.clean_session = true,   /* our outbox, not the broker's session, keeps messages */
+		.username = c->mqtt.username,
+		.password_file = c->mqtt.password_file,
+		.tls_ca_file = c->mqtt.tls_ca_file,
+		.tls_cert_file = c->mqtt.tls_cert_file,
+		.tls_key_file = c->mqtt.tls_key_file,
+		.tls_insecure = c->mqtt.tls_insecure,
+		.keepalive_s = c->mqtt.keepalive_s,
+		.reconnect_max_s = c->mqtt.reconnect_max_s,
+		.protocol = c->mqtt.protocol,
+		.availability_topic = avail,
+	};
+	const struct mqttlink_callbacks lcb = {
+		.on_up = on_up,
+		.on_down = on_down,
+		.on_message = on_message,
+		.on_publish = on_publish,
+		.after_read = after_read,
+		.on_misc = on_misc,
+	};
+	if (!(u->link = mqttlink_new(l, &lc, &lcb, u, err, errlen)))
 		goto fail;
-	}
-	mosquitto_connect_v5_callback_set(u->mosq, on_connect);
-	mosquitto_disconnect_v5_callback_set(u->mosq, on_disconnect);
-	mosquitto_publish_v5_callback_set(u->mosq, on_publish);
-	mosquitto_message_v5_callback_set(u->mosq, on_message);
-	mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION,
-			     u->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	rc = mosquitto_will_set_v5(u->mosq, uplink_topic(u, "availability"), 7, "offline", 1, true, NULL);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		snprintf(err, errlen, "cannot set the last will: %s", mosquitto_strerror(rc));
-		goto fail;
-	}
-	if (c->mqtt.username) {
-		char *pw = NULL;
-		if (c->mqtt.password_file && !(pw = read_password(c->mqtt.password_file, err, errlen)))
-			goto fail;
-		rc = mosquitto_username_pw_set(u->mosq, c->mqtt.username, pw);
-		if (pw) {
-			memset(pw, 0, strlen(pw));
-			free(pw);
-		}
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "mqtt.username: %s", mosquitto_strerror(rc));
-			goto fail;
-		}
-	}
-	if (c->mqtt.tls_ca_file) {
-		rc = mosquitto_tls_set(u->mosq, c->mqtt.tls_ca_file, NULL, c->mqtt.tls_cert_file,
-				       c->mqtt.tls_key_file, NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "mqtt TLS files (ca %s, cert %s, key %s): %s", c->mqtt.tls_ca_file,
-				 c->mqtt.tls_cert_file ? c->mqtt.tls_cert_file : "-",
-				 c->mqtt.tls_key_file ? c->mqtt.tls_key_file : "-",
-				 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-			goto fail;
-		}
-		mosquitto_tls_insecure_set(u->mosq, c->mqtt.tls_insecure);
-	}
-	if (!resolve_is_numeric(u->host) && !(u->res = resolver_new(l, err, errlen)))
-		goto fail;
-	u->misc_timer = loop_add_timer(l, UPLINK_MISC_MS, misc_cb, u);
-	start_connect(u);
+	u->mosq = mqttlink_mosq(u->link);
 	return u;
 fail:
 	uplink_free(u);
@@ -844,49 +484,14 @@ void uplink_free(uplink_t *u)
 {
 	if (!u)
 		return;
-	u->closing = true;
-	if (u->mosq && u->connected) {
-		/* say "offline" ourselves: a clean disconnect does not fire the will */
-		int mid = 0;
-		if (mosquitto_publish_v5(u->mosq, &mid, uplink_topic(u, "availability"), 7, "offline", 1, true,
-					 NULL) == MOSQ_ERR_SUCCESS) {
-			/* shutdown only: wait up to 2 s for it to leave */
-			int64_t until = mono_now_ms() + 2000;
-			while (mono_now_ms() < until && mosquitto_socket(u->mosq) >= 0) {
-				struct pollfd p = { mosquitto_socket(u->mosq),
-						    POLLIN | (mosquitto_want_write(u->mosq) ? POLLOUT : 0), 0 };
-				if (poll(&p, 1, 100) > 0) {
-					if (p.revents & POLLOUT)
-						mosquitto_loop_write(u->mosq, 1);
-					if (p.revents & POLLIN)
-						mosquitto_loop_read(u->mosq, 1);
-				}
-				if (!mosquitto_want_write(u->mosq))
-					break;
-			}
-		}
-		mosquitto_disconnect(u->mosq);
-		mosquitto_loop_write(u->mosq, 1);
-	}
-	resolver_free(u->res);   /* cancels a pending lookup (on_resolved is not called) */
-	free_addrs(u);
-	if (u->fd >= 0)
-		loop_del_fd(u->loop, u->fd);
-	if (u->retry_timer)
-		loop_del_timer(u->loop, u->retry_timer);
-	if (u->misc_timer)
-		loop_del_timer(u->loop, u->misc_timer);
+	mqttlink_free(u->link);   /* "offline", disconnect; no callbacks from here on */
 	settle(u);
 	clear_window(u);
 	requeue_live(u);
-	if (u->mosq)
-		mosquitto_destroy(u->mosq);
-	mosquitto_lib_cleanup();
 	if (u->nunremoved)
 		log_notice("mqtt: %zu delivered messages are still in the outbox (the disk is full); they go "
 			   "again after the next start and base drops them by sequence number", u->nunremoved);
 	free(u->unremoved);
-	free(u->host);
 	free(u->prefix);
 	free(u);
 }
