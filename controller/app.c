@@ -574,7 +574,7 @@ static void reload(struct app *a)
 	if (cond) log_notice("reload: %s changed; it takes effect after a restart", what)
 	NEEDS_RESTART(strcmp(n->unit.id, o->unit.id), "unit.id");
 	NEEDS_RESTART(strcmp(n->storage.db, o->storage.db), "storage.db");
-	NEEDS_RESTART(strcmp(n->mqtt.host, o->mqtt.host) || n->mqtt.port != o->mqtt.port, "the broker address");
+	NEEDS_RESTART(strcmp(n->mqtt.link.host, o->mqtt.link.host) || n->mqtt.link.port != o->mqtt.link.port, "the broker address");
 	NEEDS_RESTART(strcmp(n->gps.host, o->gps.host) || strcmp(n->gps.port, o->gps.port), "the gpsd address");
 	NEEDS_RESTART(n->gpio.nlines != o->gpio.nlines || n->gpio.backend != o->gpio.backend, "the GPIO lines");
 #undef NEEDS_RESTART
@@ -717,7 +717,7 @@ fail:
 int app_run(struct app *a)
 {
 	log_info("vanctld %s: unit %s, database %s, broker %s:%d, gpsd %s:%s", VAN_VERSION, a->conf->unit.id,
-		 a->conf->storage.db, a->conf->mqtt.host, a->conf->mqtt.port, a->conf->gps.host, a->conf->gps.port);
+		 a->conf->storage.db, a->conf->mqtt.link.host, a->conf->mqtt.link.port, a->conf->gps.host, a->conf->gps.port);
 	sd_notify(0, "READY=1");
 	int rc = loop_run(a->loop);
 	if (rc < 0) {

@@ -15,6 +15,7 @@
 
 
 #include "core/van.h"
+#include "mqttlink_keys.h"
 
 #define K(sec, nm, ty, field, mn, mx, df, dc) \
 	{ sec, nm, CFG_##ty, offsetof(struct conf, field), mn, mx, 0, NULL, df, dc }
@@ -60,23 +61,8 @@ static const struct cfg_key keys[] = {
 	  "Route points are committed to the database at least this often (the most a power cut can lose; each commit costs about 16 KiB of writes on an SD card, so not much more often)."),
 
 	K("mqtt", "enabled", BOOL, mqtt.enabled, 0, 0, "true", "Connect to the base broker."),
-	K("mqtt", "host", STR, mqtt.host, 0, 0, "localhost", "Broker host."),
-	K("mqtt", "port", INT, mqtt.port, 1, 65535, "1883", "Broker port (8883 is usual with TLS)."),
+	MQTTLINK_CFG_KEYS(struct conf, mqtt.link),
 	K("mqtt", "prefix", STR, mqtt.prefix, 0, 0, "vanctld", "First topic level: topics are PREFIX/UNIT/..."),
-	K("mqtt", "client_id", STR, mqtt.client_id, 0, 0, NULL, "MQTT client id (default: vanctld-UNIT)."),
-	K("mqtt", "username", STR, mqtt.username, 0, 0, NULL, "Broker user name (per van)."),
-	K("mqtt", "password_file", STR, mqtt.password_file, 0, 0, NULL,
-	  "File holding the broker password (first line); kept out of the main config."),
-	K("mqtt", "tls_ca_file", STR, mqtt.tls_ca_file, 0, 0, NULL, "CA certificate file; setting it turns TLS on."),
-	K("mqtt", "tls_cert_file", STR, mqtt.tls_cert_file, 0, 0, NULL, "Client certificate (optional, with tls_key_file)."),
-	K("mqtt", "tls_key_file", STR, mqtt.tls_key_file, 0, 0, NULL, "Client private key."),
-	K("mqtt", "tls_insecure", BOOL, mqtt.tls_insecure, 0, 0, "false",
-	  "Skip the broker host name check (testing only)."),
-	K("mqtt", "keepalive", DUR, mqtt.keepalive_s, 5, 3600, "30", "MQTT keepalive."),
-	K("mqtt", "reconnect_max", DUR, mqtt.reconnect_max_s, 1, 3600, "30",
-	  "Longest wait between reconnect attempts (backoff doubles from 1 s)."),
-	KC("mqtt", "protocol", INT, mqtt.protocol, "5|311", "5",
-	  "MQTT protocol: 5, or 311 for 3.1.1 (5 falls back to 3.1.1 if the broker refuses it)."),
 	K("mqtt", "location_interval", DUR, mqtt.location_interval_s, 1, 3600, "10",
 	  "Send the live location to base at most this often."),
 	K("mqtt", "emergency_location_interval", DUR, mqtt.emergency_location_interval_s, 1, 60, "1",
@@ -346,9 +332,9 @@ int conf_check(struct conf *c)
 	if (!valid_topic_part(c->mqtt.prefix))
 		conf_error(c, "%s: mqtt.prefix '%s' must be 1-64 characters without + # or control characters", AT("mqtt", "prefix"),
 			   c->mqtt.prefix);
-	if ((c->mqtt.tls_cert_file == NULL) != (c->mqtt.tls_key_file == NULL))
-		conf_error(c, "%s: mqtt.tls_cert_file and mqtt.tls_key_file go together", AT("mqtt", c->mqtt.tls_cert_file ? "tls_cert_file" : "tls_key_file"));
-	if (c->mqtt.password_file && !c->mqtt.username)
+	if ((c->mqtt.link.tls_cert_file == NULL) != (c->mqtt.link.tls_key_file == NULL))
+		conf_error(c, "%s: mqtt.tls_cert_file and mqtt.tls_key_file go together", AT("mqtt", c->mqtt.link.tls_cert_file ? "tls_cert_file" : "tls_key_file"));
+	if (c->mqtt.link.password_file && !c->mqtt.link.username)
 		conf_error(c, "%s: mqtt.password_file is set but mqtt.username is not", AT("mqtt", "password_file"));
 	if (c->session.checkin_interval_lone_min > c->session.checkin_interval_min)
 		conf_error(c, "%s: session.checkin_interval_lone (%d min) should not be longer than checkin_interval (%d min)",
@@ -357,19 +343,19 @@ int conf_check(struct conf *c)
 		conf_error(c, "%s: session.checkin_reminder must be shorter than every check-in interval", AT("session", "checkin_reminder"));
 	if (c->track.stationary_speed_mps >= c->track.max_speed_mps)
 		conf_error(c, "%s: track.stationary_speed must be below track.max_speed", AT("track", "stationary_speed"));
-	if (c->mqtt.password_file) {
+	if (c->mqtt.link.password_file) {
 		struct stat st;
-		if (stat(c->mqtt.password_file, &st) < 0) {
+		if (stat(c->mqtt.link.password_file, &st) < 0) {
 			/* a warning: the example is checked before the file is made,
 			 * and whoever checks may not be the daemon's user */
 			if (errno == ENOENT)
 				conf_warn(c, "%s: mqtt.password_file %s does not exist (the daemon cannot connect "
-					  "to the broker without it)", AT("mqtt", "password_file"), c->mqtt.password_file);
+					  "to the broker without it)", AT("mqtt", "password_file"), c->mqtt.link.password_file);
 		} else if (st.st_mode & (S_IROTH | S_IWOTH)) {
 			conf_warn(c, "%s: mqtt.password_file %s is %s by everyone (mode %04o); "
 				  "chmod o-rw %s (the broker password is in it)", AT("mqtt", "password_file"),
-				  c->mqtt.password_file, st.st_mode & S_IWOTH ? "writable" : "readable",
-				  (unsigned)(st.st_mode & 07777), c->mqtt.password_file);
+				  c->mqtt.link.password_file, st.st_mode & S_IWOTH ? "writable" : "readable",
+				  (unsigned)(st.st_mode & 07777), c->mqtt.link.password_file);
 		}
 	}
 #undef AT

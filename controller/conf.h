@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "cfg.h"
+#include "mqttlink.h"
 #include "hw/gpio.h"
 
 #define CONF_DEFAULT_PATH "/etc/vanctld/vanctld.conf"
@@ -47,22 +48,11 @@ struct conf_track {          /* route acquisition filter, see core/track.h */
 
 struct conf_mqtt {
 	bool enabled;
-	char *host;
-	int port;
+	struct mqttlink_conf link; /* the connection: mqttlink.h */
 	char *prefix;
-	char *client_id;
-	char *username;
-	char *password_file;
-	char *tls_ca_file;
-	char *tls_cert_file;
-	char *tls_key_file;
-	bool tls_insecure;
-	int keepalive_s;
-	int reconnect_max_s;
 	int location_interval_s;
 	int emergency_location_interval_s;
 	int state_interval_s;
-	int protocol;          /* 5 or 311 */
 	int location_expiry_s; /* MQTT 5 message expiry of location messages */
 	int backlog_location_keep_s; /* offline location backlog thinned to 1 per N s */
 	bool homeassistant;

@@ -25,22 +25,23 @@ struct mosquitto_message;
 
 typedef struct mqttlink mqttlink_t;
 
-/* The connection's settings, with the same names as each daemon's [mqtt]
- * config keys. */
+/* The connection's settings: the [mqtt] keys every daemon has
+ * (MQTTLINK_CFG_KEYS in mqttlink_keys.h puts them in a config table). */
 struct mqttlink_conf {
-	const char *host;
+	char *host;
 	int port;
-	const char *client_id;
-	bool clean_session;       /* false: the broker keeps our subscriptions and queues QoS 1 */
-	const char *username;
-	const char *password_file;
-	const char *tls_ca_file;  /* set: TLS */
-	const char *tls_cert_file;
-	const char *tls_key_file;
+	char *client_id;          /* NULL: the daemon's default */
+	char *username;
+	char *password_file;
+	char *tls_ca_file;        /* set: TLS */
+	char *tls_cert_file;
+	char *tls_key_file;
 	bool tls_insecure;
 	int keepalive_s;
 	int reconnect_max_s;
 	int protocol;             /* 5 or 311 */
+	/* set by the daemon, not by the config: */
+	bool clean_session;       /* false: the broker keeps our subscriptions and queues QoS 1 */
 	const char *availability_topic; /* NULL: no birth and will messages */
 };
 

@@ -443,26 +443,14 @@ uplink_t *uplink_new(loop_t *l, const struct conf *c, store_t *st, const struct 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	snprintf(idbuf, sizeof(idbuf), "%s", c->mqtt.client_id ? c->mqtt.client_id : "");
+	snprintf(idbuf, sizeof(idbuf), "%s", c->mqtt.link.client_id ? c->mqtt.link.client_id : "");
 	if (!*idbuf)
 		snprintf(idbuf, sizeof(idbuf), "vanctld-%s", c->unit.id);
 	snprintf(avail, sizeof(avail), "%s/availability", u->prefix);
-	const struct mqttlink_conf lc = {
-		.host = c->mqtt.host,
-		.port = c->mqtt.port,
-		.client_id = idbuf,
-		.clean_session = true,   /* our outbox, not the broker's session, keeps messages */
-		.username = c->mqtt.username,
-		.password_file = c->mqtt.password_file,
-		.tls_ca_file = c->mqtt.tls_ca_file,
-		.tls_cert_file = c->mqtt.tls_cert_file,
-		.tls_key_file = c->mqtt.tls_key_file,
-		.tls_insecure = c->mqtt.tls_insecure,
-		.keepalive_s = c->mqtt.keepalive_s,
-		.reconnect_max_s = c->mqtt.reconnect_max_s,
-		.protocol = c->mqtt.protocol,
-		.availability_topic = avail,
-	};
+	struct mqttlink_conf lc = c->mqtt.link;
+	lc.client_id = idbuf;
+	lc.clean_session = true;   /* our outbox, not the broker's session, keeps messages */
+	lc.availability_topic = avail;
 	const struct mqttlink_callbacks lcb = {
 		.on_up = on_up,
 		.on_down = on_down,

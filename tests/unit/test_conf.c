@@ -77,7 +77,7 @@ static void test_choices(void **st)
 	print_errors(c);
 	assert_int_equal(c->report.nerrors, 0);
 	assert_string_equal(c->alarm.cue, "light");
-	assert_int_equal(c->mqtt.protocol, 311);
+	assert_int_equal(c->mqtt.link.protocol, 311);
 	drop(c);
 }
 
@@ -92,7 +92,7 @@ static void test_defaults_and_good_file(void **st)
 	assert_int_equal(c->report.nerrors, 0);
 	assert_string_equal(c->unit.id, "van-7");
 	assert_string_equal(c->unit.name, "North van");
-	assert_int_equal(c->mqtt.port, 8883);
+	assert_int_equal(c->mqtt.link.port, 8883);
 	assert_int_equal(c->mqtt.location_interval_s, 120);
 	assert_int_equal(c->session.checkin_interval_min, 45);  /* bare number: minutes */
 	assert_int_equal(c->session.default_length_min, 180);
@@ -299,7 +299,7 @@ static void test_long_lines(void **st)
 	snprintf(text, sizeof(text), "[unit]\nid = van1\n[mqtt]\n%s\n%s\nport = 70000\n", c1, c2);
 	struct conf *c = load(text);
 	print_errors(c);
-	assert_string_equal(c->mqtt.host, "localhost");
+	assert_string_equal(c->mqtt.link.host, "localhost");
 	assert_true(c->mqtt.enabled);
 	/* the bad port is on line 6, whatever came before */
 	assert_true(has_error(c, "t.conf:6: mqtt.port: 70000 is out of range"));
