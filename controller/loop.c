@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,9 @@ struct loop {
 	bool in_dispatch;
 	struct pollfd *pfd;
 	size_t cappfd;
+	int sigfd;              /* loop_add_signals, -1 if none */
+	loop_signal_cb sig_cb;
+	void *sig_arg;
 };
 
 static int64_t clock_ms(clockid_t c)
@@ -78,6 +83,7 @@ loop_t *loop_new(void)
 
 	if (!l)
 		return NULL;
+	l->sigfd = -1;
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (l->tfd < 0) {
 		int e = errno;
@@ -94,6 +100,8 @@ void loop_free(loop_t *l)
 	if (!l)
 		return;
 	close(l->tfd);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
 	free(l->fds);
 	free(l->timers);
 	free(l->pfd);
@@ -318,4 +326,40 @@ int loop_run(loop_t *l)
 		}
 	}
 	return 0;
+}
+
+static void signal_ready(loop_t *l, int fd, short revents, void *arg)
+{
+	struct signalfd_siginfo si;
+	(void)revents;
+	(void)arg;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		l->sig_cb(l, (int)si.ssi_signo, l->sig_arg);
+}
+
+int loop_add_signals(loop_t *l, const int *signos, size_t n, loop_signal_cb cb, void *arg)
+{
+	sigset_t set;
+
+	if (l->sigfd >= 0)
+		return -EBUSY;
+	sigemptyset(&set);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&set, signos[i]);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	sigdelset(&set, SIGPIPE); /* blocked and never read: ignored */
+	l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (l->sigfd < 0)
+		return -errno;
+	l->sig_cb = cb;
+	l->sig_arg = arg;
+	int rc = loop_add_fd(l, l->sigfd, POLLIN, signal_ready, NULL);
+	if (rc < 0) {
+		close(l->sigfd);
+		l->sigfd = -1;
+	}
+	return rc;
 }

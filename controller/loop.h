@@ -13,6 +13,7 @@
 
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct loop loop_t;
@@ -49,6 +50,13 @@ void loop_del_timer(loop_t *l, int64_t id);
  * and, when deadline_ms >= 0, add one at that monotonic instant (now if it
  * has passed), storing its id in *id (0 when none). */
 void loop_timer_at(loop_t *l, int64_t *id, int64_t deadline_ms, loop_timer_cb cb, void *arg);
+
+/* Signals as loop events (signalfd): the signals in signos are blocked and
+ * cb runs from the loop for each one that arrives.  SIGPIPE is ignored
+ * while this is used (a broken socket shows as an error instead).  One per
+ * loop; loop_free() closes the signalfd.  Returns 0 or -errno. */
+typedef void (*loop_signal_cb)(loop_t *l, int signo, void *arg);
+int loop_add_signals(loop_t *l, const int *signos, size_t n, loop_signal_cb cb, void *arg);
 
 /* Run until loop_stop().  Returns 0, or -errno if poll() failed. */
 int loop_run(loop_t *l);

@@ -71,7 +71,7 @@ static void group_of(const char *path, char *out, size_t len)
 		snprintf(out, len, "%s", g->gr_name);
 }
 
-int ctlc_connect(const char *path, bool nonblock, char *err, size_t errlen)
+int ctlc_connect_to(const char *daemon, const char *path, bool nonblock, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -90,11 +90,11 @@ int ctlc_connect(const char *path, bool nonblock, char *err, size_t errlen)
 	int e = errno;
 	close(fd);
 	if (e == EAGAIN) {
-		snprintf(err, errlen, "vanctld is busy (its control socket %s accepts no more connections now)", path);
+		snprintf(err, errlen, "%s is busy (its control socket %s accepts no more connections now)", daemon, path);
 	} else if (e == ENOENT || e == ENOTDIR) {
-		snprintf(err, errlen, "vanctld is not running (no control socket at %s)", path);
+		snprintf(err, errlen, "%s is not running (no control socket at %s)", daemon, path);
 	} else if (e == ECONNREFUSED) {
-		snprintf(err, errlen, "vanctld is not running (nothing listens on %s)", path);
+		snprintf(err, errlen, "%s is not running (nothing listens on %s)", daemon, path);
 	} else if (e == EACCES || e == EPERM) {
 		char g[64];
 		struct passwd *pw = getpwuid(getuid());
@@ -102,7 +102,7 @@ int ctlc_connect(const char *path, bool nonblock, char *err, size_t errlen)
 		snprintf(err, errlen, "permission denied on %s: only members of group '%s' may use it "
 			 "(sudo usermod -aG %s %s, then log in again)", path, g, g, pw ? pw->pw_name : "USER");
 	} else {
-		snprintf(err, errlen, "cannot connect to vanctld at %s: %s", path, strerror(e));
+		snprintf(err, errlen, "cannot connect to %s at %s: %s", daemon, path, strerror(e));
 	}
 	return -e;
 }
@@ -114,7 +114,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errlen)
+json_t *ctlc_request_to(const char *daemon, int fd, json_t *req, int timeout_ms, char *err, size_t errlen)
 {
 	if (!req) {
 		snprintf(err, errlen, "out of memory");
@@ -143,7 +143,7 @@ json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errl
 	}
 	free(text);
 	if (send_err && send_err != EPIPE && send_err != ECONNRESET) {
-		snprintf(err, errlen, "cannot send to vanctld: %s", strerror(send_err));
+		snprintf(err, errlen, "cannot send to %s: %s", daemon, strerror(send_err));
 		return NULL;
 	}
 	/* closed on us: it may have said why first ("busy"): read that */
@@ -174,7 +174,7 @@ json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errl
 			break;
 		int64_t left = deadline - now_ms();
 		if (left <= 0) {
-			snprintf(err, errlen, "no reply from vanctld within %d s", timeout_ms / 1000);
+			snprintf(err, errlen, "no reply from %s within %d s", daemon, timeout_ms / 1000);
 			break;
 		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -198,11 +198,11 @@ json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errl
 			if (reply)
 				break;
 			if (send_err)
-				snprintf(err, errlen, "cannot send to vanctld: %s", strerror(send_err));
+				snprintf(err, errlen, "cannot send to %s: %s", daemon, strerror(send_err));
 			else if (r == 0)
-				snprintf(err, errlen, "vanctld closed the connection without a reply");
+				snprintf(err, errlen, "%s closed the connection without a reply", daemon);
 			else
-				snprintf(err, errlen, "reading from vanctld: %s", strerror(-r));
+				snprintf(err, errlen, "reading from %s: %s", daemon, strerror(-r));
 			break;
 		}
 	}
@@ -239,4 +239,14 @@ json_t *ctlc_lines_next(struct ctlc_lines *lb)
 			return j;
 		json_decref(j);
 	}
+}
+
+int ctlc_connect(const char *path, bool nonblock, char *err, size_t errlen)
+{
+	return ctlc_connect_to("vanctld", path, nonblock, err, errlen);
+}
+
+json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errlen)
+{
+	return ctlc_request_to("vanctld", fd, req, timeout_ms, err, errlen);
 }

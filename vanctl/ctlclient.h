@@ -38,6 +38,9 @@ int ctlc_connect(const char *path, bool nonblock, char *err, size_t errlen);
  * else (watch events).  Returns the reply (new reference) or NULL with a
  * sentence in err (connection closed, timeout, bad reply). */
 json_t *ctlc_request(int fd, json_t *req, int timeout_ms, char *err, size_t errlen);
+/* The same for another daemon's socket (vanbase): its name in the messages. */
+int ctlc_connect_to(const char *daemon, const char *path, bool nonblock, char *err, size_t errlen);
+json_t *ctlc_request_to(const char *daemon, int fd, json_t *req, int timeout_ms, char *err, size_t errlen);
 
 /* A line splitter for a non-blocking reader. */
 struct ctlc_lines {
