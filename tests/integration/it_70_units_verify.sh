@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # it_70_units_verify - the systemd units in systemd/ are valid for the
-# systemd on this machine, and vanctld.service stays hardened.
+# systemd on this machine, and vanctld.service and vanbase.service stay hardened.
 #
 # `systemd-analyze verify` refuses a unit whose ExecStart binary does not
 # exist, and we do not install into / to test.  So each unit is copied into a
@@ -70,14 +70,24 @@ for want in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' 'User=vanctld' 'Su
 	grep -qE "^$want" "$S" || fail "vanctld.service lacks $want"
 done
 pass "vanctld.service has its hardening settings"
+S="$VAN_SOURCE_DIR/systemd/vanbase.service"
+for want in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' 'RestartPreventExitStatus=2' 'User=vanbase' \
+	'StateDirectory=vanbase' 'RuntimeDirectoryMode=0750' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
+	'PrivateDevices=yes' 'CapabilityBoundingSet=$' 'SystemCallFilter=@system-service' 'UMask=0027' \
+	'ExecStartPre=/usr/sbin/vanbase --check-config'; do
+	grep -qE "^$want" "$S" || fail "vanbase.service lacks $want"
+done
+pass "vanbase.service has its hardening settings"
 
 max=${VAN_UNIT_EXPOSURE_MAX:-25}
 if systemd-analyze security --help 2>/dev/null | grep -q -- '--threshold'; then
-	out=$(cd "$WORK/units" && systemd-analyze security --offline=yes --threshold="$max" ./vanctld.service 2>&1)
-	rc=$?
-	level=$(echo "$out" | grep -o 'Overall exposure level for [^:]*: [0-9.]*' | grep -oE '[0-9.]+$')
-	[ $rc -eq 0 ] || { echo "$out" | grep '✗' >&2; fail "exposure ${level:-?} is above $max/10"; }
-	pass "systemd-analyze security: exposure $level (limit $(awk "BEGIN{print $max/10}"))"
+	for unit in vanctld.service vanbase.service; do
+		out=$(cd "$WORK/units" && systemd-analyze security --offline=yes --threshold="$max" "./$unit" 2>&1)
+		rc=$?
+		level=$(echo "$out" | grep -o 'Overall exposure level for [^:]*: [0-9.]*' | grep -oE '[0-9.]+$')
+		[ $rc -eq 0 ] || { echo "$out" | grep '✗' >&2; fail "$unit: exposure ${level:-?} is above $max/10"; }
+		pass "systemd-analyze security $unit: exposure $level (limit $(awk "BEGIN{print $max/10}"))"
+	done
 else
 	note "this systemd-analyze has no security --threshold; exposure not checked"
 fi
