@@ -390,7 +390,7 @@ int van_input(van_t *v, const struct van_input *in, const struct vtime *now)
 		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
 		if (r == 1)
 			stops_door_opened(&v->stops);
-		r = r < 0 ? r : 0;
+		r = r == -ENOSPC ? r : 0;   /* -1: it closed */
 		break;
 	case VAN_IN_BEAM_OUTER:
 	case VAN_IN_BEAM_INNER:
@@ -424,7 +424,7 @@ int van_initial_input(van_t *v, const struct van_input *in, const struct vtime *
 	switch (in->role) {
 	case VAN_IN_DOOR:
 		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
-		r = r < 0 ? r : 0;
+		r = r == -ENOSPC ? r : 0;   /* -1: it closed */
 		break;
 	case VAN_IN_BEAM_OUTER:
 	case VAN_IN_BEAM_INNER:

@@ -450,6 +450,11 @@ static void too_many_doors(void **st)
 	for (size_t i = 0; i < 8; i++)
 		assert_int_equal(h_in(&h, VAN_IN_DOOR, i, true), 0);
 	assert_int_equal(h_in(&h, VAN_IN_DOOR, 99, true), -ENOSPC);
+	assert_int_equal(h_in(&h, VAN_IN_DOOR, 3, false), 0);   /* closing is no error */
+	struct van_input lvl = { .role = VAN_IN_DOOR, .line = 4, .active = true };
+	assert_int_equal(van_initial_input(h.v, &lvl, &h.now), 0);
+	lvl.active = false;
+	assert_int_equal(van_initial_input(h.v, &lvl, &h.now), 0);
 	struct van_input in = { .role = (enum van_in_role)99, .active = true };
 	assert_int_equal(van_input(h.v, &in, &h.now), -EINVAL);
 	h_fini(&h);
