@@ -246,6 +246,11 @@ struct emit van_emit(van_t *v, const struct vtime *now)
 	return (struct emit){ .q = &v->q, .now = now, .sid = session_running(&v->s) ? v->s.id : 0 };
 }
 
+int64_t van_edge_ms(int64_t edge_mono_ms, const struct vtime *now)
+{
+	return edge_mono_ms <= 0 || edge_mono_ms > now->mono_ms ? now->mono_ms : edge_mono_ms;
+}
+
 bool van_is_duress(const van_t *v, const char *code)
 {
 	return v->duress && code && strcmp(v->duress, code) == 0;
@@ -379,15 +384,20 @@ static int button(van_t *v, enum van_in_role role, const struct vtime *now)
 	}
 }
 
+/* Doors and beams are timed at their edge, not at delivery: the shell may
+ * hand over several edges at once (a batch read after the loop was busy,
+ * a line held back by another's debounce), all at one now.  The beam gap,
+ * the door window and the stuck-beam timer measure the edges. */
 int van_input(van_t *v, const struct van_input *in, const struct vtime *now)
 {
 	struct emit e = van_emit(v, now);
 	size_t mark = v->q.n;
+	int64_t t = van_edge_ms(in->edge_mono_ms, now);
 	int r = 0;
 
 	switch (in->role) {
 	case VAN_IN_DOOR:
-		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
+		r = doors_set(&v->doors, in->line, in->active, t);
 		if (r == 1)
 			stops_door_opened(&v->stops);
 		r = r == -ENOSPC ? r : 0;   /* -1: it closed */
@@ -395,7 +405,7 @@ int van_input(van_t *v, const struct van_input *in, const struct vtime *now)
 	case VAN_IN_BEAM_OUTER:
 	case VAN_IN_BEAM_INNER:
 		occ_beam(&v->occ, in->role == VAN_IN_BEAM_OUTER ? BEAM_OUTER : BEAM_INNER, in->active,
-			 beam_gate(v, now->mono_ms), &e);
+			 beam_gate(v, t), t, &e);
 		break;
 	case VAN_IN_SEAT:
 		r = occ_seat(&v->occ, in->line, in->active, false, &e);
@@ -419,17 +429,18 @@ int van_initial_input(van_t *v, const struct van_input *in, const struct vtime *
 {
 	struct emit e = van_emit(v, now);
 	size_t mark = v->q.n;
+	int64_t t = van_edge_ms(in->edge_mono_ms, now);
 	int r = 0;
 
 	switch (in->role) {
 	case VAN_IN_DOOR:
-		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
+		r = doors_set(&v->doors, in->line, in->active, t);
 		r = r == -ENOSPC ? r : 0;   /* -1: it closed */
 		break;
 	case VAN_IN_BEAM_OUTER:
 	case VAN_IN_BEAM_INNER:
 		occ_beam_initial(&v->occ, in->role == VAN_IN_BEAM_OUTER ? BEAM_OUTER : BEAM_INNER,
-				 in->active, now->mono_ms);
+				 in->active, t);
 		break;
 	case VAN_IN_SEAT:
 		r = occ_seat(&v->occ, in->line, in->active, true, &e);

@@ -111,7 +111,7 @@ struct van_input {
 	size_t line;          /* the input line index (gpio_event.line) */
 	bool active;
 	bool covert;          /* panic lines: configured covert */
-	int64_t edge_mono_ms; /* edge time stamp; <= 0 or in the future = now */
+	int64_t edge_mono_ms; /* when the edge happened (gpio_event.ts_ms); <= 0 or in the future = now */
 };
 
 enum van_buzz {
@@ -159,7 +159,11 @@ void van_free(van_t *v);
 struct evq *van_evq(van_t *v);
 
 /* One input edge.  0, -EINVAL (bad role), -ENOSPC (too many doors/seats),
- * or the code of the command a button ran (which the shell may ignore). */
+ * or the code of the command a button ran (which the shell may ignore).
+ * Doors, beams and panics are timed at in->edge_mono_ms, not at now: hand
+ * over a batch of edges in stamp order, each with its own stamp, at one
+ * now, and the beam gap, the door window and the stuck-beam timer measure
+ * the edges (buttons act at now). */
 int van_input(van_t *v, const struct van_input *in, const struct vtime *now);
 /* The level of an input read at start-up: a door already open, a seat
  * taken, a beam already broken (ignored until it clears), a panic held at
