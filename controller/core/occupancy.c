@@ -182,9 +182,10 @@ static void beam_faults(struct occ *o, const struct beams_out *r, const struct e
 	}
 }
 
-void occ_beam(struct occ *o, enum beam_id id, bool on, bool gate_open, const struct emit *e)
+void occ_beam(struct occ *o, enum beam_id id, bool on, bool gate_open, int64_t t,
+	      const struct emit *e)
 {
-	struct beams_out r = beams_edge(&o->beams, id, on, e->now->mono_ms);
+	struct beams_out r = beams_edge(&o->beams, id, on, t);
 	beam_faults(o, &r, e);
 	apply(o, &r, gate_open, e);
 }

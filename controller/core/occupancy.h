@@ -74,8 +74,11 @@ struct occ {
 
 void occ_init(struct occ *o, const struct occ_params *p);
 
-/* One beam edge.  gate_open: crossings completed now may count. */
-void occ_beam(struct occ *o, enum beam_id id, bool on, bool gate_open, const struct emit *e);
+/* One beam edge at mono ms t (the edge's own time, <= e->now: the beam gap
+ * and the stuck-beam timer measure edges, not their delivery).  gate_open:
+ * crossings completed by this edge may count. */
+void occ_beam(struct occ *o, enum beam_id id, bool on, bool gate_open, int64_t t,
+	      const struct emit *e);
 /* Beam level at start-up: ignored until it clears. */
 void occ_beam_initial(struct occ *o, enum beam_id id, bool on, int64_t t);
 

@@ -11,26 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The shipped defaults: each value is the default of its key in the
+ * config table (controller/conf.c, docs/config.md); tests/unit/test_conf.c
+ * (test_core_defaults_are_shipped) checks they agree, so the core's tests
+ * exercise the van that ships.  Members without a key (default_crew,
+ * max_length_min, ...) are the core's own. */
 void van_params_default(struct van_params *p)
 {
 	*p = (struct van_params){
-		.capacity = 6, .per_crew = 3, .door_window_s = 10, .beam_gap_max_ms = 400,
-		.beam_stuck_s = 180, .mute_s = 300, .beams_need_door = true,
+		.capacity = 6, .per_crew = 3, .door_window_s = 10, .beam_gap_max_ms = 1500,
+		.beam_stuck_s = 120, .mute_s = 300, .beams_need_door = true,
 		.default_crew = 2, .default_length_min = 240, .max_length_min = 24 * 60,
 		.checkin_interval_min = 60, .checkin_interval_lone_min = 30,
-		.checkin_interval_risk_min = 20, .checkin_reminder_s = 120, .checkin_grace_s = 300,
+		.checkin_interval_risk_min = 20, .checkin_reminder_s = 300, .checkin_grace_s = 300,
 		.checkin_repeat_min = 0, .overdue_grace_min = 15, .overdue_repeat_min = 10,
 		.stop_speed_mps = 1.0, .stop_after_s = 60, .stop_radius_m = 30.0,
 		.distance_jitter_m = 15.0, .door_moving_speed_mps = 2.0,
-		.incident_types = "aggression,medical,safeguarding,police,vehicle,other",
+		.incident_types = "aggression,medical,police,vehicle,threat,other",
 		.note_max = 200, .repeat_s = 30, .selftest_timeout_s = 60, .duress_code = NULL,
-		.location_interval_s = 30, .emergency_location_interval_s = 2,
+		.location_interval_s = 10, .emergency_location_interval_s = 1,
 	};
-}
-
-static bool in(int v, int lo, int hi)
-{
-	return v >= lo && v <= hi;
 }
 
 /* The incident categories van_new() can hold: 0, or why not. */
@@ -55,51 +55,61 @@ static const char *types_problem(const char *list)
 	return NULL;
 }
 
+/* Only what the rules need to work: no negative counts or times, no zero
+ * period (a timer that would fire in a loop), a default session the start
+ * rule accepts, categories and a code that fit.  Policy ranges (a capacity
+ * of at most 50, check-ins at most daily...) are the config table's alone:
+ * each key's range there lies inside what is accepted here
+ * (tests/unit/test_conf.c, test_ranges_match_core). */
 int van_params_check_each(const struct van_params *p, van_params_bad_fn bad, void *ctx)
 {
 	int n = 0;
 #define BAD(field, why) do { n++; if (bad) bad(ctx, field, why); } while (0)
-#define INT(field, lo, hi, unit) \
-	if (!in(p->field, lo, hi)) BAD(#field, "must be " #lo " to " #hi " " unit)
-	INT(capacity, 0, 100, "");
-	INT(per_crew, 0, 100, "");
-	INT(door_window_s, 0, 3600, "s");
-	INT(beam_gap_max_ms, 0, 10000, "ms");
-	INT(beam_stuck_s, 1, 86400, "s");
-	INT(mute_s, 1, 86400, "s");
+#define AT_LEAST(field, lo, unit) \
+	if (p->field < (lo)) BAD(#field, "must be at least " #lo unit)
+#define ABOVE_0(field, unit) \
+	if (!(p->field > 0 && isfinite(p->field))) BAD(#field, "must be above 0 " unit)
+	AT_LEAST(capacity, 0, "");
+	AT_LEAST(per_crew, 0, "");
+	AT_LEAST(door_window_s, 0, " s");
+	AT_LEAST(beam_gap_max_ms, 0, " ms");
+	AT_LEAST(beam_stuck_s, 1, " s");
+	AT_LEAST(mute_s, 1, " s");
 	_Static_assert(SESSION_CREW_MAX == 20, "the message below says 20");
-	INT(default_crew, 1, 20, "");
-	INT(max_length_min, 10, 2880, "min");
-	if (!in(p->default_length_min, 10, p->max_length_min))
-		BAD("default_length_min", "must be 10 min to the longest session (24 h)");
-	INT(checkin_interval_min, 1, 1440, "min");
-	INT(checkin_interval_lone_min, 1, 1440, "min");
-	INT(checkin_interval_risk_min, 1, 1440, "min");
-	INT(checkin_reminder_s, 0, 3600, "s");
-	INT(checkin_grace_s, 0, 3600, "s");
-	INT(checkin_repeat_min, 0, 1440, "min");
-	INT(overdue_grace_min, 0, 1440, "min");
-	INT(overdue_repeat_min, 1, 1440, "min");
-	if (!(p->stop_speed_mps > 0 && p->stop_speed_mps < 50))
-		BAD("stop_speed_mps", "must be above 0 and below 50 m/s");
-	INT(stop_after_s, 1, 86400, "s");
-	if (!(p->stop_radius_m > 0 && p->stop_radius_m < 10000))
-		BAD("stop_radius_m", "must be above 0 and below 10000 m");
-	if (!(p->distance_jitter_m >= 0 && p->distance_jitter_m < 10000))
-		BAD("distance_jitter_m", "must be 0 to below 10000 m");
-	if (!(p->door_moving_speed_mps > 0 && p->door_moving_speed_mps < 100))
-		BAD("door_moving_speed_mps", "must be above 0 and below 100 m/s");
-	INT(note_max, 0, 4000, "bytes");
-	INT(repeat_s, 1, 3600, "s");
-	INT(selftest_timeout_s, 1, 3600, "s");
-	INT(location_interval_s, 1, 86400, "s");
-	INT(emergency_location_interval_s, 1, 86400, "s");
+	if (p->default_crew < 1 || p->default_crew > SESSION_CREW_MAX)
+		BAD("default_crew", "must be 1 to 20");
+	if (p->max_length_min < 10 || p->max_length_min > 2880)
+		BAD("max_length_min", "must be 10 to 2880 min");
+	/* a session starts at least a minute long, at most max_length_min */
+	if (p->default_length_min < 1 || p->default_length_min > p->max_length_min)
+		BAD("default_length_min", "must be 1 min to the longest session");
+	AT_LEAST(checkin_interval_min, 1, " min");
+	AT_LEAST(checkin_interval_lone_min, 1, " min");
+	AT_LEAST(checkin_interval_risk_min, 1, " min");
+	AT_LEAST(checkin_reminder_s, 0, " s");
+	AT_LEAST(checkin_grace_s, 0, " s");
+	AT_LEAST(checkin_repeat_min, 0, " min");
+	AT_LEAST(overdue_grace_min, 0, " min");
+	AT_LEAST(overdue_repeat_min, 1, " min");
+	ABOVE_0(stop_speed_mps, "m/s");
+	AT_LEAST(stop_after_s, 1, " s");
+	ABOVE_0(stop_radius_m, "m");
+	if (!(p->distance_jitter_m >= 0 && isfinite(p->distance_jitter_m)))
+		BAD("distance_jitter_m", "must be 0 m or more");
+	ABOVE_0(door_moving_speed_mps, "m/s");
+	if (p->note_max < 0 || p->note_max > 4000)
+		BAD("note_max", "must be 0 to 4000 bytes");
+	AT_LEAST(repeat_s, 1, " s");
+	AT_LEAST(selftest_timeout_s, 1, " s");
+	AT_LEAST(location_interval_s, 1, " s");
+	AT_LEAST(emergency_location_interval_s, 1, " s");
 	if (p->duress_code && strlen(p->duress_code) > 64)
 		BAD("duress_code", "must be at most 64 bytes");
 	const char *tw = types_problem(p->incident_types);
 	if (tw)
 		BAD("incident_types", tw);
-#undef INT
+#undef AT_LEAST
+#undef ABOVE_0
 #undef BAD
 	return n;
 }
@@ -236,6 +246,11 @@ struct emit van_emit(van_t *v, const struct vtime *now)
 	return (struct emit){ .q = &v->q, .now = now, .sid = session_running(&v->s) ? v->s.id : 0 };
 }
 
+int64_t van_edge_ms(int64_t edge_mono_ms, const struct vtime *now)
+{
+	return edge_mono_ms <= 0 || edge_mono_ms > now->mono_ms ? now->mono_ms : edge_mono_ms;
+}
+
 bool van_is_duress(const van_t *v, const char *code)
 {
 	return v->duress && code && strcmp(v->duress, code) == 0;
@@ -369,23 +384,28 @@ static int button(van_t *v, enum van_in_role role, const struct vtime *now)
 	}
 }
 
+/* Doors and beams are timed at their edge, not at delivery: the shell may
+ * hand over several edges at once (a batch read after the loop was busy,
+ * a line held back by another's debounce), all at one now.  The beam gap,
+ * the door window and the stuck-beam timer measure the edges. */
 int van_input(van_t *v, const struct van_input *in, const struct vtime *now)
 {
 	struct emit e = van_emit(v, now);
 	size_t mark = v->q.n;
+	int64_t t = van_edge_ms(in->edge_mono_ms, now);
 	int r = 0;
 
 	switch (in->role) {
 	case VAN_IN_DOOR:
-		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
+		r = doors_set(&v->doors, in->line, in->active, t);
 		if (r == 1)
 			stops_door_opened(&v->stops);
-		r = r < 0 ? r : 0;
+		r = r == -ENOSPC ? r : 0;   /* -1: it closed */
 		break;
 	case VAN_IN_BEAM_OUTER:
 	case VAN_IN_BEAM_INNER:
 		occ_beam(&v->occ, in->role == VAN_IN_BEAM_OUTER ? BEAM_OUTER : BEAM_INNER, in->active,
-			 beam_gate(v, now->mono_ms), &e);
+			 beam_gate(v, t), t, &e);
 		break;
 	case VAN_IN_SEAT:
 		r = occ_seat(&v->occ, in->line, in->active, false, &e);
@@ -409,17 +429,18 @@ int van_initial_input(van_t *v, const struct van_input *in, const struct vtime *
 {
 	struct emit e = van_emit(v, now);
 	size_t mark = v->q.n;
+	int64_t t = van_edge_ms(in->edge_mono_ms, now);
 	int r = 0;
 
 	switch (in->role) {
 	case VAN_IN_DOOR:
-		r = doors_set(&v->doors, in->line, in->active, now->mono_ms);
-		r = r < 0 ? r : 0;
+		r = doors_set(&v->doors, in->line, in->active, t);
+		r = r == -ENOSPC ? r : 0;   /* -1: it closed */
 		break;
 	case VAN_IN_BEAM_OUTER:
 	case VAN_IN_BEAM_INNER:
 		occ_beam_initial(&v->occ, in->role == VAN_IN_BEAM_OUTER ? BEAM_OUTER : BEAM_INNER,
-				 in->active, now->mono_ms);
+				 in->active, t);
 		break;
 	case VAN_IN_SEAT:
 		r = occ_seat(&v->occ, in->line, in->active, true, &e);

@@ -46,7 +46,11 @@
 typedef struct van van_t;
 
 /* Plain values, mapped from the config by the shell.  Durations in the
- * config's units.  van_params_default() fills sensible defaults. */
+ * config's units.  The config table (controller/conf.c, docs/config.md)
+ * owns each keyed member's range and default: van_params_default() fills
+ * the same defaults, and van_params_check() refuses only what the rules
+ * cannot work with, never a value inside a key's range.  A new member:
+ * add it to tests/unit/test_conf.c, test_core_defaults_are_shipped. */
 struct van_params {
 	/* occupancy */
 	int capacity;                 /* service users the van may hold */
@@ -107,7 +111,7 @@ struct van_input {
 	size_t line;          /* the input line index (gpio_event.line) */
 	bool active;
 	bool covert;          /* panic lines: configured covert */
-	int64_t edge_mono_ms; /* edge time stamp; <= 0 or in the future = now */
+	int64_t edge_mono_ms; /* when the edge happened (gpio_event.ts_ms); <= 0 or in the future = now */
 };
 
 enum van_buzz {
@@ -129,15 +133,17 @@ struct van_outputs {
 	enum van_light alarm_light;
 };
 
-/* Defaults for every field (capacity 6, 3 per crew, 60 min check-ins ...). */
+/* Defaults for every field: the shipped ones (capacity 6, 3 per crew, 60 min
+ * check-ins, beam gap 1500 ms ...), as a file that sets no key gets them;
+ * beams_need_door true, as with the shipped wiring's door contacts. */
 void van_params_default(struct van_params *p);
 
 /* 0, or -EINVAL with the (first) reason in *why. */
 int van_params_check(const struct van_params *p, const char **why);
 
 /* Every problem of p, one call of bad per field: field is the van_params
- * member's name ("checkin_interval_min"), why a static phrase ("must be 1
- * to 1440 min").  Returns the number of problems.  This is the one check:
+ * member's name ("checkin_interval_min"), why a static phrase ("must be at
+ * least 1 min").  Returns the number of problems.  This is the one check:
  * van_new() refuses exactly what it finds, and the shell's configuration
  * check (conf_check) reports what it finds at the key's FILE:LINE. */
 typedef void (*van_params_bad_fn)(void *ctx, const char *field, const char *why);
@@ -153,7 +159,11 @@ void van_free(van_t *v);
 struct evq *van_evq(van_t *v);
 
 /* One input edge.  0, -EINVAL (bad role), -ENOSPC (too many doors/seats),
- * or the code of the command a button ran (which the shell may ignore). */
+ * or the code of the command a button ran (which the shell may ignore).
+ * Doors, beams and panics are timed at in->edge_mono_ms, not at now: hand
+ * over a batch of edges in stamp order, each with its own stamp, at one
+ * now, and the beam gap, the door window and the stuck-beam timer measure
+ * the edges (buttons act at now). */
 int van_input(van_t *v, const struct van_input *in, const struct vtime *now);
 /* The level of an input read at start-up: a door already open, a seat
  * taken, a beam already broken (ignored until it clears), a panic held at

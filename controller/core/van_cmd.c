@@ -341,9 +341,7 @@ int van_panic(van_t *v, enum van_source src, bool covert, int64_t edge_mono_ms,
 	      const struct vtime *now, const char **why)
 {
 	size_t mark = v->q.n;
-	int64_t edge = edge_mono_ms <= 0 || edge_mono_ms > now->mono_ms ? now->mono_ms
-									 : edge_mono_ms;
-	raise_em(v, panic_source(src), covert, edge, now);
+	raise_em(v, panic_source(src), covert, van_edge_ms(edge_mono_ms, now), now);
 	van_post(v, now, mark);
 	return ok(why, "emergency raised");
 }

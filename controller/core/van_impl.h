@@ -65,5 +65,8 @@ enum ck_reason van_risk(const van_t *v, int crew, bool lone);
 json_t *van_context(const van_t *v, const struct vtime *now);
 /* Does code match the duress code? */
 bool van_is_duress(const van_t *v, const char *code);
+/* When an input happened: its edge stamp, or now when it has none (<= 0,
+ * e.g. a command) or one in the future. */
+int64_t van_edge_ms(int64_t edge_mono_ms, const struct vtime *now);
 
 #endif

@@ -17,13 +17,21 @@ static json_t *emergency(struct harness *h, bool for_base, json_t **s)
 	return json_object_get(*s, "emergency");
 }
 
+/* Location to base every 30 s, every 2 s in an emergency (shipped: 10 s and
+ * 1 s): a normal rate and a high one, told apart. */
+static void location_30s_2s(struct van_params *p)
+{
+	p->location_interval_s = 30;
+	p->emergency_location_interval_s = 2;
+}
+
 static void panic_ack_clear(void **st)
 {
 	(void)st;
 	struct harness h;
 	const char *why;
 	json_t *s;
-	h_init(&h, NULL);
+	h_init(&h, location_30s_2s);
 	h_start(&h, 2, false);
 	h_fix(&h, 51.5, -0.1, 0);
 	h_door(&h, true);
@@ -132,7 +140,7 @@ static void covert_panic(void **st)
 	struct harness h;
 	const char *why;
 	json_t *s;
-	h_init(&h, NULL);
+	h_init(&h, location_30s_2s);
 	h_start(&h, 2, false);
 	struct van_outputs before = h_out(&h);
 	struct van_input in = { .role = VAN_IN_PANIC, .line = 8, .active = true, .covert = true };
@@ -275,7 +283,7 @@ static void selftest_pass_and_fail(void **st)
 	struct harness h;
 	const char *why;
 	json_t *s;
-	h_init(&h, NULL);
+	h_init(&h, location_30s_2s);
 	assert_int_equal(van_selftest_start(h.v, VAN_SRC_VANCTL, &h.now, &why), 0);
 	const struct van_event *e = h_last(&h, "emergency.test");
 	assert_non_null(e);

@@ -38,6 +38,16 @@ static inline void h_init(struct harness *h, void (*tweak)(struct van_params *))
 	h->now = (struct vtime){ .mono_ms = T0_MONO, .utc_ms = T0_UTC, .utc_src = UTC_SRC_SYSTEM_SYNCED };
 }
 
+/* Tweaks for h_init: values other than the shipped defaults that a test's
+ * timeline was written for, set explicitly (van_params_default() is the van
+ * that ships: tests/unit/test_conf.c, test_core_defaults_are_shipped). */
+
+/* The check-in reminder 2 min ahead (shipped: 5 min). */
+static inline void h_reminder_2min(struct van_params *p)
+{
+	p->checkin_reminder_s = 120;
+}
+
 static inline void h_fini(struct harness *h)
 {
 	van_free(h->v);

@@ -450,8 +450,153 @@ static void too_many_doors(void **st)
 	for (size_t i = 0; i < 8; i++)
 		assert_int_equal(h_in(&h, VAN_IN_DOOR, i, true), 0);
 	assert_int_equal(h_in(&h, VAN_IN_DOOR, 99, true), -ENOSPC);
+	assert_int_equal(h_in(&h, VAN_IN_DOOR, 3, false), 0);   /* closing is no error */
+	struct van_input lvl = { .role = VAN_IN_DOOR, .line = 4, .active = true };
+	assert_int_equal(van_initial_input(h.v, &lvl, &h.now), 0);
+	lvl.active = false;
+	assert_int_equal(van_initial_input(h.v, &lvl, &h.now), 0);
 	struct van_input in = { .role = (enum van_in_role)99, .active = true };
 	assert_int_equal(van_input(h.v, &in, &h.now), -EINVAL);
+	h_fini(&h);
+}
+
+/* --- edges timed at the edge, not at delivery --- */
+
+/* The shell hands over what one read of the inputs gave: several edges,
+ * each with its own stamp, all at one now (after the loop was busy, or an
+ * edge held back for another line's debounce).  t0-relative stamps. */
+struct edge { enum van_in_role role; bool active; int64_t at; };
+#define DOOR(on, at) { VAN_IN_DOOR, on, at }
+#define OUTER(on, at) { VAN_IN_BEAM_OUTER, on, at }
+#define INNER(on, at) { VAN_IN_BEAM_INNER, on, at }
+
+static void h_batch(struct harness *h, int64_t t0, const struct edge *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t line = e[i].role == VAN_IN_DOOR ? 0 : e[i].role == VAN_IN_BEAM_OUTER ? 1 : 2;
+		struct van_input in = { .role = e[i].role, .line = line, .active = e[i].active,
+					.edge_mono_ms = t0 + e[i].at };
+		assert_true(in.edge_mono_ms <= h->now.mono_ms);
+		assert_int_equal(van_input(h->v, &in, &h->now), 0);
+	}
+}
+#define BATCH(h, t0, ...) ({ static const struct edge b_[] = { __VA_ARGS__ }; \
+			     h_batch(h, t0, b_, sizeof(b_) / sizeof(b_[0])); })
+
+static void gap_200(struct van_params *p)
+{
+	p->beam_gap_max_ms = 200;
+}
+
+static void gap_400(struct van_params *p)
+{
+	p->beam_gap_max_ms = 400;
+}
+
+/* One crossing, its inner beam broken 300 ms after the outer one cleared,
+ * delivered in one batch a while later: judged by the 300 ms (delivery
+ * would make it 0 ms and count it under any beam gap). */
+static void batch_judged_by_edge_gap(void **st)
+{
+	(void)st;
+	void (*tweak[2])(struct van_params *) = { gap_400, gap_200 };
+	for (int i = 0; i < 2; i++) {
+		struct harness h;
+		h_init(&h, tweak[i]);
+		h_door(&h, true);
+		int64_t t0 = h.now.mono_ms;
+		h_set(&h, t0 + 1000);
+		BATCH(&h, t0, OUTER(true, 100), OUTER(false, 300), INNER(true, 600), INNER(false, 800));
+		assert_int_equal(count(&h), i == 0 ? 1 : 0);     /* 300 <= 400; 300 > 200 */
+		assert_int_equal(h_count(&h, "occupancy.entry"), i == 0 ? 1 : 0);
+		h_fini(&h);
+	}
+}
+
+/* The shipped beam gap (1500 ms): 1600 ms apart by the edges is two
+ * people stepping back, not one crossing, even delivered together; 1400 ms
+ * is one crossing. */
+static void batch_gap_over_max_refused(void **st)
+{
+	(void)st;
+	struct harness h;
+	h_init(&h, NULL);
+	assert_int_equal(h.p.beam_gap_max_ms, 1500);
+	h_door(&h, true);
+	int64_t t0 = h.now.mono_ms;
+	h_set(&h, t0 + 2100);
+	BATCH(&h, t0, OUTER(true, 100), OUTER(false, 300), INNER(true, 1900), INNER(false, 2000));
+	assert_int_equal(count(&h), 0);
+	assert_int_equal(h_count(&h, "occupancy.entry"), 0);
+	h_adv(&h, 5000);
+	t0 = h.now.mono_ms;
+	h_set(&h, t0 + 2100);
+	BATCH(&h, t0, OUTER(true, 100), OUTER(false, 300), INNER(true, 1700), INNER(false, 2000));
+	assert_int_equal(count(&h), 1);
+	h_fini(&h);
+}
+
+/* The door window (10 s) runs from the door's closing edge to the beam
+ * edge that completes the crossing, however they are delivered. */
+static void door_window_by_edges(void **st)
+{
+	(void)st;
+	struct harness h;
+	h_init(&h, NULL);
+	h_door(&h, true);
+	h_adv(&h, 5 * SEC);
+	/* closed at +100; a crossing that ends 10.8 s later: too late, even
+	 * though both arrive in one batch */
+	int64_t t0 = h.now.mono_ms;
+	h_set(&h, t0 + 11 * SEC);
+	BATCH(&h, t0, DOOR(false, 100), OUTER(true, 10300), INNER(true, 10500), OUTER(false, 10700),
+	      INNER(false, 10900));
+	assert_int_equal(count(&h), 0);
+	assert_int_equal(h_count(&h, "occupancy.noise"), 1);
+	/* closed at +100 and delivered then; a crossing that ends 9.6 s later,
+	 * delivered 12 s after the door closed: in the window */
+	h_door(&h, true);
+	h_adv(&h, 5 * SEC);
+	t0 = h.now.mono_ms;
+	h_set(&h, t0 + 100);
+	BATCH(&h, t0, DOOR(false, 100));
+	h_set(&h, t0 + 12 * SEC);
+	BATCH(&h, t0, OUTER(true, 9000), INNER(true, 9200), OUTER(false, 9400), INNER(false, 9600));
+	assert_int_equal(count(&h), 1);
+	assert_int_equal(h_count(&h, "occupancy.noise"), 1);
+	h_fini(&h);
+}
+
+/* The stuck-beam timer (shipped: 120 s) runs from the edge that broke the
+ * beam, and the fault's length is the edges' distance. */
+static void stuck_beam_timed_at_edge(void **st)
+{
+	(void)st;
+	struct harness h;
+	h_init(&h, NULL);
+	assert_int_equal(h.p.beam_stuck_s, 120);
+	h_door(&h, true);
+	int64_t t0 = h.now.mono_ms;
+	h_set(&h, t0 + 5 * SEC);                      /* delivered 4.9 s late */
+	BATCH(&h, t0, OUTER(true, 100));
+	assert_int_equal(van_next_deadline(h.v), t0 + 100 + 120 * SEC);
+	h_adv(&h, 120 * SEC - 5 * SEC + 99);
+	assert_int_equal(h_count(&h, "occupancy.beam_fault"), 0);
+	h_adv(&h, 1);
+	assert_int_equal(h_count(&h, "occupancy.beam_fault"), 1);
+	assert_int_equal(h.now.mono_ms, t0 + 100 + 120 * SEC);
+	/* cleared at +150.1 s, delivered 1.5 s later: a 150 s fault */
+	h_set(&h, t0 + 151600);
+	BATCH(&h, t0, OUTER(false, 150100));
+	assert_int_equal(jint(h_last(&h, "occupancy.beam_ok")->data, "fault_s"), 150);
+	/* no stamp, or one from the future: the edge is now */
+	h_in(&h, VAN_IN_BEAM_INNER, 2, true);
+	assert_int_equal(van_next_deadline(h.v), h.now.mono_ms + 120 * SEC);
+	h_in(&h, VAN_IN_BEAM_INNER, 2, false);
+	struct van_input in = { .role = VAN_IN_BEAM_INNER, .line = 2, .active = true,
+				.edge_mono_ms = h.now.mono_ms + 60 * SEC };
+	assert_int_equal(van_input(h.v, &in, &h.now), 0);
+	assert_int_equal(van_next_deadline(h.v), h.now.mono_ms + 120 * SEC);
 	h_fini(&h);
 }
 
@@ -476,6 +621,10 @@ int main(void)
 		cmocka_unit_test(beam_broken_at_boot),
 		cmocka_unit_test(seats_second_estimate),
 		cmocka_unit_test(too_many_doors),
+		cmocka_unit_test(batch_judged_by_edge_gap),
+		cmocka_unit_test(batch_gap_over_max_refused),
+		cmocka_unit_test(door_window_by_edges),
+		cmocka_unit_test(stuck_beam_timed_at_edge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,7 @@ static void checkin_escalation(void **st)
 	(void)st;
 	struct harness h;
 	const char *why;
-	h_init(&h, NULL);
+	h_init(&h, h_reminder_2min);
 	h_start(&h, 2, false);
 	h_mark(&h);
 	h_adv(&h, 58 * MIN - 1);
@@ -157,7 +157,7 @@ static void risk_shrink_keeps_reminder_lead(void **st)
 	(void)st;
 	struct harness h;
 	const char *why;
-	h_init(&h, NULL);
+	h_init(&h, h_reminder_2min);
 	h_start(&h, 2, false);
 	h_door(&h, true);
 	h_cross(&h, true);
@@ -180,7 +180,7 @@ static void base_request(void **st)
 	(void)st;
 	struct harness h;
 	const char *why;
-	h_init(&h, NULL);
+	h_init(&h, h_reminder_2min);
 	assert_int_equal(van_request_checkin(h.v, "ops", &h.now, &why), -ENOENT);
 	h_start(&h, 2, false);
 	h_adv(&h, 10 * MIN);
@@ -208,7 +208,7 @@ static void overdue_repeat_extend(void **st)
 	(void)st;
 	struct harness h;
 	const char *why;
-	h_init(&h, NULL);
+	h_init(&h, h_reminder_2min);
 	int64_t t0 = h.now.mono_ms;
 	assert_int_equal(van_session_start(h.v, 2, false, h.now.utc_ms + 60 * MIN, NULL,
 					   VAN_SRC_VANCTL, &h.now, &why), 0);
@@ -309,7 +309,7 @@ static void wall_clock_step(void **st)
 	(void)st;
 	struct harness h;
 	const char *why;
-	h_init(&h, NULL);
+	h_init(&h, h_reminder_2min);
 	h.now.utc_src = UTC_SRC_SYSTEM_UNSYNCED;
 	h_start(&h, 2, false);
 	h_adv(&h, 20 * MIN);

@@ -34,7 +34,7 @@ static void deadlines_exact(void **st)
 {
 	(void)st;
 	struct harness h;
-	h_init(&h, NULL);
+	h_init(&h, h_reminder_2min);
 	assert_int_equal(van_next_deadline(h.v), -1);
 	h_start(&h, 2, false);
 	assert_int_equal(van_next_deadline(h.v), T0_MONO + 58 * MIN);
