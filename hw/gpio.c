@@ -612,14 +612,14 @@ int gpio_sim_inject(gpio_t *g, const char *name_or_role, bool active, int64_t no
 
 	if (!g || !name_or_role)
 		return -EINVAL;
-	if (g->ops != &gpio__sim_ops)
+	if (!g->ops->inject)
 		return -ENOTSUP;
 	idx = gpio__find_input(g, name_or_role);
 	if (idx < 0)
 		return -ENOENT;
 	/* a time not yet reached: a step for gpio_service to apply then */
 	if (now_ms > g->t_proc)
-		return gpio__sim_schedule(g, (size_t)idx, active, now_ms);
+		return g->ops->inject(g, (size_t)idx, active, now_ms);
 	gpio__edge(g, (size_t)idx, active, now_ms);
 	return 0;
 }

@@ -29,6 +29,10 @@ struct gpio_ops {
 	 * with gpio__edge_now().  NULL when the backend has none. */
 	int64_t (*next_at)(gpio_t *g);
 	void (*fire)(gpio_t *g);
+	/* An edge on input idx at a time not yet reached (gpio_sim_inject):
+	 * kept until gpio_service reaches it.  0 or -errno.  NULL when the
+	 * backend takes no injected edges (real lines). */
+	int (*inject)(gpio_t *g, size_t idx, bool active, int64_t at);
 };
 
 struct gpio_line {
@@ -127,8 +131,6 @@ int gpio__request_error(char *err, size_t errlen, int e, const struct gpio_line 
 int gpio__offset_error(char *err, size_t errlen, const struct gpio_line *l,
 		       const char *chipname, const char *chiplabel, unsigned int nlines);
 
-/* sim: apply an input change at a later time (a scripted step). */
-int gpio__sim_schedule(gpio_t *g, size_t idx, bool active, int64_t at);
 
 extern const struct gpio_ops gpio__sim_ops;
 #ifdef VAN_HAVE_GPIOD

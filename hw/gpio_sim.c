@@ -211,7 +211,7 @@ static void sim_fire(gpio_t *g)
 	gpio__edge_now(g, st->line, st->active, st->at);
 }
 
-int gpio__sim_schedule(gpio_t *g, size_t idx, bool active, int64_t at)
+static int sim_inject(gpio_t *g, size_t idx, bool active, int64_t at)
 {
 	struct sim *s = g->bk;
 	size_t pos;
@@ -239,4 +239,5 @@ const struct gpio_ops gpio__sim_ops = {
 	.set = sim_set,
 	.next_at = sim_next_at,
 	.fire = sim_fire,
+	.inject = sim_inject,
 };

@@ -1,7 +1,7 @@
 # The manager's review (vanctl/review*.c): unit tests, the fixture generator,
 # a small driver that runs review_main() directly, integration tests.
 #
-# vanctl/CMakeLists.txt (another part) builds the review sources into vanctl
+# vanctl/CMakeLists.txt builds the review sources into vanctl
 # itself; the tests build them into a library of their own so they do not
 # depend on how vanctl is put together.  The integration tests use the
 # driver, and check that `vanctl` (when built) gives the same output.

@@ -1,7 +1,7 @@
 /*
  * vanctl.c - the crew's command line: talks to vanctld over the control
  * socket (docs/control.md), and hosts the manager's review commands
- * (review.h, another part).
+ * (review.h).
  *
  * Exit status: 0 done; 1 the daemon refused (its reason is printed);
  * 2 usage error; 3 cannot reach the daemon (not running, permission, no
@@ -29,12 +29,7 @@
 #include "plan_cli.h"
 #include "vanctl.h"
 
-#if defined(__has_include)
-#if __has_include("review.h")
 #include "review.h"
-#define VANCTL_HAVE_REVIEW 1
-#endif
-#endif
 
 struct opts {
 	const char *socket;
@@ -575,13 +570,7 @@ static int c_watch(struct opts *o, int argc, char **argv)
 static int c_review(struct opts *o, int argc, char **argv)
 {
 	(void)o;
-#ifdef VANCTL_HAVE_REVIEW
 	return review_main(argc, argv);
-#else
-	(void)argc;
-	fprintf(stderr, "vanctl: '%s' is not built into this vanctl (the review commands are missing)\n", argv[0]);
-	return EXIT_USAGE;
-#endif
 }
 
 /* `vanctl plan skip [NAME] --reason R` and `vanctl plan add-stop --reason R`:
