@@ -83,7 +83,7 @@ void cfg_warn(struct cfg_report *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool parse_bool(const char *v, bool *out)
+bool cfg_parse_bool(const char *v, bool *out)
 {
 	static const char *t[] = { "true", "yes", "on", "1" }, *f[] = { "false", "no", "off", "0" };
 	for (size_t i = 0; i < 4; i++) {
@@ -114,6 +114,21 @@ static bool parse_duration_s(const char *v, double *out, bool *bare)
 	else if (!strcmp(end, "d")) x *= 86400;
 	else return false;
 	*out = x;
+	return true;
+}
+
+bool cfg_parse_duration_ms(const char *v, int bare_unit_s, int64_t *ms)
+{
+	double s;
+	bool bare;
+
+	if (!parse_duration_s(v, &s, &bare) || s < 0)
+		return false;
+	if (bare)
+		s *= bare_unit_s > 0 ? bare_unit_s : 1;
+	if (s > 1e13)
+		return false;
+	*ms = (int64_t)llround(s * 1000.0);
 	return true;
 }
 
@@ -209,7 +224,7 @@ static const char *set_key(void *base, const struct cfg_key *k, const char *v, c
 		return NULL;
 	}
 	case CFG_BOOL:
-		if (!parse_bool(v, (bool *)p)) {
+		if (!cfg_parse_bool(v, (bool *)p)) {
 			snprintf(buf, buflen, "%s.%s: '%s' is not a boolean (use true or false)", k->section, k->name, v);
 			return buf;
 		}
