@@ -105,11 +105,11 @@ static void remove_rows(uplink_t *u, const int64_t *ids, size_t n)
 		return;
 	if (n && !remember_unremoved(u, ids, n)) {
 		log_warnx("mqtt: out of memory: %zu delivered messages may go again", n);
-		if (store_outbox_delete_many(u->st, ids, n) == 0)
+		if (store_outbox_delete_many(u->st, ids, n) >= 0)
 			return;
 		n = 0;
 	}
-	if (store_outbox_delete_many(u->st, u->unremoved, u->nunremoved) == 0) {
+	if (store_outbox_delete_many(u->st, u->unremoved, u->nunremoved) >= 0) {
 		if (u->remove_failing)
 			log_notice("mqtt: the outbox can be written again: %zu delivered messages kept in "
 				   "memory are removed from it", k);
