@@ -245,7 +245,11 @@ test('commands: ids, replies matched, other consoles\' replies kept apart, unans
 	const c = f.command('van1', 'ack', { by: 'Sam', emergency: 5 }, T0, 'Sam');
 	assert.equal(c.topic, 'vanctld/van1/cmd/ack');
 	const p = JSON.parse(c.payload);
+	// an id, and no "time": a browser's clock 2 min off would make the van
+	// refuse the ack as stale (docs/mqtt.md, "Why the console sends no time")
 	assert.deepEqual(p, { v: 1, unit: 'van1', id: c.id, by: 'Sam', emergency: 5 });
+	const g = fleet();
+	assert.notEqual(g.command('van1', 'ack', {}, T0, 'Sam').id, g.command('van1', 'ack', {}, T0, 'Sam').id);
 	f.handle('vanctld/van1/availability', 'online', { now: T0 });
 	f.handle('vanctld/van1/reply', JSON.stringify({ v: 1, unit: 'van1', command: 'ack', id: c.id, ok: true }), { now: T0 + 80 });
 	assert.equal(f.commands[c.id].status, 'ok');

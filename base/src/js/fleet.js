@@ -822,7 +822,11 @@
 			delete this.commands[this.commandOrder.shift()];
 	};
 
-	/* command(unit, name, fields, now, who) -> {topic, payload (string), id} */
+	/* command(unit, name, fields, now, who) -> {topic, payload (string), id}.
+	 * A new id every time (the van refuses a repeat), and deliberately no
+	 * "time": the van would refuse every command, acks included, as stale
+	 * when this machine's clock is 2 minutes off (docs/mqtt.md, "Why the
+	 * console sends no time"). */
 	Fleet.prototype.command = function (unit, name, fields, now, who) {
 		var id = 'b' + (now % 100000000).toString(36) + '-' + (++this.cmdSeq);
 		var p = { v: 1, unit: unit, id: id };
