@@ -126,7 +126,10 @@ json_t *app_gps_json(struct app *a, const struct vtime *now)
 json_t *app_storage_json(struct app *a)
 {
 	const char *f = store_fault(a->st);
-	return json_pack("{s:b, s:s?}", "ok", !f, "error", f);
+	int64_t held = store_reserve_held(a->st);
+	/* reserve_low: the disk is (nearly) full, whatever the last write did */
+	return json_pack("{s:b, s:s?, s:I, s:b}", "ok", !f, "error", f, "reserve_kib", (json_int_t)(held / 1024),
+			 "reserve_low", held < APP_RESERVE_BYTES);
 }
 
 json_t *app_link_json(struct app *a, const struct vtime *now)

@@ -67,6 +67,8 @@ WAIT_S=5 wait_for grep -q "\"emergency\":{[^}]*\"id\":$EM_ID" <(ctl '{"cmd":"sta
 st=$(vstatus)
 check "after the restart vanctl status shows the emergency: $(grep -i emergency <<<"$st" | head -n2 | tr '\n' ' ')" \
 	grep -qi 'emergency' <<<"$st"
+check "and that the van cannot store: $(grep '^Storage:' <<<"$st" | cut -c1-120)" \
+	grep -qE '^Storage: *(CANNOT STORE|DISK \(NEARLY\) FULL)' <<<"$st"
 r=$(ctl '{"cmd":"status"}')
 check "after the restart the van still knows emergency $EM_ID (base unreachable)" \
 	grep -q "\"emergency\":{[^}]*\"id\":$EM_ID" <<<"$r"
