@@ -404,11 +404,11 @@ void app_reserve_keep(struct app *a)
 		errno = (int)-now;
 		log_warn("storage: cannot keep an emergency reserve beside %s", store_path(a->st));
 	} else if (now < APP_RESERVE_BYTES && now <= held) {
-		static int64_t said = -1;   /* once per size, not at every flush */
-		if (said != now)
+		/* once per size, not at every flush */
+		if (a->reserve_said != now + 1)
 			log_warnx("storage: the emergency reserve holds %lld of %d KiB (the disk is nearly full)",
 				  (long long)(now / 1024), APP_RESERVE_BYTES / 1024);
-		said = now;
+		a->reserve_said = now + 1;
 	} else if (now > held) {
 		log_info("storage: emergency reserve %lld KiB (%s-reserve)", (long long)(now / 1024),
 			 store_path(a->st));
