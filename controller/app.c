@@ -402,7 +402,9 @@ void app_reserve_keep(struct app *a)
 	int64_t now = store_reserve_keep(a->st, APP_RESERVE_BYTES, APP_RESERVE_CHUNK, APP_RESERVE_MARGIN);
 	if (now < 0) {
 		errno = (int)-now;
-		log_warn("storage: cannot keep an emergency reserve beside %s", store_path(a->st));
+		if (a->reserve_said != -1)   /* once, not at every flush */
+			log_warn("storage: cannot keep an emergency reserve beside %s", store_path(a->st));
+		a->reserve_said = -1;
 	} else if (now < APP_RESERVE_BYTES && now <= held) {
 		/* once per size, not at every flush */
 		if (a->reserve_said != now + 1)

@@ -59,7 +59,7 @@ struct app {
 	int64_t van_timer;
 	uint64_t events_unstored;    /* events the store refused (full disk), counted */
 	int64_t em_outbox_id;        /* outbox row of the newest emergency event */
-	int64_t reserve_said;        /* 1 + the reserve size last warned about, 0 none */
+	int64_t reserve_said;        /* 1 + the reserve size last warned about, -1 an error, 0 none */
 	int64_t stop_row;            /* stops row of the stop in progress, 0 = none */
 	bool state_dirty;
 
