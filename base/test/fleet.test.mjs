@@ -266,6 +266,29 @@ test('commands: ids, replies matched, other consoles\' replies kept apart, unans
 	assert.equal(f.commands[e.id].status, 'sent');
 });
 
+test('the van\'s disk: cannot store, or the emergency reserve low, is a warning whatever the session', () => {
+	const f = fleet();
+	f.handle('vanctld/van1/availability', 'online', { now: T0 });
+	f.handle('vanctld/van1/state', state('van1', T0, { storage: { ok: true, reserve_kib: 256, reserve_low: false } }), { now: T0 });
+	assert.deepEqual(kinds(f, T0 + 1000, 'van1'), []);
+	f.handle('vanctld/van1/state', state('van1', T0 + 2000, { session: { state: 'idle' },
+		storage: { ok: true, reserve_kib: 192, reserve_low: true } }), { now: T0 + 2000 });
+	assert.deepEqual(kinds(f, T0 + 3000, 'van1'), ['storage']);
+	assert.match(f.alerts(T0 + 3000, true)[0].title, /nearly\) full/);
+	f.handle('vanctld/van1/state', state('van1', T0 + 4000, {
+		storage: { ok: false, error: 'database or disk is full', reserve_kib: 128, reserve_low: true } }), { now: T0 + 4000 });
+	const a = f.alerts(T0 + 5000, true).find(x => x.kind === 'storage');
+	assert.equal(a.title, 'The van cannot store');
+	assert.match(a.detail, /disk is full/);
+	assert.equal(a.level, 'warn');
+	// an older van without the field: nothing
+	f.handle('vanctld/van2/state', state('van2', T0, {}), { now: T0 });
+	assert.deepEqual(kinds(f, T0 + 1000, 'van2'), []);
+	assert.deepEqual(f.warnings, []);   // the new fields are read, not warned about
+	f.handle('vanctld/van1/state', state('van1', T0 + 6000, { storage: { ok: 'no' } }), { now: T0 + 6000 });
+	assert.match(f.warnings[0].text, /storage\.ok/);
+});
+
 test('malformed and unexpected messages become warnings and create no van', () => {
 	const f = fleet();
 	const bad = [

@@ -390,6 +390,7 @@
 			occupancy: { occupancy: isNum, limit: isNum, full: isBool, over: isBool },
 			gps: { fix: isStr, lat: isNum, lon: isNum, age_s: isNum },
 			link: { backlog: isNum, oldest_s: isNum },
+			storage: { ok: isBool, error: isStr, reserve_kib: isNum, reserve_low: isBool },
 			emergency: { active: isBool, id: function (x) { return int(x) !== null; }, covert: isBool }
 		});
 		return bad.map(function (b) { return b.replace(/^state\./, ''); });
@@ -962,6 +963,16 @@
 				push('overlimit', 'warn', 'overlimit', 'Over the occupancy limit',
 				     'More service users on board than the van\'s policy allows.',
 				     v.flags.overLimit ? v.flags.overLimit.at : v.stateAt);
+			// the van's disk (docs/mqtt.md, state.storage): whatever the session
+			var sto = obj(get(v.state, 'storage'));
+			if (sto && (sto.ok === false || sto.reserve_low === true))
+				push('storage', 'warn', 'storage',
+				     sto.ok === false ? 'The van cannot store' : 'The van\'s disk is (nearly) full',
+				     (sto.ok === false
+					? 'Its disk refuses writes' + (str(sto.error) ? ' (' + shorten(sto.error, 80) + ')' : '') +
+					  ': events may arrive unstored and its own record may miss them. '
+					: 'It had to use, or cannot keep whole, the disk space it keeps for emergencies. ') +
+				     'Emergencies are still kept and sent. Free space on the van\'s card.', v.stateAt);
 		}
 		return out;
 	};
