@@ -69,7 +69,7 @@ int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t
 			 (kind == STORE_OUTBOX_LOCATION || kind == STORE_OUTBOX_STATE ? UPLINK_LIVE_OK : 0);
 	id = a->up ? uplink_send(a->up, &m, flags) : store_outbox_queue(a->st, &m, supersede);
 	/* the retained emergency is kept even on a full disk (the reserve) */
-	while (id < 0 && prio >= EV_EMERGENCY && app_reserve_release(a, topic))
+	while (id == -ENOSPC && prio >= EV_EMERGENCY && app_reserve_release(a, topic))
 		id = a->up ? uplink_send(a->up, &m, flags) : store_outbox_queue(a->st, &m, supersede);
 	if (id < 0) {
 		log_warnx("outbox: cannot queue a message for %s: %s", topic, store_errmsg(a->st));
