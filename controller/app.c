@@ -68,6 +68,9 @@ int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t
 	unsigned flags = (supersede ? UPLINK_SUPERSEDE : 0) | (prio >= EV_EMERGENCY ? UPLINK_URGENT : 0) |
 			 (kind == STORE_OUTBOX_LOCATION || kind == STORE_OUTBOX_STATE ? UPLINK_LIVE_OK : 0);
 	id = a->up ? uplink_send(a->up, &m, flags) : store_outbox_queue(a->st, &m, supersede);
+	/* the retained emergency is kept even on a full disk (the reserve) */
+	while (id == -ENOSPC && prio >= EV_EMERGENCY && app_reserve_release(a, topic))
+		id = a->up ? uplink_send(a->up, &m, flags) : store_outbox_queue(a->st, &m, supersede);
 	if (id < 0) {
 		log_warnx("outbox: cannot queue a message for %s: %s", topic, store_errmsg(a->st));
 		/* an emergency must not wait for the disk: straight to base */
@@ -123,7 +126,10 @@ json_t *app_gps_json(struct app *a, const struct vtime *now)
 json_t *app_storage_json(struct app *a)
 {
 	const char *f = store_fault(a->st);
-	return json_pack("{s:b, s:s?}", "ok", !f, "error", f);
+	int64_t held = store_reserve_held(a->st);
+	/* reserve_low: the disk is (nearly) full, whatever the last write did */
+	return json_pack("{s:b, s:s?, s:I, s:b}", "ok", !f, "error", f, "reserve_kib", (json_int_t)(held / 1024),
+			 "reserve_low", held < APP_RESERVE_BYTES);
 }
 
 json_t *app_link_json(struct app *a, const struct vtime *now)
@@ -378,12 +384,47 @@ static void gps_sync(struct app *a)
 
 /* ---- storage ---- */
 
+bool app_reserve_release(struct app *a, const char *what)
+{
+	int64_t freed = store_reserve_release(a->st, APP_RESERVE_CHUNK);
+	if (freed <= 0)
+		return false;
+	log_warnx("storage: the disk is full: %lld KiB of the emergency reserve given back for %s "
+		  "(%lld KiB left)", (long long)(freed / 1024), what, (long long)(store_reserve_held(a->st) / 1024));
+	return true;
+}
+
+void app_reserve_keep(struct app *a)
+{
+	int64_t held = store_reserve_held(a->st);
+	if (held >= APP_RESERVE_BYTES)
+		return;
+	int64_t now = store_reserve_keep(a->st, APP_RESERVE_BYTES, APP_RESERVE_CHUNK, APP_RESERVE_MARGIN);
+	if (now < 0) {
+		errno = (int)-now;
+		if (a->reserve_said != -1)   /* once, not at every flush */
+			log_warn("storage: cannot keep an emergency reserve beside %s", store_path(a->st));
+		a->reserve_said = -1;
+	} else if (now < APP_RESERVE_BYTES && now <= held) {
+		/* once per size, not at every flush */
+		if (a->reserve_said != now + 1)
+			log_warnx("storage: the emergency reserve holds %lld of %d KiB (the disk is nearly full)",
+				  (long long)(now / 1024), APP_RESERVE_BYTES / 1024);
+		a->reserve_said = now + 1;
+	} else if (now > held) {
+		log_info("storage: emergency reserve %lld KiB (%s-reserve)", (long long)(now / 1024),
+			 store_path(a->st));
+	}
+}
+
 static int64_t flush_cb(loop_t *l, void *arg)
 {
 	struct app *a = arg;
 	(void)l;
 	if (store_pending_points(a->st) && store_flush(a->st) < 0)
 		log_warnx("store: route points not saved yet (kept in memory, retrying): %s", store_errmsg(a->st));
+	if (!store_fault(a->st))
+		app_reserve_keep(a);
 	return (int64_t)a->conf->track.flush_interval_s * 1000;
 }
 
@@ -647,6 +688,7 @@ struct app *app_new(struct conf *c)
 			  "urgent events go to base directly (not stored) and the rest waits in memory%s",
 			  store_fault(a->st),
 			  store_exclusive(a->st) ? "; vanctl cannot read the database while vanctld runs" : "");
+	app_reserve_keep(a);
 	{
 		int64_t lkg = 0;
 		char when[40];

@@ -25,6 +25,12 @@
 
 #define APP_MAX_GPIO_FDS 32
 #define APP_CMD_SEEN 256             /* base commands remembered against repeats */
+/* The emergency reserve beside the database (store_reserve_*): what it
+ * holds, given back a chunk at a time to an emergency's write on a full
+ * disk, grown again while the disk keeps the margin free. */
+#define APP_RESERVE_BYTES (256 * 1024)
+#define APP_RESERVE_CHUNK (64 * 1024)
+#define APP_RESERVE_MARGIN (512 * 1024)
 
 /* A base command carried out (or refused) recently: its id and time. */
 struct cmd_seen {
@@ -53,6 +59,7 @@ struct app {
 	int64_t van_timer;
 	uint64_t events_unstored;    /* events the store refused (full disk), counted */
 	int64_t em_outbox_id;        /* outbox row of the newest emergency event */
+	int64_t reserve_said;        /* 1 + the reserve size last warned about, -1 an error, 0 none */
 	int64_t stop_row;            /* stops row of the stop in progress, 0 = none */
 	bool state_dirty;
 
@@ -91,6 +98,12 @@ json_t *app_gps_json(struct app *a, const struct vtime *now);
 json_t *app_link_json(struct app *a, const struct vtime *now);
 json_t *app_storage_json(struct app *a);
 void app_retained_emergency(void *arg, const char *payload, size_t len);
+/* An emergency's write failed (a full disk): give a chunk of the reserve
+ * back to the disk.  True if it did (retry the write), false if the
+ * reserve is empty or the disk was not what refused it. */
+bool app_reserve_release(struct app *a, const char *what);
+/* Grow the reserve back towards APP_RESERVE_BYTES where the disk has room. */
+void app_reserve_keep(struct app *a);
 
 /* app_van.c */
 int app_van_init(struct app *a, char *err, size_t errlen);

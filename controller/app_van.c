@@ -55,7 +55,9 @@ static void boot_id(char *buf, size_t len)
 	}
 }
 
-static void save(struct app *a, const struct vtime *now)
+/* urgent: the batch changed the emergency, which must be known after a
+ * restart even on a full disk (the reserve) */
+static void save(struct app *a, const struct vtime *now, bool urgent)
 {
 	char bid[64];
 	json_t *w;
@@ -66,7 +68,10 @@ static void save(struct app *a, const struct vtime *now)
 		      (json_int_t)now->utc_ms, "van", van_save(a->van));
 	text = w ? json_dumps(w, JSON_COMPACT) : NULL;
 	json_decref(w);
-	if (!text || store_kv_put(a->st, "van_state", text) < 0)
+	int rc = text ? store_kv_put(a->st, "van_state", text) : -ENOMEM;
+	while (rc == -ENOSPC && urgent && app_reserve_release(a, "the saved emergency"))
+		rc = store_kv_put(a->st, "van_state", text);
+	if (rc < 0)
 		log_warnx("store: cannot save the session state (a restart now would lose timers): %s",
 			  text ? store_errmsg(a->st) : "out of memory");
 	free(text);
@@ -234,6 +239,10 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 		.category = json_string_value(json_object_get(d, "category")),
 	};
 	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false) : -ENOMEM;
+	/* an emergency is stored even on a full disk (the reserve), so it is
+	 * known after a restart and reaches base in order */
+	while (row == -ENOSPC && !strncmp(e->type, "emergency.", 10) && app_reserve_release(a, e->type))
+		row = store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false);
 	if (row < 0) {
 		a->events_unstored++;
 		log_warnx("store: event %s (seq %lld) not stored: %s", e->type, (long long)seq,
@@ -399,9 +408,11 @@ void app_van_after(struct app *a)
 		 * the events are committed to disk (an fsync each) and sent as the
 		 * durable record.  It is the core's current emergency, the same
 		 * whichever event of the batch changed it. */
+		bool em = false;
 		for (size_t i = 0; i < q->n; i++) {
 			if (is_emergency_event(&q->v[i])) {
 				publish_emergency(a, &now);
+				em = true;
 				break;
 			}
 		}
@@ -412,7 +423,7 @@ void app_van_after(struct app *a)
 				       !strcmp(json_string_value(json_object_get(e->data, "source")) ?: "", "button");
 		}
 		evq_clear(q);
-		save(a, &now);
+		save(a, &now, em);
 		a->state_dirty = true;
 		if (button_plan)
 			start_button_plan(a, &now);  /* its events go round the loop again */

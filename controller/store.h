@@ -98,6 +98,29 @@ const char *store_migration_sql(int version);
 int store_set_max_size(store_t *s, int64_t bytes);
 
 /*
+ * The emergency reserve: a file beside the database (PATH-reserve, mode
+ * 0600) holding disk space that only an emergency may use, so a full disk
+ * cannot keep an emergency from being stored (and so from being known after
+ * a restart and sent to base in order).  The daemon only; never vanctl.
+ *
+ * store_reserve_keep: grow the file towards bytes, one chunk at a time (the
+ * space is allocated, not sparse), while the disk keeps at least margin
+ * bytes free beside it; never shrinks it.  Returns the bytes the reserve
+ * holds now (>= 0), or <0 (-EROFS read-only, -EINVAL).
+ *
+ * store_reserve_release: when the disk is (nearly) full - less than two
+ * chunks free - give back up to bytes of the reserve to the file system
+ * (truncate + fsync), so that the caller can retry a write that failed
+ * with -ENOSPC.  Returns the bytes freed: 0 when the reserve is empty or
+ * the disk is not full (a write refused by the size cap, not the disk).
+ *
+ * store_reserve_held: the bytes the reserve holds (0 without one).
+ */
+int64_t store_reserve_keep(store_t *s, int64_t bytes, int64_t chunk, int64_t margin);
+int64_t store_reserve_release(store_t *s, int64_t bytes);
+int64_t store_reserve_held(store_t *s);
+
+/*
  * Route points: buffered in memory, committed in one (durable) transaction
  * by store_flush().  lat/lon in degrees (WGS84), alt m, speed m/s, track
  * degrees true, eph m (NaN = unknown, stored as NULL); mode 2 = 2D, 3 = 3D;

@@ -119,6 +119,26 @@ static void link_line(FILE *out, const json_t *s)
 	line(out, "Base link:", b);
 }
 
+/* Only when the van cannot store (a full disk, an I/O error): what it means
+ * for the crew (docs/control.md, "What a crew can rely on"). */
+static void storage_line(FILE *out, const json_t *s)
+{
+	char b[400];
+	const json_t *st = jpath(s, "storage");
+	if (!json_is_object(st))
+		return;
+	if (!jpath_bool(st, "ok", true))
+		snprintf(b, sizeof(b), "CANNOT STORE (%.200s): panic and emergencies still work and are kept "
+			 "(%lld KiB kept for them); other records may be lost", jpath_str(st, "error", "write failed"),
+			 (long long)jpath_int(st, "reserve_kib", 0));
+	else if (jpath_bool(st, "reserve_low", false))
+		snprintf(b, sizeof(b), "DISK (NEARLY) FULL: %lld KiB kept for emergencies",
+			 (long long)jpath_int(st, "reserve_kib", 0));
+	else
+		return;
+	line(out, "Storage:", b);
+}
+
 static void emergency_line(FILE *out, const json_t *s)
 {
 	char b[256], t1[32], t2[32];
@@ -172,6 +192,7 @@ void print_status(FILE *out, const json_t *s)
 	stop_line(out, s);
 	gps_line(out, s);
 	link_line(out, s);
+	storage_line(out, s);
 	if (jpath_bool(s, "door_open_while_moving", false))
 		line(out, "Doors:", "OPEN WHILE MOVING");
 	last_session_line(out, s);

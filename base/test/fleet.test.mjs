@@ -245,7 +245,11 @@ test('commands: ids, replies matched, other consoles\' replies kept apart, unans
 	const c = f.command('van1', 'ack', { by: 'Sam', emergency: 5 }, T0, 'Sam');
 	assert.equal(c.topic, 'vanctld/van1/cmd/ack');
 	const p = JSON.parse(c.payload);
+	// an id, and no "time": a browser's clock 2 min off would make the van
+	// refuse the ack as stale (docs/mqtt.md, "Why the console sends no time")
 	assert.deepEqual(p, { v: 1, unit: 'van1', id: c.id, by: 'Sam', emergency: 5 });
+	const g = fleet();
+	assert.notEqual(g.command('van1', 'ack', {}, T0, 'Sam').id, g.command('van1', 'ack', {}, T0, 'Sam').id);
 	f.handle('vanctld/van1/availability', 'online', { now: T0 });
 	f.handle('vanctld/van1/reply', JSON.stringify({ v: 1, unit: 'van1', command: 'ack', id: c.id, ok: true }), { now: T0 + 80 });
 	assert.equal(f.commands[c.id].status, 'ok');
@@ -260,6 +264,29 @@ test('commands: ids, replies matched, other consoles\' replies kept apart, unans
 	const e = f.command('van2', 'status', {}, T0 + 300, 'Sam');
 	f.handle('vanctld/van1/reply', JSON.stringify({ v: 1, unit: 'van1', command: 'status', id: e.id, ok: true }), { now: T0 + 400 });
 	assert.equal(f.commands[e.id].status, 'sent');
+});
+
+test('the van\'s disk: cannot store, or the emergency reserve low, is a warning whatever the session', () => {
+	const f = fleet();
+	f.handle('vanctld/van1/availability', 'online', { now: T0 });
+	f.handle('vanctld/van1/state', state('van1', T0, { storage: { ok: true, reserve_kib: 256, reserve_low: false } }), { now: T0 });
+	assert.deepEqual(kinds(f, T0 + 1000, 'van1'), []);
+	f.handle('vanctld/van1/state', state('van1', T0 + 2000, { session: { state: 'idle' },
+		storage: { ok: true, reserve_kib: 192, reserve_low: true } }), { now: T0 + 2000 });
+	assert.deepEqual(kinds(f, T0 + 3000, 'van1'), ['storage']);
+	assert.match(f.alerts(T0 + 3000, true)[0].title, /nearly\) full/);
+	f.handle('vanctld/van1/state', state('van1', T0 + 4000, {
+		storage: { ok: false, error: 'database or disk is full', reserve_kib: 128, reserve_low: true } }), { now: T0 + 4000 });
+	const a = f.alerts(T0 + 5000, true).find(x => x.kind === 'storage');
+	assert.equal(a.title, 'The van cannot store');
+	assert.match(a.detail, /disk is full/);
+	assert.equal(a.level, 'warn');
+	// an older van without the field: nothing
+	f.handle('vanctld/van2/state', state('van2', T0, {}), { now: T0 });
+	assert.deepEqual(kinds(f, T0 + 1000, 'van2'), []);
+	assert.deepEqual(f.warnings, []);   // the new fields are read, not warned about
+	f.handle('vanctld/van1/state', state('van1', T0 + 6000, { storage: { ok: 'no' } }), { now: T0 + 6000 });
+	assert.match(f.warnings[0].text, /storage\.ok/);
 });
 
 test('malformed and unexpected messages become warnings and create no van', () => {

@@ -9,8 +9,9 @@
 #     publish the emergency to base.
 #  3. The emergency raised while nothing could be stored is still known
 #     after the next restart (still full), can be cleared by the crew, and
-#     base and van agree afterwards (today from base's retained copy: see
-#     it_82; the van keeps no copy of its own yet).
+#     base and van agree afterwards (the van stored it from its emergency
+#     reserve; base's retained copy would restore it otherwise, as in it_82;
+#     with base unreachable as well: it_83).
 #
 # The database lives on a 2 MB tmpfs in a private mount namespace (as
 # it_80).  Needs CAP_SYS_ADMIN: without it the test is skipped (exit 77).
@@ -144,9 +145,8 @@ check "after one more restart the van has no emergency" grep -q '"emergency":nul
 re=$(retained_emergency)
 check "and base's retained emergency still says cleared: $re" grep -q '"active":false' <<<"$re"
 
-# Not checked (not done): with base unreachable at the restart the van has
-# no copy of its own of the unstored emergency (no reserved space yet), and
-# one cleared while the disk was full is never recorded in the database.
+# With base unreachable at the restart, and the clearing recorded while the
+# disk is full: it_83.
 rm -f "$DISK/filler" "$DISK/filler2"
 stop_vanctld TERM
 check "clean exit" test $? -eq 0

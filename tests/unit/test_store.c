@@ -1096,6 +1096,46 @@ static void test_kv(void **state)
 	store_close(s);
 }
 
+/* The emergency reserve: allocated (not sparse), mode 0600, grown a chunk at
+ * a time only while the margin stays free, never given back while the disk
+ * has room (a write refused by the size cap is not a full disk).  The full
+ * disk itself: it_83. */
+static void test_emergency_reserve(void **state)
+{
+	struct fx *f = *state;
+	char path[320];
+	struct stat st;
+	store_t *s = open_rw(f->db);
+	store_t *ro;
+
+	snprintf(path, sizeof(path), "%s-reserve", f->db);
+	assert_int_equal(store_reserve_held(s), 0);
+	/* a margin no disk has: nothing taken, but the (empty) file is there */
+	assert_int_equal(store_reserve_keep(s, 64 * 1024, 16 * 1024, INT64_MAX / 4), 0);
+	assert_int_equal(store_reserve_keep(s, 64 * 1024, 16 * 1024, 0), 64 * 1024);
+	assert_int_equal(store_reserve_held(s), 64 * 1024);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true((int64_t)st.st_blocks * 512 >= 64 * 1024);   /* allocated, not sparse */
+	/* kept, not grown past what is asked, never shrunk by keep */
+	assert_int_equal(store_reserve_keep(s, 32 * 1024, 16 * 1024, 0), 64 * 1024);
+	/* the disk has room: nothing given back */
+	assert_int_equal(store_reserve_release(s, 16 * 1024), 0);
+	assert_int_equal(store_reserve_held(s), 64 * 1024);
+	assert_int_equal(store_reserve_keep(s, -1, 1, 0), -EINVAL);
+	assert_int_equal(store_reserve_keep(s, 1, 0, 0), -EINVAL);
+	assert_int_equal(store_reserve_release(NULL, 16 * 1024), 0);
+	store_close(s);
+	/* vanctl (read-only) never makes or touches it */
+	assert_int_equal(store_open(f->db, true, &ro, NULL, 0), 0);
+	assert_int_equal(store_reserve_keep(ro, 64 * 1024, 16 * 1024, 0), -EROFS);
+	assert_int_equal(store_reserve_held(ro), 0);
+	assert_int_equal(store_reserve_release(ro, 16 * 1024), 0);
+	store_close(ro);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 64 * 1024);
+}
+
 /* ---- sessions, stops --------------------------------------------------- */
 
 static void test_session_upsert(void **state)
@@ -1504,6 +1544,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emergency_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_upsert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_add_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_by_age, setup, teardown),

@@ -220,8 +220,10 @@
 		connState = 'connecting';
 		connDetail = url;
 		everConnected = false;
+		// the shipped broker takes only ids starting with vanctld- (a van's id
+		// is its bare unit id: config/mosquitto/base-broker.conf)
 		var opts = {
-			clientId: 'base-' + (user || 'console') + '-' + Math.random().toString(16).slice(2, 10),
+			clientId: 'vanctld-base-' + (user || 'console') + '-' + Math.random().toString(16).slice(2, 10),
 			protocolVersion: cfg.protocolVersion === 5 ? 5 : 4,
 			clean: true, keepalive: 20, reconnectPeriod: 2000, connectTimeout: 10000,
 			resubscribe: true

@@ -390,6 +390,7 @@
 			occupancy: { occupancy: isNum, limit: isNum, full: isBool, over: isBool },
 			gps: { fix: isStr, lat: isNum, lon: isNum, age_s: isNum },
 			link: { backlog: isNum, oldest_s: isNum },
+			storage: { ok: isBool, error: isStr, reserve_kib: isNum, reserve_low: isBool },
 			emergency: { active: isBool, id: function (x) { return int(x) !== null; }, covert: isBool }
 		});
 		return bad.map(function (b) { return b.replace(/^state\./, ''); });
@@ -822,7 +823,11 @@
 			delete this.commands[this.commandOrder.shift()];
 	};
 
-	/* command(unit, name, fields, now, who) -> {topic, payload (string), id} */
+	/* command(unit, name, fields, now, who) -> {topic, payload (string), id}.
+	 * A new id every time (the van refuses a repeat), and deliberately no
+	 * "time": the van would refuse every command, acks included, as stale
+	 * when this machine's clock is 2 minutes off (docs/mqtt.md, "Why the
+	 * console sends no time"). */
 	Fleet.prototype.command = function (unit, name, fields, now, who) {
 		var id = 'b' + (now % 100000000).toString(36) + '-' + (++this.cmdSeq);
 		var p = { v: 1, unit: unit, id: id };
@@ -958,6 +963,16 @@
 				push('overlimit', 'warn', 'overlimit', 'Over the occupancy limit',
 				     'More service users on board than the van\'s policy allows.',
 				     v.flags.overLimit ? v.flags.overLimit.at : v.stateAt);
+			// the van's disk (docs/mqtt.md, state.storage): whatever the session
+			var sto = obj(get(v.state, 'storage'));
+			if (sto && (sto.ok === false || sto.reserve_low === true))
+				push('storage', 'warn', 'storage',
+				     sto.ok === false ? 'The van cannot store' : 'The van\'s disk is (nearly) full',
+				     (sto.ok === false
+					? 'Its disk refuses writes' + (str(sto.error) ? ' (' + shorten(sto.error, 80) + ')' : '') +
+					  ': events may arrive unstored and its own record may miss them. '
+					: 'It had to use, or cannot keep whole, the disk space it keeps for emergencies. ') +
+				     'Emergencies are still kept and sent. Free space on the van\'s card.', v.stateAt);
 		}
 		return out;
 	};
