@@ -121,6 +121,7 @@ static void pressed_again_rearms(void **st)
 	assert_int_equal(h_emergency(&h, "van1", id, false, false), 0);
 	const struct vb_alarm *a = h_open(&h, "van1", VB_K_EMERGENCY);
 	assert_int_equal(vb_ack(h.vb, &h.now, a->id, "sam", "console", NULL), 0);
+	h_drain(&h);
 	h_mark(&h);
 	h_adv(&h, 10 * MIN);
 	assert_int_equal(h_nnotify(&h), 0);
@@ -259,9 +260,11 @@ static void offline_and_silent(void **st)
 	assert_string_equal(h_audit(&h, VB_AU_RESOLVED, 0)->detail, "the van was heard again");
 	/* base's own link down: nobody is "silent" */
 	vb_link(h.vb, &h.now, false);
+	h_drain(&h);
 	h_adv(&h, 10 * MIN);
 	assert_null(h_open(&h, "van1", VB_K_SILENT));
 	vb_link(h.vb, &h.now, true);
+	h_drain(&h);
 	h_adv(&h, 60 * SEC);
 	assert_null(h_open(&h, "van1", VB_K_SILENT));   /* counted from the link coming up */
 	/* the last will: offline during the session, with the last position */
