@@ -259,8 +259,13 @@ static void offline_and_silent(void **st)
 	assert_null(h_open(&h, "van1", VB_K_SILENT));
 	assert_string_equal(h_audit(&h, VB_AU_RESOLVED, 0)->detail, "the van was heard again");
 	/* base's own link down: nobody is "silent" */
+	h_adv(&h, 181 * SEC);
+	assert_non_null(h_open(&h, "van1", VB_K_SILENT));
+	h_mark(&h);
 	vb_link(h.vb, &h.now, false);
 	h_drain(&h);
+	assert_string_equal(h_audit(&h, VB_AU_RESOLVED, 0)->detail,
+			    "base lost its own broker link: silence cannot be judged");
 	h_adv(&h, 10 * MIN);
 	assert_null(h_open(&h, "van1", VB_K_SILENT));
 	vb_link(h.vb, &h.now, true);

@@ -621,7 +621,7 @@ int64_t vb_unit_deadline(const struct vb_unit *u, const struct vb_rule_params *p
 	return d;
 }
 
-const char *vb_unit_gone_why(const struct vb_unit *u, enum vb_kind k)
+const char *vb_unit_gone_why(const struct vb_unit *u, enum vb_kind k, bool link_up)
 {
 	bool run = vb_unit_running(u);
 	switch (k) {
@@ -635,6 +635,7 @@ const char *vb_unit_gone_why(const struct vb_unit *u, enum vb_kind k)
 		return !run ? "the session ended" : "the van is back online";
 	case VB_K_SILENT:
 		return !run ? "the session ended" : u->avail == VB_AV_OFFLINE ? "the van went offline"
+			: !link_up ? "base lost its own broker link: silence cannot be judged"
 			: "the van was heard again";
 	case VB_K_SELFTEST_FAILED:
 		return "a later self-test passed";

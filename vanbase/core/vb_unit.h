@@ -170,9 +170,10 @@ int vb_unit_conds(const struct vb_unit *u, const struct vb_rule_params *p, int64
 int64_t vb_unit_deadline(const struct vb_unit *u, const struct vb_rule_params *p, int64_t now,
 			 int64_t link_up_at);
 
-/* Why a condition of kind k (key) no longer holds: a short static phrase
- * for the audit record and the all-clear ("the crew cleared it"). */
-const char *vb_unit_gone_why(const struct vb_unit *u, enum vb_kind k);
+/* Why a condition of kind k no longer holds: a short static phrase for the
+ * audit record and the all-clear ("the crew checked in").  link_up: base's
+ * broker link (a silent alarm ends when base can no longer judge it). */
+const char *vb_unit_gone_why(const struct vb_unit *u, enum vb_kind k, bool link_up);
 
 /* Van-clock ms -> base ms (offset unknown: taken as 0). */
 int64_t vb_unit_to_base(const struct vb_unit *u, const struct vb_rule_params *p, int64_t van_ms,

@@ -210,7 +210,7 @@ static void sync_unit(vb_t *vb, struct vb_unit *u, const struct vb_time *now)
 		if (a->suppress)
 			a->suppress = false;   /* closed, and now over: a new one may be raised */
 		else
-			vb_alarm_resolve(a, u, vb_unit_gone_why(u, a->kind), now, &vb->q);
+			vb_alarm_resolve(a, u, vb_unit_gone_why(u, a->kind, vb->link_up_at != VB_NEVER), now, &vb->q);
 	}
 }
 
