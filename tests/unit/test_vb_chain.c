@@ -53,6 +53,12 @@ static void three_steps_repeat_all_clear(void **st)
 	h_adv(&h, 60 * MIN);
 	assert_int_equal(h_nnotify(&h), 0);
 	assert_int_equal(vb_next_deadline(h.vb), -1);
+	/* resolved and never closed: it leaves memory (and the list) after a day */
+	assert_int_equal(vb_alarm_count(h.vb), 1);
+	h_adv(&h, 23 * 60 * MIN);
+	assert_int_equal(vb_alarm_count(h.vb), 1);
+	h_adv(&h, 1);
+	assert_int_equal(vb_alarm_count(h.vb), 0);
 	h_fini(&h);
 }
 

@@ -300,6 +300,10 @@ static void selftest_failed_and_passed(void **st)
 	assert_non_null(strstr(h_notify(&h, 0)->text, "SELF-TEST FAILED"));
 	assert_string_equal(h_notify(&h, 0)->contact, "alice");   /* a live alarm: the live roster */
 	h_mark(&h);
+	/* another test fails: still the one alarm */
+	assert_int_equal(h_event(&h, "van1", 9, "selftest.failed", T0 + 30 * SEC,
+				 json_pack("{s:I,s:i}", "id", (json_int_t)(T0), "timeout_s", 60)), 0);
+	assert_int_equal(h_naudit(&h, -1), 0);
 	assert_int_equal(h_event(&h, "van1", 2, "emergency.test", T0 + MIN,
 				 json_pack("{s:I,s:b,s:i}", "id", (json_int_t)(T0 + MIN), "test", 1,
 					   "timeout_s", 60)), 0);

@@ -576,7 +576,7 @@ int vb_unit_conds(const struct vb_unit *u, const struct vb_rule_params *p, int64
 					     .since = since != VB_NEVER ? since : now };
 	}
 	if (u->st_failed)
-		out[n++] = (struct vb_cond){ .kind = VB_K_SELFTEST_FAILED, .key = u->st_failed_id,
+		out[n++] = (struct vb_cond){ .kind = VB_K_SELFTEST_FAILED, .key = 0,
 					     .by_van = true, .since = u->st_failed_at };
 	if (u->st_running && now <= u->st_since + u->st_timeout_ms + p->due_grace_ms)
 		out[n++] = (struct vb_cond){ .kind = VB_K_DRILL, .key = u->st_id, .by_van = true,

@@ -19,9 +19,10 @@
  * still two implementations of it.  Why not the console only: a console is
  * closed at 2 a.m.  Why keep the console's copy at all: it is the fallback
  * when base's daemon is the thing that failed.  The two copies are kept
- * equal by the same cases: each rule below names the fleet.js line it
- * mirrors, and the tests in tests/unit/test_vb_rules.c are the cases a
- * shared conformance file (the lead's, for node and cmocka) should hold.
+ * equal by one set of cases, tests/data/base_rules_cases.json (messages at
+ * times on base's clock, and the alarms that must be open): vanbase's core
+ * runs it (tests/unit/test_vb_cases.c) and so must the console's tests
+ * (fleet.js passes it today).  A rule changes in the cases first.
  *
  * The rules (base's clock; "running" = the last state's session is
  * active or overdue):
@@ -37,7 +38,8 @@
  *   offline          running and availability "offline"
  *   silent           running, online, base's broker link up, and nothing
  *                    live for silent_after (counted from the link coming up)
- *   selftest_failed  selftest.failed, until a selftest.passed
+ *   selftest_failed  selftest.failed, until a selftest.passed (one alarm per
+ *                    van however many tests fail)
  *   drill            an emergency.test runs (until selftest.passed/failed, or
  *                    its timeout_s + due_grace)
  * Due times are the van's clock; they are converted with the van's clock

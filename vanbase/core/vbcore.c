@@ -30,6 +30,7 @@ void vb_params_default(struct vb_params *p)
 	p->rules.settle_ms = 15000;
 	p->rules.offset_window_ms = 120000;
 	p->drill_timeout_ms = 15 * 60000;
+	p->keep_resolved_ms = 24 * 3600000LL;
 }
 
 static bool params_ok(const struct vb_params *p)
@@ -38,7 +39,8 @@ static bool params_ok(const struct vb_params *p)
 	return r->due_grace_ms >= 0 && r->due_grace_ms <= 86400000 && r->silent_after_ms >= 10000 &&
 	       r->silent_after_ms <= 86400000 && r->settle_ms >= 0 && r->settle_ms <= 3600000 &&
 	       r->offset_window_ms >= 1000 && r->offset_window_ms <= 3600000 &&
-	       p->drill_timeout_ms >= 10000 && p->drill_timeout_ms <= 86400000;
+	       p->drill_timeout_ms >= 10000 && p->drill_timeout_ms <= 86400000 &&
+	       p->keep_resolved_ms >= 0 && p->keep_resolved_ms <= 366 * 86400000LL;
 }
 
 vb_t *vb_new(const struct vb_params *p, const struct vb_roster *r)
@@ -231,11 +233,14 @@ static void sync(vb_t *vb, const struct vb_time *now)
 		}
 		vb_alarm_run(a, vb_chain_for(&vb->r, a->kind), &vb->r, u, now, &vb->q);
 	}
-	for (size_t i = 0; i < vb->nalarms;)
-		if (vb->alarms[i].closed && !vb->alarms[i].suppress)
+	for (size_t i = 0; i < vb->nalarms;) {
+		const struct vb_alarm *a = &vb->alarms[i];
+		bool stale = a->resolved && now->utc_ms - a->resolved_at > vb->p.keep_resolved_ms;
+		if (!a->suppress && (a->closed || stale))
 			alarm_drop(vb, i);
 		else
 			i++;
+	}
 }
 
 int vb_message(vb_t *vb, const struct vb_time *now, const char *unit, enum vb_topic t,

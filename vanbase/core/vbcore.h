@@ -47,10 +47,12 @@ typedef struct vb vb_t;
 struct vb_params {
 	struct vb_rule_params rules;
 	int64_t drill_timeout_ms;    /* a `vanbase test` drill not acknowledged by then failed */
+	int64_t keep_resolved_ms;    /* resolved alarms nobody closed leave memory (and the
+					published list) this long after (the store keeps them) */
 };
 
 /* The console's defaults: grace 60 s, silent 180 s, settle 15 s, offset
- * window 120 s; drills fail after 15 min. */
+ * window 120 s; drills fail after 15 min; resolved alarms kept 24 h. */
 void vb_params_default(struct vb_params *p);
 
 /* A new core, or NULL (ENOMEM, or p/roster refused: see vb_set_roster). */
