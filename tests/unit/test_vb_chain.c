@@ -397,6 +397,53 @@ static void roster_checks(void **st)
 	vb_free(NULL);
 }
 
+static void times_and_views(void **st)
+{
+	(void)st;
+	int f, t;
+	assert_int_equal(vb_mow_parse("Mon 00:00"), 0);
+	assert_int_equal(vb_mow_parse("Sun 23:59"), VB_MOW - 1);
+	assert_int_equal(vb_mow_parse("Wed 24:00"), -1);
+	assert_int_equal(vb_mow_parse("Xyz 10:00"), -1);
+	assert_int_equal(vb_mow_parse("Mon 9:00"), -1);
+	assert_int_equal(vb_slot_times("Fri 18:00-Mon 08:00", &f, &t), 0);
+	assert_int_equal(f, 4 * 1440 + 18 * 60);
+	assert_int_equal(t, 8 * 60);
+	assert_int_equal(vb_slot_times("always", &f, &t), 0);
+	assert_int_equal(f, t);
+	assert_int_equal(vb_slot_times("Fri 18:00-Fri 18:00", &f, &t), -EINVAL);
+	assert_int_equal(vb_slot_times("Fri 18:00 Mon 08:00", &f, &t), -EINVAL);
+	assert_int_equal(vb_mow_of(0, 23, 59), VB_MOW - 1);   /* Sunday */
+	assert_int_equal(vb_mow_of(1, 0, 0), 0);              /* Monday */
+	assert_int_equal(vb_mow_of(7, 0, 0), -1);
+	/* a wrapping slot: Friday evening to Monday morning */
+	struct vbh h;
+	h_init(&h, NULL);
+	struct vb_roster r = h.r;
+	h_slot(&r.rota[0], "on_call", "carol", 0, 0);
+	assert_int_equal(vb_slot_times("Fri 18:00-Mon 08:00", &r.rota[0].from_mow, &r.rota[0].to_mow), 0);
+	assert_string_equal(vb_rota_who(&r, "on_call", vb_mow_parse("Sat 12:00"), false)->name, "carol");
+	assert_string_equal(vb_rota_who(&r, "on_call", vb_mow_parse("Mon 07:59"), false)->name, "carol");
+	assert_string_equal(vb_rota_who(&r, "on_call", vb_mow_parse("Mon 08:00"), false)->name, "bob");
+	assert_null(vb_rota_who(&r, "nobody", 0, false));
+	assert_null(vb_rota_who(&r, "on_call", VB_MOW, false));
+	/* the notification's JSON carries the position only when asked and allowed */
+	assert_int_equal(h_emergency(&h, "van1", T0, false, false), 0);
+	json_t *with = vb_notify_json(h_notify(&h, 0), true), *without = vb_notify_json(h_notify(&h, 0), false);
+	assert_non_null(json_object_get(with, "lat"));
+	assert_null(json_object_get(without, "lat"));
+	assert_null(json_object_get(without, "position"));
+	assert_string_equal(json_string_value(json_object_get(with, "msg")), "raise");
+	assert_string_equal(json_string_value(json_object_get(with, "kind")), "emergency");
+	json_decref(with);
+	json_decref(without);
+	json_t *au = vb_audit_json(h_audit(&h, VB_AU_RAISED, 0));
+	assert_string_equal(json_string_value(json_object_get(au, "what")), "raised");
+	assert_true(json_is_null(json_object_get(au, "by")));
+	json_decref(au);
+	h_fini(&h);
+}
+
 static void reload_mid_chain(void **st)
 {
 	(void)st;
@@ -431,6 +478,7 @@ int main(void)
 		cmocka_unit_test(covert_and_least),
 		cmocka_unit_test(roster_checks),
 		cmocka_unit_test(reload_mid_chain),
+		cmocka_unit_test(times_and_views),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,12 +219,55 @@ static void bad_saves(void **st)
 	h_fini(&h);
 }
 
+/* names from the console or the command line become JSON in the store and
+ * the published list: invalid UTF-8 is refused, truncation keeps it valid */
+static void utf8_everywhere(void **st)
+{
+	(void)st;
+	struct vbh h;
+	const char *why;
+	h_init(&h, NULL);
+	assert_int_equal(h_emergency(&h, "van1", T0, false, false), 0);
+	char id[VB_ID_MAX];
+	vb_copy(id, sizeof(id), h_open(&h, "van1", VB_K_EMERGENCY)->id);
+	assert_int_equal(vb_ack(h.vb, &h.now, id, "Sam \xff", "cli", &why), -EINVAL);
+	assert_int_equal(vb_ack(h.vb, &h.now, id, "Sam \xc3", "cli", &why), -EINVAL);
+	assert_int_equal(vb_ack(h.vb, &h.now, id, "Sam \xc2\x85", "cli", &why), -EINVAL);  /* C1 NEL */
+	assert_int_equal(vb_ack(h.vb, &h.now, id, "Sam \xed\xa0\x80", "cli", &why), -EINVAL); /* surrogate */
+	assert_int_equal(vb_close(h.vb, &h.now, id, "mgr", "bad \xff note", &why), -EINVAL);
+	assert_true(vb_valid_who("Zo\xc3\xab at base"));
+	/* the longest who, all two-byte characters, closing (resolves "closed by WHO") */
+	char who[47];
+	for (int i = 0; i < 46; i += 2)
+		memcpy(who + i, "\xc3\xab", 2);
+	who[46] = '\0';
+	assert_true(vb_valid_who(who));
+	assert_int_equal(vb_close(h.vb, &h.now, id, who, "\xc3\xab", &why), 0);
+	h_drain(&h);
+	for (size_t i = 0; i < h.n; i++) {
+		json_t *j = h.log[i].kind == VB_OUT_NOTIFY ? vb_notify_json(&h.log[i].u.n, true)
+			    : vb_audit_json(&h.log[i].u.a);
+		assert_non_null(j);
+		json_decref(j);
+	}
+	assert_non_null(h_audit(&h, VB_AU_RESOLVED, 0));
+	assert_true(vb_utf8_printable(h_audit(&h, VB_AU_RESOLVED, 0)->detail));
+	json_t *s = vb_save(h.vb);
+	assert_non_null(s);
+	json_decref(s);
+	char cut[8] = "ab\xc3\xab\xe2\x82";
+	vb_utf8_trim(cut);
+	assert_string_equal(cut, "ab\xc3\xab");
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(refused),
 		cmocka_unit_test(random_bytes),
 		cmocka_unit_test(bad_saves),
+		cmocka_unit_test(utf8_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

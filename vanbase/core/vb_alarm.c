@@ -159,6 +159,7 @@ int vb_alarm_close(struct vb_alarm *a, const struct vb_unit *u, const char *by,
 	if (!a->resolved) {
 		char why[64];
 		snprintf(why, sizeof(why), "closed by %s", by);
+		vb_utf8_trim(why);
 		a->suppress = true;
 		vb_alarm_resolve(a, u, why, now, q);
 	}

@@ -50,17 +50,48 @@ bool vb_valid_name(const char *s)
 	return valid_chars(s, "_.-");
 }
 
+bool vb_utf8_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p;
+		int len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (!len || c < 0x20 || c == 0x7f || c == 0xc0 || c == 0xc1 || c > 0xf4)
+			return false;
+		uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+		for (int i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+void vb_utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n;
+	/* back over continuation bytes to the last lead byte */
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80 && n - i < 3)
+		i--;
+	if (i == 0)
+		return;
+	unsigned c = (unsigned char)s[i - 1];
+	size_t want = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+	if (n - (i - 1) < want)
+		s[i - 1] = '\0';
+}
+
 bool vb_valid_who(const char *s)
 {
 	if (!s)
 		return false;
 	size_t n = strlen(s);
-	if (n < 1 || n >= VB_WHO_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
+	return n >= 1 && n < VB_WHO_MAX && vb_utf8_printable(s);
 }
 
 void vb_copy(char *dst, size_t n, const char *src)
@@ -73,6 +104,8 @@ void vb_copy(char *dst, size_t n, const char *src)
 	if (l)
 		memcpy(dst, src, l);
 	dst[l] = '\0';
+	if (src && l < strlen(src))
+		vb_utf8_trim(dst);
 }
 
 /* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */

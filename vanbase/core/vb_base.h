@@ -39,6 +39,16 @@ struct vb_time {
 	int local_mow;
 };
 
+/* Minute of the week from local-time fields (struct tm's tm_wday: 0 =
+ * Sunday, tm_hour, tm_min), or -1 if out of range.  The shell does
+ * localtime_r(); the core only counts. */
+static inline int vb_mow_of(int wday, int hour, int min)
+{
+	if (wday < 0 || wday > 6 || hour < 0 || hour > 23 || min < 0 || min > 59)
+		return -1;
+	return ((wday + 6) % 7) * 1440 + hour * 60 + min;
+}
+
 /* Alarm kinds: what raised it.  Names (vb_kind_name) are stable: they are
  * in alarm ids, the store and the published alarm list. */
 enum vb_kind {
@@ -63,8 +73,12 @@ bool vb_valid_unit(const char *s);
 /* 1-32 bytes of [A-Za-z0-9_.-]: contact, role and channel names (they go
  * into notification ids, split on '/'). */
 bool vb_valid_name(const char *s);
-/* 1-47 bytes of printable text (no control characters): who acked/closed. */
+/* 1-47 bytes of printable UTF-8 (no control characters): who acked/closed. */
 bool vb_valid_who(const char *s);
+/* Is s valid UTF-8 without control characters (C0, DEL, C1)? */
+bool vb_utf8_printable(const char *s);
+/* Cut an incomplete UTF-8 sequence off the end of s (after a truncation). */
+void vb_utf8_trim(char *s);
 
 /* ISO 8601 UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z" (years 1970-9999) -> ms, or
  * VB_NEVER for anything else.  No time-zone calls. */
@@ -92,7 +106,8 @@ static inline int64_t vb_dmin(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-/* snprintf that always terminates and never warns about truncation. */
+/* Copy src into dst (n bytes), truncated at a UTF-8 character boundary;
+ * NULL copies "". */
 void vb_copy(char *dst, size_t n, const char *src);
 
 #endif

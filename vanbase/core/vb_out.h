@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "vb_base.h"
 
 enum vb_out_kind { VB_OUT_NOTIFY = 1, VB_OUT_AUDIT = 2 };
@@ -86,6 +88,17 @@ struct vb_outq {
 	struct vb_out *v;
 	size_t n, cap;
 };
+
+/* JSON views for the store, webhook templates and command hooks:
+ * {"id", "alarm", "unit", "kind", "msg", "drill", "covert", "round", "step",
+ *  "contact", "channel", "text", "at"} plus, only if with_position and
+ * n->position, "lat", "lon", "fix_at", "position" (pos_text).  The shell
+ * passes with_position = the channel is configured to carry positions.
+ * NULL on ENOMEM. */
+json_t *vb_notify_json(const struct vb_notify *n, bool with_position);
+/* {"alarm", "unit", "kind", "what", "at", "by", "how", "notify_id", "ok",
+ *  "detail"} (empty strings as null).  NULL on ENOMEM. */
+json_t *vb_audit_json(const struct vb_audit *a);
 
 /* A new zeroed record at the end of q, or NULL (ENOMEM: the decision is
  * lost from the queue; the saved state still has it). */

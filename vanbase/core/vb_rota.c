@@ -3,7 +3,47 @@
  */
 #include "vb_rota.h"
 
+#include <errno.h>
 #include <string.h>
+
+int vb_mow_parse(const char *s)
+{
+	static const char days[] = "MonTueWedThuFriSatSun";
+	if (!s || strlen(s) != 9 || s[3] != ' ' || s[6] != ':')
+		return -1;
+	int day = -1;
+	for (int d = 0; d < 7; d++)
+		if (!strncmp(s, days + 3 * d, 3))
+			day = d;
+	for (int i = 4; i < 9; i++)
+		if (i != 6 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int h = (s[4] - '0') * 10 + (s[5] - '0'), m = (s[7] - '0') * 10 + (s[8] - '0');
+	if (day < 0 || h > 23 || m > 59)
+		return -1;
+	return day * 1440 + h * 60 + m;
+}
+
+int vb_slot_times(const char *s, int *from_mow, int *to_mow)
+{
+	char a[10], b[10];
+	if (s && !strcmp(s, "always")) {
+		*from_mow = *to_mow = 0;
+		return 0;
+	}
+	if (!s || strlen(s) != 19 || s[9] != '-')
+		return -EINVAL;
+	memcpy(a, s, 9);
+	a[9] = '\0';
+	memcpy(b, s + 10, 9);
+	b[9] = '\0';
+	int f = vb_mow_parse(a), t = vb_mow_parse(b);
+	if (f < 0 || t < 0 || f == t)
+		return -EINVAL;
+	*from_mow = f;
+	*to_mow = t;
+	return 0;
+}
 
 const struct vb_contact *vb_contact_find(const struct vb_roster *r, const char *name)
 {

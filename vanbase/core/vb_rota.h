@@ -101,6 +101,13 @@ const struct vb_contact *vb_contact_find(const struct vb_roster *r, const char *
 const struct vb_contact *vb_rota_who(const struct vb_roster *r, const char *role, int mow,
 				     bool drill);
 
+/* "Mon 18:00" (Mon Tue Wed Thu Fri Sat Sun, HH:MM) -> minute of the week,
+ * or -1. */
+int vb_mow_parse(const char *s);
+/* A slot's times from "Mon 18:00-Tue 08:00" (to before from wraps over
+ * Sunday midnight), or "always" (the whole week).  0 or -EINVAL. */
+int vb_slot_times(const char *s, int *from_mow, int *to_mow);
+
 /* The chain for kind k (drills fall back to the emergency chain). */
 const struct vb_chain *vb_chain_for(const struct vb_roster *r, enum vb_kind k);
 

@@ -106,11 +106,14 @@ void vb_text(char *buf, size_t n, const struct vb_alarm *a, const struct vb_unit
 		snprintf(buf, n, "%sALL CLEAR: alarm %s (%s, van %s) is resolved: %s.",
 			 a->drill ? "DRILL - " : "", a->id, what(a), van,
 			 a->resolved_why[0] ? a->resolved_why : "resolved");
+		vb_utf8_trim(buf);
 		return;
 	}
 	ago(when, sizeof(when), now - a->since);
 	body(b, sizeof(b), a, van, when);
+	vb_utf8_trim(b);
 	/* the title first, always (a covert one says COVERT before anything else) */
 	snprintf(buf, n, "%s%s Acknowledge: alarm %s.", b,
 		 m == VB_MSG_REPEAT ? " Not acknowledged yet (repeat)." : "", a->id);
+	vb_utf8_trim(buf);
 }

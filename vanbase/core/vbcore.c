@@ -301,15 +301,7 @@ static bool valid_how(const char *s)
 
 static bool valid_note(const char *s)
 {
-	if (!s)
-		return true;
-	size_t n = strlen(s);
-	if (n >= VB_NOTE_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
+	return !s || (strlen(s) < VB_NOTE_MAX && vb_utf8_printable(s));
 }
 
 int vb_ack(vb_t *vb, const struct vb_time *now, const char *id, const char *by,
@@ -409,9 +401,11 @@ int vb_notified(vb_t *vb, const struct vb_time *now, const char *nid, bool ok,
 		r->at = now->utc_ms;
 		r->ok = ok;
 		vb_copy(r->notify_id, sizeof(r->notify_id), nid);
+		/* a channel's text (an SMTP reply, an HTTP body) cannot forge lines
+		 * or break the JSON of the store: ASCII printable only */
 		vb_copy(r->detail, sizeof(r->detail), detail);
 		for (char *p = r->detail; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 				*p = '?';
 	}
 	sync(vb, now);
