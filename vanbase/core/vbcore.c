@@ -344,8 +344,9 @@ int vb_close(vb_t *vb, const struct vb_time *now, const char *id, const char *by
 		r = vb_alarm_close(a, u, by, note, now, &vb->q);
 		if (r < 0)
 			*why = "already closed";
-		/* an alarm of a van whose condition is over needs no suppression */
-		if (r == 0 && a->suppress && !a->unit[0])
+		/* no van (a drill of base, a van no longer in the fleet): no
+		 * condition will come back for it, nothing to suppress */
+		if (r == 0 && a->suppress && !u)
 			a->suppress = false;
 	}
 	sync(vb, now);

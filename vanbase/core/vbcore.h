@@ -16,6 +16,13 @@
  *   - persistent state: vb_save() / vb_restore() (JSON): after a SIGKILL
  *     and a restore no step is lost and none is decided twice (at-least-once
  *     if the last save was not stored: the same notification ids again).
+ *     Every change of an alarm (raise, step, ack, resolve, close) comes with
+ *     a record in the queue, so saving after every call that left the queue
+ *     non-empty keeps the chains exact; the vans' part of the state is
+ *     rebuilt from the broker's retained messages within seconds, so saving
+ *     it every few seconds otherwise is enough.  After vb_restore() call
+ *     vb_link()/vb_tick() with the time: steps that fell due while vanbase
+ *     was down go out then.
  * Every entry point runs what is due, so after any call vb_next_deadline()
  * is in the future (or -1).
  *
