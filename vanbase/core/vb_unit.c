@@ -1,8 +1,11 @@
 /*
- * vb_unit.c - one van as base sees it, and the alarm rules.  See vb_unit.h;
- * the rules mirror base/src/js/fleet.js (names in the comments).
+ * vb_unit.c - one van as base sees it: its messages, its clock offset, seq
+ * de-duplication.  See vb_unit.h; vb_rules.c has the conditions,
+ * vb_unit_save.c the save.  Mirrors base/src/js/fleet.js (names in the
+ * comments).
  */
 #include "vb_unit.h"
+#include "vb_unit_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -44,8 +47,8 @@ bool vb_unit_running(const struct vb_unit *u)
 
 /* ---- the van's clock (Fleet.prototype.offset / sampleOffset / toBase) ---- */
 
-static bool offset(const struct vb_unit *u, const struct vb_rule_params *p, int64_t now,
-		   int64_t *off)
+bool vb_unit_offset(const struct vb_unit *u, const struct vb_rule_params *p, int64_t now,
+		    int64_t *off)
 {
 	bool have = false;
 	int64_t best = 0;
@@ -81,7 +84,7 @@ static void sample_offset(struct vb_unit *u, const struct vb_rule_params *p, int
 	}
 	u->samp_at[u->nsamp] = now;
 	u->samp_off[u->nsamp++] = van_ms - now;
-	offset(u, p, now, &u->last_off);
+	vb_unit_offset(u, p, now, &u->last_off);
 	u->has_off = true;
 }
 
@@ -91,12 +94,11 @@ int64_t vb_unit_to_base(const struct vb_unit *u, const struct vb_rule_params *p,
 	int64_t off;
 	if (van_ms == VB_NEVER)
 		return VB_NEVER;
-	offset(u, p, now, &off);
+	vb_unit_offset(u, p, now, &off);
 	return van_ms - off;
 }
 
-/* a van time that happened, on base's clock, never after now */
-static int64_t past_base(const struct vb_unit *u, const struct vb_rule_params *p, int64_t van_ms,
+int64_t vb_unit_past_base(const struct vb_unit *u, const struct vb_rule_params *p, int64_t van_ms,
 			 int64_t now)
 {
 	int64_t b = vb_unit_to_base(u, p, van_ms, now);
@@ -158,7 +160,7 @@ static void em_raise(struct vb_unit *u, const struct vb_rule_params *p, int64_t 
 		u->em_acked_by[0] = '\0';
 		u->em_presses = 0;
 		int64_t r = vb_jms(json_object_get(m, "raised_utc"));
-		u->em_since = r == VB_NEVER ? now : past_base(u, p, r, now);
+		u->em_since = r == VB_NEVER ? now : vb_unit_past_base(u, p, r, now);
 		u->em_covert = false;
 	}
 	if (from_topic)
@@ -268,7 +270,7 @@ static int on_state(struct vb_unit *u, const struct vb_rule_params *p, int64_t n
 	double la, lo, age;
 	if (json_is_object(g) && vb_jlatlon(json_object_get(g, "lat"), json_object_get(g, "lon"), &la, &lo) &&
 	    vb_jnum(json_object_get(g, "age_s"), &age) && age >= 0 && age < 1e9) {
-		int64_t at = (retained ? past_base(u, p, van, now) : now) - (int64_t)(age * 1000);
+		int64_t at = (retained ? vb_unit_past_base(u, p, van, now) : now) - (int64_t)(age * 1000);
 		if (!u->has_fix || at > u->fix_at) {
 			u->has_fix = true;
 			u->lat = la;
@@ -301,7 +303,7 @@ static int on_location(struct vb_unit *u, const struct vb_rule_params *p, int64_
 		t = sent;
 	if (!retained)
 		sample_offset(u, p, sent != VB_NEVER ? sent : t, now);
-	int64_t at = past_base(u, p, t, now);
+	int64_t at = vb_unit_past_base(u, p, t, now);
 	if (!u->has_fix || at >= u->fix_at) {
 		u->has_fix = true;
 		u->lat = la;
@@ -511,228 +513,4 @@ int vb_unit_message(struct vb_unit *u, const struct vb_rule_params *p, int64_t n
 			u->last_live = now;
 	}
 	return r;
-}
-
-/* ---- the rules on base's clock (Fleet.prototype.alerts) ---- */
-
-static bool settled(const struct vb_unit *u, const struct vb_rule_params *p, int64_t now)
-{
-	int64_t off;
-	if (offset(u, p, now, &off))
-		return true;
-	if (u->avail != VB_AV_ONLINE)
-		return true;
-	return u->first_seen == VB_NEVER || now - u->first_seen >= p->settle_ms;
-}
-
-static int64_t silent_from(const struct vb_unit *u, int64_t link_up_at)
-{
-	int64_t last = u->last_live != VB_NEVER ? u->last_live : u->first_seen;
-	if (last == VB_NEVER || link_up_at > last)
-		last = link_up_at;
-	return last;
-}
-
-int vb_unit_conds(const struct vb_unit *u, const struct vb_rule_params *p, int64_t now,
-		  int64_t link_up_at, struct vb_cond *out)
-{
-	int n = 0;
-	bool run = vb_unit_running(u);
-	if (u->em_active)
-		out[n++] = (struct vb_cond){ .kind = VB_K_EMERGENCY, .key = u->em_id, .covert = u->em_covert,
-					     .by_van = true, .van_acked = u->em_acked,
-					     .van_acked_by = u->em_acked_by, .presses = u->em_presses,
-					     .since = u->em_since };
-	if (run && u->avail == VB_AV_OFFLINE) {
-		int64_t since = u->avail_at;
-		if (u->avail_retained && u->state_van != VB_NEVER)
-			since = past_base(u, p, u->state_van, now);
-		out[n++] = (struct vb_cond){ .kind = VB_K_OFFLINE, .key = u->session_id, .by_van = false,
-					     .since = since };
-	} else if (run && u->avail == VB_AV_ONLINE && link_up_at != VB_NEVER) {
-		int64_t last = silent_from(u, link_up_at);
-		if (now - last > p->silent_after_ms)
-			out[n++] = (struct vb_cond){ .kind = VB_K_SILENT, .key = u->session_id, .since = last };
-	}
-	bool ok = settled(u, p, now);
-	int64_t due = vb_unit_to_base(u, p, u->checkin_due, now);
-	bool ci_van = u->ci_missed_van != VB_NEVER || u->checkin_flagged;
-	bool ci_base = ok && due != VB_NEVER && now > due + p->due_grace_ms;
-	if (run && (ci_van || ci_base)) {
-		int64_t key = u->checkin_due != VB_NEVER ? u->checkin_due
-			      : u->ci_missed_due != VB_NEVER ? u->ci_missed_due : 0;
-		int64_t since = due != VB_NEVER ? due : u->ci_missed_at;
-		out[n++] = (struct vb_cond){ .kind = VB_K_CHECKIN, .key = key, .by_van = ci_van,
-					     .since = since != VB_NEVER ? since : now };
-	}
-	int64_t end = vb_unit_to_base(u, p, u->planned_end, now);
-	bool end_van = u->overdue_van != VB_NEVER || u->sess == VB_S_OVERDUE;
-	bool end_base = ok && end != VB_NEVER && now > end + p->due_grace_ms;
-	if (run && (end_van || end_base)) {
-		int64_t key = u->planned_end != VB_NEVER ? u->planned_end
-			      : u->overdue_end != VB_NEVER ? u->overdue_end : 0;
-		int64_t since = end != VB_NEVER ? end : u->overdue_at;
-		out[n++] = (struct vb_cond){ .kind = VB_K_OVERDUE, .key = key, .by_van = end_van,
-					     .since = since != VB_NEVER ? since : now };
-	}
-	if (u->st_failed)
-		out[n++] = (struct vb_cond){ .kind = VB_K_SELFTEST_FAILED, .key = 0,
-					     .by_van = true, .since = u->st_failed_at };
-	if (u->st_running && now <= u->st_since + u->st_timeout_ms + p->due_grace_ms)
-		out[n++] = (struct vb_cond){ .kind = VB_K_DRILL, .key = u->st_id, .by_van = true,
-					     .since = u->st_since };
-	return n;
-}
-
-int64_t vb_unit_deadline(const struct vb_unit *u, const struct vb_rule_params *p, int64_t now,
-			 int64_t link_up_at)
-{
-	int64_t d = VB_NEVER;
-	if (u->st_running) {
-		int64_t t = u->st_since + u->st_timeout_ms + p->due_grace_ms + 1;
-		if (t > now)
-			d = vb_dmin(d, t);
-	}
-	if (!vb_unit_running(u))
-		return d;
-	if (u->avail == VB_AV_ONLINE && link_up_at != VB_NEVER) {
-		int64_t t = silent_from(u, link_up_at) + p->silent_after_ms + 1;
-		if (t > now)
-			d = vb_dmin(d, t);
-	}
-	if (!settled(u, p, now)) {
-		int64_t t = u->first_seen + p->settle_ms;
-		if (t > now)
-			d = vb_dmin(d, t);
-	}
-	/* the offset window ending can move a due time: look again then */
-	for (int i = 0; i < u->nsamp; i++) {
-		int64_t t = u->samp_at[i] + p->offset_window_ms + 1;
-		if (t > now) {
-			d = vb_dmin(d, t);
-			break;
-		}
-	}
-	int64_t dues[2] = { vb_unit_to_base(u, p, u->checkin_due, now),
-			    vb_unit_to_base(u, p, u->planned_end, now) };
-	for (int i = 0; i < 2; i++)
-		if (dues[i] != VB_NEVER && dues[i] + p->due_grace_ms + 1 > now)
-			d = vb_dmin(d, dues[i] + p->due_grace_ms + 1);
-	return d;
-}
-
-const char *vb_unit_gone_why(const struct vb_unit *u, enum vb_kind k, bool link_up)
-{
-	bool run = vb_unit_running(u);
-	switch (k) {
-	case VB_K_EMERGENCY:
-		return "the crew cleared the emergency";
-	case VB_K_OVERDUE:
-		return run ? "the session was extended" : "the session ended";
-	case VB_K_CHECKIN:
-		return run ? "the crew checked in" : "the session ended";
-	case VB_K_OFFLINE:
-		return !run ? "the session ended" : "the van is back online";
-	case VB_K_SILENT:
-		return !run ? "the session ended" : u->avail == VB_AV_OFFLINE ? "the van went offline"
-			: !link_up ? "base lost its own broker link: silence cannot be judged"
-			: "the van was heard again";
-	case VB_K_SELFTEST_FAILED:
-		return "a later self-test passed";
-	case VB_K_DRILL:
-		return u->st_running ? "the self-test timed out"
-		       : u->st_result == 1 ? "the self-test passed" : "the self-test failed";
-	default:
-		return "resolved";
-	}
-}
-
-/* ---- save / restore ---- */
-
-#include "vb_jf.h"
-
-#define F(m, k) VB_JF(struct vb_unit, m, k)
-static const struct vb_jf unit_fields[] = {
-	F(id, VB_JF_STR), F(first_seen, VB_JF_I64), F(avail, VB_JF_INT), F(avail_retained, VB_JF_BOOL),
-	F(avail_at, VB_JF_I64), F(last_live, VB_JF_I64), F(have_state, VB_JF_BOOL),
-	F(state_van, VB_JF_I64), F(state_at, VB_JF_I64), F(sess, VB_JF_INT), F(session_id, VB_JF_I64),
-	F(checkin_due, VB_JF_I64), F(checkin_flagged, VB_JF_BOOL), F(planned_end, VB_JF_I64),
-	F(has_fix, VB_JF_BOOL), F(lat, VB_JF_DBL), F(lon, VB_JF_DBL), F(fix_at, VB_JF_I64),
-	F(has_off, VB_JF_BOOL), F(last_off, VB_JF_I64),
-	F(em_active, VB_JF_BOOL), F(em_confirmed, VB_JF_BOOL), F(em_covert, VB_JF_BOOL),
-	F(em_acked, VB_JF_BOOL), F(em_id, VB_JF_I64), F(em_since, VB_JF_I64), F(em_presses, VB_JF_INT),
-	F(em_acked_by, VB_JF_STR), F(em_cleared_id, VB_JF_I64), F(em_topic_off, VB_JF_BOOL),
-	F(em_topic_off_van, VB_JF_I64),
-	F(ci_missed_van, VB_JF_I64), F(ci_missed_at, VB_JF_I64), F(ci_missed_due, VB_JF_I64),
-	F(overdue_van, VB_JF_I64), F(overdue_at, VB_JF_I64), F(overdue_end, VB_JF_I64),
-	F(st_failed, VB_JF_BOOL), F(st_failed_id, VB_JF_I64), F(st_failed_at, VB_JF_I64),
-	F(st_running, VB_JF_BOOL), F(st_id, VB_JF_I64), F(st_since, VB_JF_I64),
-	F(st_timeout_ms, VB_JF_I64), F(st_result, VB_JF_INT), F(seq_high, VB_JF_I64),
-};
-#undef F
-#define NFIELDS (sizeof(unit_fields) / sizeof(unit_fields[0]))
-
-json_t *vb_unit_save(const struct vb_unit *u)
-{
-	/* the offset samples are not kept: after a restart live messages tell
-	 * them again within seconds; last_off stands in until then */
-	json_t *o = vb_jf_save(NULL, u, unit_fields, NFIELDS);
-	json_t *w = json_array();
-	if (!o || !w)
-		goto fail;
-	for (int i = 0; i < VB_SEQ_WINDOW / 64; i++) {
-		char hex[17];
-		static const char digit[] = "0123456789abcdef";
-		for (int k = 0; k < 16; k++)
-			hex[k] = digit[(u->seq_win[i] >> (60 - 4 * k)) & 15];
-		hex[16] = '\0';
-		if (json_array_append_new(w, json_string(hex)) < 0)
-			goto fail;
-	}
-	if (json_object_set_new(o, "seq_win", w) < 0) {
-		w = NULL;
-		goto fail;
-	}
-	return o;
-fail:
-	json_decref(w);
-	json_decref(o);
-	return NULL;
-}
-
-int vb_unit_restore(struct vb_unit *u, const json_t *j)
-{
-	const char *id = vb_jstr(json_object_get(j, "id"));
-	vb_unit_init(u, id && vb_valid_unit(id) ? id : "");
-	if (!id || !vb_valid_unit(id) || vb_jf_restore(u, unit_fields, NFIELDS, j) < 0)
-		goto bad;
-	if (u->avail < VB_AV_UNKNOWN || u->avail > VB_AV_OFFLINE || u->sess < VB_S_NONE ||
-	    u->sess > VB_S_ENDED || u->seq_high < 0 || u->em_presses < 0 || u->st_result < 0 ||
-	    u->st_result > 2 || (u->st_running && (u->st_since == VB_NEVER || u->st_timeout_ms < 0)))
-		goto bad;
-	if (u->em_cleared_id == VB_NEVER)
-		u->em_cleared_id = 0;
-	const json_t *w = json_object_get(j, "seq_win");
-	if (w) {
-		if (!json_is_array(w) || json_array_size(w) != VB_SEQ_WINDOW / 64)
-			goto bad;
-		for (size_t i = 0; i < VB_SEQ_WINDOW / 64; i++) {
-			const char *s = vb_jstr(json_array_get(w, i));
-			if (!s || strlen(s) != 16)
-				goto bad;
-			uint64_t x = 0;
-			for (int k = 0; k < 16; k++) {
-				char c = s[k];
-				int dgt = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-				if (dgt < 0)
-					goto bad;
-				x = x << 4 | (uint64_t)dgt;
-			}
-			u->seq_win[i] = x;
-		}
-	}
-	return 0;
-bad:
-	vb_unit_init(u, id && vb_valid_unit(id) ? id : "");
-	return -EINVAL;
 }
