@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${VAN_FUZZ_SECONDS:-20}
 CC=clang cmake -S . -B build-fuzz -DVAN_FUZZ=ON -DVAN_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target fuzz_cmd fuzz_conf fuzz_plan >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target fuzz_cmd fuzz_conf fuzz_plan fuzz_vb >/dev/null
 mkdir -p tests/fuzz/crashes
 # undefined behaviour is a finding too, not a warning in a log
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-for t in cmd conf plan; do
+for t in cmd conf plan vb; do
 	work=$(mktemp -d)
 	cp -r "tests/fuzz/corpus/$t/." "$work/"
 	echo "=== fuzz_$t for ${SECS}s"

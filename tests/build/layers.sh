@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layers the build enforces (issue 20): the programs that only read the
 # config and the database link no MQTT, GPS, GPIO or systemd library, and
-# no file of the pure core includes a header from outside controller/core/.
+# no file of a pure core (controller/core, vanbase/core) includes a header
+# from outside it; vanbase's core calls no clock and no I/O.
 set -euo pipefail
 src=${VAN_SOURCE_DIR:?} bin=${VAN_BINARY_DIR:?}
 bad=0
@@ -18,13 +19,29 @@ done
 # the daemon does link them: the check above can fail
 daemon_libs=$(ldd "$bin/controller/vanctld")
 grep -q libmosquitto <<<"$daemon_libs" || { echo "FAIL: vanctld without libmosquitto?"; exit 1; }
-# core files include only each other (by bare name) and system headers
-while IFS= read -r line; do
-	file=${line%%:*} inc=${line#*\"}; inc=${inc%\"*}
-	if [ ! -f "$src/controller/core/$inc" ] || [[ $inc == */* ]]; then
-		echo "FAIL: $file includes \"$inc\" (the core includes only controller/core/ headers)"
+# core files include only each other (by bare name) and system headers:
+# the van's core (controller/core) and base's (vanbase/core)
+for core in controller/core vanbase/core; do
+	[ -d "$src/$core" ] || continue
+	while IFS= read -r line; do
+		file=${line%%:*} inc=${line#*\"}; inc=${inc%\"*}
+		if [ ! -f "$src/$core/$inc" ] || [[ $inc == */* ]]; then
+			echo "FAIL: $file includes \"$inc\" (the core includes only $core/ headers)"
+			bad=1
+		fi
+	done < <(grep -H '^#include "' "$src/$core"/*.[ch])
+done
+# vanbase's core reads no clock and does no I/O: times come from the shell.
+# What its library calls from outside must be jansson, itself, or plain
+# memory and string functions (a clock, a file, a socket would show here).
+lib="$bin/vanbase/core/libvbcore.a"
+if [ -f "$lib" ]; then
+	allowed='^(json_.*|vb_.*|__.*|calloc|malloc|realloc|free|mem(cpy|move|set|cmp)|snprintf|str(chr|rchr|cmp|ncmp|len|toull|tol|tod|ncat)|floor|fabs)$'
+	extra=$(nm -u "$lib" | awk '$1 == "U" {print $2}' | sort -u | grep -vE "$allowed" || true)
+	if [ -n "$extra" ]; then
+		echo "FAIL: vanbase/core calls outside its contract (no clock, no I/O):" $extra
 		bad=1
 	fi
-done < <(grep -H '^#include "' "$src"/controller/core/*.[ch])
-[ $bad = 0 ] && echo "ok: vanctl and vandisplay link no MQTT/GPS/GPIO/systemd library; the core includes only itself"
+fi
+[ $bad = 0 ] && echo "ok: vanctl and vandisplay link no MQTT/GPS/GPIO/systemd library; the cores include only themselves; vanbase's core reads no clock"
 exit $bad
