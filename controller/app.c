@@ -678,8 +678,7 @@ struct app *app_new(struct conf *c)
 		log_warn("cannot set up signal handling");
 		goto fail;
 	}
-	rc = store_open(c->storage.db, false, &a->st, err, sizeof(err));
-	if (rc < 0) {
+	if (!(a->st = store_open(c->storage.db, false, err, sizeof(err)))) {
 		log_warnx("storage: %s", err);
 		goto fail;
 	}

@@ -524,9 +524,8 @@ static int open_gpio(struct app *a, char *err, size_t errlen)
 
 	if (a->conf->gpio.backend == GPIO_BACKEND_NONE)
 		return 0;
-	rc = gpio_open(&a->conf->gpio, loop_now_ms(a->loop), &a->gpio, err, errlen);
-	if (rc < 0)
-		return rc;
+	if (!(a->gpio = gpio_open(&a->conf->gpio, loop_now_ms(a->loop), err, errlen)))
+		return -errno;
 	a->ngpio_fds = gpio_fds(a->gpio, a->gpio_fds, APP_MAX_GPIO_FDS);
 	for (size_t i = 0; i < a->ngpio_fds; i++)
 		if ((rc = loop_add_fd(a->loop, a->gpio_fds[i], POLLIN, gpio_fd_cb, a)) < 0) {

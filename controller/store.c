@@ -628,12 +628,13 @@ static void store_free(store_t *s)
 	free(s);
 }
 
-int store_open(const char *path, bool readonly, store_t **out, char *err, size_t errlen)
+store_t *store_open(const char *path, bool readonly, char *err, size_t errlen)
 {
-	if (!path || !*path || !out) {
+	if (!path || !*path) {
 		if (err && errlen)
 			snprintf(err, errlen, "store_open: no database path");
-		return -EINVAL;
+		errno = EINVAL;
+		return NULL;
 	}
 	store_t *s = calloc(1, sizeof(*s));
 	if (s)
@@ -642,7 +643,8 @@ int store_open(const char *path, bool readonly, store_t **out, char *err, size_t
 		free(s);
 		if (err && errlen)
 			snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
+		errno = ENOMEM;
+		return NULL;
 	}
 	s->readonly = readonly;
 	int rc = readonly ? open_ro(s) : open_rw(s);
@@ -650,11 +652,11 @@ int store_open(const char *path, bool readonly, store_t **out, char *err, size_t
 		if (err && errlen)
 			snprintf(err, errlen, "%s", s->errmsg);
 		store_free(s);
-		return rc;
+		errno = -rc;
+		return NULL;
 	}
 	s->errmsg[0] = '\0';
-	*out = s;
-	return 0;
+	return s;
 }
 
 void store_close(store_t *s)

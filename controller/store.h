@@ -65,10 +65,11 @@ typedef struct store store_t;
  * -EPROTO (newer: upgrade vanctl; older: vanctld migrates it when it next
  * starts).
  *
- * On success *out is the handle (close with store_close).  On failure *out
- * is untouched and err (if not NULL) holds the reason.
+ * Returns the handle (close with store_close), or NULL with errno set to
+ * the code above and the reason in err (if not NULL): the project's
+ * constructor convention (docs/architecture.md).
  */
-int store_open(const char *path, bool readonly, store_t **out, char *err, size_t errlen);
+store_t *store_open(const char *path, bool readonly, char *err, size_t errlen);
 /* Flush buffered points (errors ignored: call store_flush first to see
  * them), close.  Accepts NULL. */
 void store_close(store_t *s);

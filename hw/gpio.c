@@ -401,7 +401,7 @@ static void first_problem(void *ctx, int lineno, const char *msg)
 		snprintf(fp->err, fp->errlen, "%s", msg);
 }
 
-int gpio_open(const struct gpio_conf *gc, int64_t now_ms, gpio_t **out, char *err, size_t errlen)
+static int open_lines(const struct gpio_conf *gc, int64_t now_ms, gpio_t **out, char *err, size_t errlen)
 {
 	struct first_problem fp = { err, errlen, 0 };
 	int maxdeb = 0, r;
@@ -482,6 +482,17 @@ int gpio_open(const struct gpio_conf *gc, int64_t now_ms, gpio_t **out, char *er
 fail:
 	gpio_close(g);
 	return r < 0 ? r : -EIO;
+}
+
+gpio_t *gpio_open(const struct gpio_conf *gc, int64_t now_ms, char *err, size_t errlen)
+{
+	gpio_t *g = NULL;
+	int r = open_lines(gc, now_ms, &g, err, errlen);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return g;
 }
 
 void gpio_close(gpio_t *g)

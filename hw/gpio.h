@@ -91,9 +91,10 @@ int gpio_conf_check(const struct gpio_conf *gc,
 void gpio_conf_fini(struct gpio_conf *gc);
 const char *gpio_role_name(enum gpio_role r);
 
-/* Open the backend and request every configured line.  Returns 0, or -errno
- * with a message in err naming the chip, line and the fix. */
-int gpio_open(const struct gpio_conf *gc, int64_t now_ms, gpio_t **out, char *err, size_t errlen);
+/* Open the backend and request every configured line.  Returns the handle,
+ * or NULL with errno set and a message in err naming the chip, line and the
+ * fix. */
+gpio_t *gpio_open(const struct gpio_conf *gc, int64_t now_ms, char *err, size_t errlen);
 void gpio_close(gpio_t *g);  /* accepts NULL; releases lines */
 
 /* fds to poll for POLLIN; returns the count written (<= max). */

@@ -144,9 +144,8 @@ static int open_db(const struct rv_opts *o, bool readonly, store_t **st)
 		rv_err(o->cmd, "%s: not a regular file (not a vanctld database)", o->db);
 		return -1;
 	}
-	int r = store_open(o->db, readonly, st, err, sizeof(err));
-	if (r < 0) {
-		rv_err(o->cmd, "%s", err[0] ? err : strerror(-r));
+	if (!(*st = store_open(o->db, readonly, err, sizeof(err)))) {
+		rv_err(o->cmd, "%s", err[0] ? err : strerror(errno));
 		return -1;
 	}
 	return 0;

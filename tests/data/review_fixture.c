@@ -732,7 +732,7 @@ int main(int argc, char **argv)
 	}
 	char err[512];
 	remove(argv[1]);
-	if (store_open(argv[1], false, &db, err, sizeof(err)) < 0) {
+	if (!(db = store_open(argv[1], false, err, sizeof(err)))) {
 		fprintf(stderr, "review_fixture: %s\n", err);
 		return 1;
 	}

@@ -34,7 +34,7 @@ static void setup(void)
 	A->gps_fd = -1;
 	clock_init(&A->clock, CLOCK_AUTO, 0, mono_now_ms());
 	A->loop = loop_new();
-	if (!A->loop || store_open(db, false, &A->st, err, sizeof(err)) < 0 || app_van_init(A, err, sizeof(err)) < 0)
+	if (!A->loop || !(A->st = store_open(db, false, err, sizeof(err))) || app_van_init(A, err, sizeof(err)) < 0)
 		abort();
 }
 

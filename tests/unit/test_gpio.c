@@ -101,7 +101,8 @@ static gpio_t *open_sim(struct gpio_conf *gc, int64_t now)
 	int r;
 
 	gc->backend = GPIO_BACKEND_SIM;
-	r = gpio_open(gc, now, &g, err, sizeof(err));
+	g = gpio_open(gc, now, err, sizeof(err));
+	r = g ? 0 : -errno;
 	if (r != 0)
 		fail_msg("gpio_open: %d %s", r, err);
 	assert_non_null(g);
@@ -352,9 +353,8 @@ static void test_conf_check(void **state)
 	assert_int_equal(gpio_conf_check(&gc, NULL, NULL), 5);
 
 	/* gpio_open refuses a config that fails the checks, with the first message */
-	gpio_t *g = NULL;
-	assert_int_equal(gpio_open(&gc, T0, &g, err, sizeof(err)), -EINVAL);
-	assert_null(g);
+	assert_null(gpio_open(&gc, T0, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "[line.door2] uses line 17"));
 	gpio_conf_fini(&gc);
 }
@@ -393,7 +393,7 @@ static void test_backend_none(void **state)
 	(void)state;
 	key(&gc, "door", "role", "door");
 	key(&gc, "buzz", "role", "buzzer");
-	assert_int_equal(gpio_open(&gc, T0, &g, err, sizeof(err)), 0);
+	assert_non_null(g = gpio_open(&gc, T0, err, sizeof(err)));
 	assert_int_equal(gpio_fds(g, fds, 4), 0);
 	assert_int_equal(gpio_deadline(g), -1);
 	assert_int_equal(gpio_service(g, T0 + 5, ev, 4), 0);
@@ -422,7 +422,8 @@ static void test_gpiod_no_chip(void **state)
 	key(&gc, "door_side", "role", "door");
 	key(&gc, "door_side", "offset", "17");
 	key(&gc, "door_side", "chip", "no-such-gpio-chip-label");
-	r = gpio_open(&gc, T0, &g, err, sizeof(err));
+	g = gpio_open(&gc, T0, err, sizeof(err));
+	r = -errno;
 	assert_null(g);
 	if (strstr(gpio_gpiod_api(), "none")) {
 		assert_int_equal(r, -ENOTSUP);
@@ -1000,14 +1001,13 @@ static void script_err(const char *text, int line_no, const char *want)
 	struct gpio_conf gc = { 0 };
 	char err[512] = "", prefix[128];
 	char *path = write_tmp(text);
-	gpio_t *g = NULL;
 
 	line(&gc, "door_side", "door", "20", NULL);
 	key(&gc, "buzz", "role", "buzzer");
 	gkey(&gc, "sim_script", path);
 	gc.backend = GPIO_BACKEND_SIM;
-	assert_int_equal(gpio_open(&gc, T0, &g, err, sizeof(err)), -EINVAL);
-	assert_null(g);
+	assert_null(gpio_open(&gc, T0, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
 	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line_no);
 	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, want))
 		fail_msg("script error '%s': want '%s...%s'", err, prefix, want);
@@ -1035,11 +1035,11 @@ static void test_sim_script_errors(void **state)
 
 	struct gpio_conf gc = { 0 };
 	char err[512];
-	gpio_t *g = NULL;
 	line(&gc, "door_side", "door", "20", NULL);
 	gkey(&gc, "sim_script", "/nonexistent/script.txt");
 	gc.backend = GPIO_BACKEND_SIM;
-	assert_int_equal(gpio_open(&gc, T0, &g, err, sizeof(err)), -ENOENT);
+	assert_null(gpio_open(&gc, T0, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err, "sim_script /nonexistent/script.txt: No such file"));
 	gpio_conf_fini(&gc);
 }

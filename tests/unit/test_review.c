@@ -74,7 +74,7 @@ static int group_setup(void **state)
 	snprintf(ej, sizeof(ej), "%s.expect.json", dbpath);
 	expect = json_load_file(ej, 0, NULL);
 	char err[512];
-	if (!expect || store_open(dbpath, true, &st, err, sizeof(err)) < 0) {
+	if (!expect || !(st = store_open(dbpath, true, err, sizeof(err)))) {
 		fprintf(stderr, "fixture: %s\n", err);
 		return -1;
 	}
@@ -707,7 +707,7 @@ static void test_bad_utf8_in_db(void **state)
 	snprintf(path, sizeof(path), "%s/bad.db", dir);
 	snprintf(out, sizeof(out), "%s/bad.json", dir);
 	store_t *w;
-	assert_int_equal(store_open(path, false, &w, err, sizeof(err)), 0);
+	assert_non_null(w = store_open(path, false, err, sizeof(err)));
 	int64_t t0 = utc("2026-05-01T20:00:00Z");
 	struct store_session ss = { .id = t0, .started_utc_ms = t0, .ended_utc_ms = t0 + 3600000,
 				    .crew = 2, .plan = "plan\xff" };
@@ -723,7 +723,7 @@ static void test_bad_utf8_in_db(void **state)
 	store_close(w);
 
 	store_t *r;
-	assert_int_equal(store_open(path, true, &r, err, sizeof(err)), 0);
+	assert_non_null(r = store_open(path, true, err, sizeof(err)));
 	struct rv_session x;
 	assert_int_equal(rv_session_load(r, t0, RV_LOAD_ALL, NULL, &x, err, sizeof(err)), 0);
 	struct rv_opts o = { .cmd = "export" };

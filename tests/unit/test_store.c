@@ -109,9 +109,8 @@ static store_t *open_rw(const char *path)
 {
 	store_t *s = NULL;
 	char err[512] = "";
-	int rc = store_open(path, false, &s, err, sizeof(err));
-	if (rc != 0)
-		fail_msg("store_open(%s): %d %s", path, rc, err);
+	if (!(s = store_open(path, false, err, sizeof(err))))
+		fail_msg("store_open(%s): %d %s", path, -errno, err);
 	return s;
 }
 
@@ -119,9 +118,8 @@ static store_t *open_ro(const char *path)
 {
 	store_t *s = NULL;
 	char err[512] = "";
-	int rc = store_open(path, true, &s, err, sizeof(err));
-	if (rc != 0)
-		fail_msg("store_open(%s, ro): %d %s", path, rc, err);
+	if (!(s = store_open(path, true, err, sizeof(err))))
+		fail_msg("store_open(%s, ro): %d %s", path, -errno, err);
 	return s;
 }
 
@@ -247,10 +245,9 @@ static void test_no_parent_dirs(void **state)
 {
 	struct fx *f = *state;
 	char path[400], err[512] = "";
-	store_t *s = NULL;
 	snprintf(path, sizeof(path), "%s/missing/van.db", f->dir);
-	assert_int_equal(store_open(path, false, &s, err, sizeof(err)), -ENOENT);
-	assert_null(s);
+	assert_null(store_open(path, false, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err, path));
 	assert_int_equal(count_dir(f->dir), 0);
 }
@@ -259,14 +256,14 @@ static void test_readonly_missing_creates_nothing(void **state)
 {
 	struct fx *f = *state;
 	char err[512] = "";
-	store_t *s = NULL;
-	assert_int_equal(store_open(f->db, true, &s, err, sizeof(err)), -ENOENT);
-	assert_null(s);
+	assert_null(store_open(f->db, true, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err, f->db));
 	assert_non_null(strstr(err, "no such database"));
 	assert_int_equal(count_dir(f->dir), 0);
 	/* a NULL err buffer is fine */
-	assert_int_equal(store_open(f->db, true, &s, NULL, 0), -ENOENT);
+	assert_null(store_open(f->db, true, NULL, 0));
+	assert_int_equal(errno, ENOENT);
 	assert_int_equal(count_dir(f->dir), 0);
 }
 
@@ -274,16 +271,16 @@ static void test_foreign_sqlite_file(void **state)
 {
 	struct fx *f = *state;
 	char err[512] = "";
-	store_t *s = NULL;
 	raw_exec(f->db, "CREATE TABLE photos(id INTEGER PRIMARY KEY, name TEXT);"
 		 "INSERT INTO photos(name) VALUES ('x');");
-	assert_int_equal(store_open(f->db, true, &s, err, sizeof(err)), -EINVAL);
+	assert_null(store_open(f->db, true, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "not a vanctld database"));
 	assert_non_null(strstr(err, f->db));
 	/* read-write refuses too, and changes nothing */
 	err[0] = '\0';
-	assert_int_equal(store_open(f->db, false, &s, err, sizeof(err)), -EINVAL);
-	assert_null(s);
+	assert_null(store_open(f->db, false, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "not a vanctld database"));
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master"), 1);
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 0);
@@ -298,15 +295,16 @@ static void test_not_sqlite_file(void **state)
 	static const char text[] = "[unit]\nid = van1\nthis is a config file, not a database\n"
 		"padding padding padding padding padding padding padding padding padding\n";
 	char err[512] = "", buf[sizeof(text)];
-	store_t *s = NULL;
 	FILE *fp = fopen(f->db, "w");
 	assert_non_null(fp);
 	fputs(text, fp);
 	fclose(fp);
-	assert_int_equal(store_open(f->db, true, &s, err, sizeof(err)), -EINVAL);
+	assert_null(store_open(f->db, true, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "not a vanctld database"));
 	err[0] = '\0';
-	assert_int_equal(store_open(f->db, false, &s, err, sizeof(err)), -EINVAL);
+	assert_null(store_open(f->db, false, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "not a vanctld database"));
 	fp = fopen(f->db, "r");
 	assert_int_equal(fread(buf, 1, sizeof(buf), fp), sizeof(text) - 1);
@@ -323,7 +321,8 @@ static void test_empty_file(void **state)
 	int fd = open(f->db, O_CREAT | O_WRONLY, 0600);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(store_open(f->db, true, &s, err, sizeof(err)), -EINVAL);
+	assert_null(store_open(f->db, true, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "not a vanctld database"));
 	assert_int_equal(count_dir(f->dir), 1);
 	s = open_rw(f->db);     /* read-write initialises it */
@@ -335,12 +334,13 @@ static void test_newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
 	char err[512] = "";
-	store_t *s = NULL;
 	store_close(open_rw(f->db));
 	raw_exec(f->db, "PRAGMA user_version = 99");
-	assert_int_equal(store_open(f->db, true, &s, err, sizeof(err)), -EPROTO);
+	assert_null(store_open(f->db, true, err, sizeof(err)));
+	assert_int_equal(errno, EPROTO);
 	assert_non_null(strstr(err, "newer"));
-	assert_int_equal(store_open(f->db, false, &s, err, sizeof(err)), -EPROTO);
+	assert_null(store_open(f->db, false, err, sizeof(err)));
+	assert_int_equal(errno, EPROTO);
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 99);
 }
 
@@ -454,7 +454,8 @@ static void test_migration_from_v1(void **state)
 	build_v1(f->db, true);
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
 	/* vanctl (read-only) cannot migrate: clear error */
-	assert_int_equal(store_open(f->db, true, &s, err, sizeof(err)), -EPROTO);
+	assert_null(store_open(f->db, true, err, sizeof(err)));
+	assert_int_equal(errno, EPROTO);
 	assert_non_null(strstr(err, "older"));
 
 	int64_t page = raw_int(f->db, "PRAGMA page_size");
@@ -517,13 +518,12 @@ static void test_migration_failure_rolls_back(void **state)
 {
 	struct fx *f = *state;
 	char err[512] = "";
-	store_t *s = NULL;
 	build_v1(f->db, false);
 	/* a hand-edited v1 database that already has one of v2's columns: the
 	 * v2 migration fails half-way and must leave v1 exactly as it was */
 	raw_exec(f->db, "ALTER TABLE events ADD COLUMN category TEXT");
-	assert_int_equal(store_open(f->db, false, &s, err, sizeof(err)), -EIO);
-	assert_null(s);
+	assert_null(store_open(f->db, false, err, sizeof(err)));
+	assert_int_equal(errno, EIO);
 	assert_non_null(strstr(err, "migrating to schema version 2"));
 	assert_non_null(strstr(err, "duplicate column"));
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
@@ -1127,7 +1127,7 @@ static void test_emergency_reserve(void **state)
 	assert_int_equal(store_reserve_release(NULL, 16 * 1024), 0);
 	store_close(s);
 	/* vanctl (read-only) never makes or touches it */
-	assert_int_equal(store_open(f->db, true, &ro, NULL, 0), 0);
+	assert_non_null(ro = store_open(f->db, true, NULL, 0));
 	assert_int_equal(store_reserve_keep(ro, 64 * 1024, 16 * 1024, 0), -EROFS);
 	assert_int_equal(store_reserve_held(ro), 0);
 	assert_int_equal(store_reserve_release(ro, 16 * 1024), 0);

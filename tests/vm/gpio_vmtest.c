@@ -183,7 +183,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 
-	r = gpio_open(&gc, now_ms(), &g, err, sizeof(err));
+	g = gpio_open(&gc, now_ms(), err, sizeof(err));
+	r = g ? 0 : -errno;
 	if (r < 0) {
 		printf("OPEN-ERROR %d %s\n", r, err);
 		gpio_conf_fini(&gc);

@@ -4,7 +4,7 @@
 # libgpiod 1.6 installed:
 #   1. scripts/fetch-gpiod2.sh unpacks Debian 13's libgpiod-dev + libgpiod3
 #      into a private cache (no change to the machine's apt setup);
-#   2. hw/gpio.c, gpio_sim.c and gpio_gpiod_v2.c are compiled against its
+#   2. hw/gpio.c, gpio_conf.c, gpio_sim.c and gpio_gpiod_v2.c are compiled against its
 #      gpiod.h with the project's warnings and -Werror;
 #   3. tests/vm/gpio_vmtest.c is linked with them twice, against the 2.x
 #      libgpiod.so and statically against libgpiod.a, and both are run: they
@@ -32,12 +32,12 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 CFLAGS=(-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 	-DVAN_HAVE_GPIOD=1 -I"$SRC" -isystem "$ROOT/usr/include")
-for f in gpio gpio_sim gpio_gpiod_v2; do
+for f in gpio gpio_conf gpio_sim gpio_gpiod_v2; do
 	echo "+ $CC ${CFLAGS[*]} -c hw/$f.c"
 	"$CC" "${CFLAGS[@]}" -c "$SRC/hw/$f.c" -o "$OUT/$f.o" || fail "hw/$f.c does not build against libgpiod 2.x"
 done
 "$CC" "${CFLAGS[@]}" -c "$SRC/tests/vm/gpio_vmtest.c" -o "$OUT/gpio_vmtest.o" || fail "gpio_vmtest.c"
-OBJS=("$OUT/gpio.o" "$OUT/gpio_sim.o" "$OUT/gpio_gpiod_v2.o" "$OUT/gpio_vmtest.o")
+OBJS=("$OUT/gpio.o" "$OUT/gpio_conf.o" "$OUT/gpio_sim.o" "$OUT/gpio_gpiod_v2.o" "$OUT/gpio_vmtest.o")
 
 # the v2 objects must use the 2.x API (and not silently the 1.6 one)
 nm "$OUT/gpio_gpiod_v2.o" | grep -q ' U gpiod_line_settings_set_debounce_period_us$' ||

@@ -164,7 +164,7 @@ B=$WORK/bin
 mkdir -p "$B"
 CFLAGS=(-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 	-DVAN_HAVE_GPIOD=1 -I"$SRC")
-HWC=("$SRC/hw/gpio.c" "$SRC/hw/gpio_sim.c" "$SRC/tests/vm/gpio_vmtest.c")
+HWC=("$SRC/hw/gpio.c" "$SRC/hw/gpio_conf.c" "$SRC/hw/gpio_sim.c" "$SRC/tests/vm/gpio_vmtest.c")
 GV=$(pkg-config --modversion libgpiod)
 case $GV in
 1.*) ;;
