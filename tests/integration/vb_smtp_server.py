@@ -37,9 +37,9 @@ class Handler:
         rec = {"n": i, "t": time.monotonic(), "mail_from": envelope.mail_from,
                "rcpt_tos": envelope.rcpt_tos,
                "data": envelope.content.decode("utf-8", "replace"),
-               "tls": session.ssl is not None,
+               "tls": server.transport.get_extra_info("ssl_object") is not None,
                "auth": session.authenticated,
-               "login": getattr(session, "_login", None)}
+               "login": getattr(session, "_vb_login", None)}
         tmp = os.path.join(a.dir, "%d.tmp" % i)
         with open(tmp, "w") as f:
             json.dump(rec, f)
@@ -52,8 +52,10 @@ def authenticator(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False)
     ok = (auth_data.login.decode() == a.user and auth_data.password.decode() == a.password)
     if ok:
-        session._login = a.user
-    return AuthResult(success=ok)
+        session._vb_login = a.user
+    # handled=False: aiosmtpd then answers 535 itself (True leaves the
+    # client waiting for a reply that never comes)
+    return AuthResult(success=ok, handled=False)
 
 
 ctx = None
@@ -64,7 +66,9 @@ kw = dict(hostname="127.0.0.1", port=a.port)
 smtp_kw = {}
 if a.user:
     smtp_kw.update(authenticator=authenticator, auth_required=True,
-                   auth_require_tls=(a.tls != "none"))
+                   # aiosmtpd counts only STARTTLS as TLS; implicit TLS is
+                   # TLS from the first byte
+                   auth_require_tls=(a.tls == "starttls"))
 if a.tls == "starttls":
     smtp_kw.update(tls_context=ctx, require_starttls=True)
 elif a.tls == "implicit":
