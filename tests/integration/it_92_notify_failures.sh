@@ -62,7 +62,7 @@ grep -q 'notify flaky \[flaky-1\]: attempt 2/3 delivered: HTTP 200' "$L" || fail
 # hang: timeouts, while the others go on time
 [ "$(r hang-1 ok)" = false ] && [ "$(r hang-1 attempts)" = 2 ] || fail "hang: $(r hang-1)"
 r hang-1 error | grep -qi 'timeout\|timed out' || fail "hang error: $(r hang-1 error)"
-[ "$(grep -c 'notify hang \[hang-1\]: attempt [12]/2 failed: Timeout was reached' "$L")" = 2 ] ||
+[ "$(grep -c 'notify hang \[hang-1\]: attempt [12]/2 failed: .*timed out after 150[0-9]' "$L")" = 2 ] ||
 	fail "the timeouts are not logged"
 [ "$(r hang-1 elapsed_ms)" -ge 3000 ] || fail "hang gave up before 2 timeouts: $(r hang-1 elapsed_ms)"
 for id in mail-1 mail-2 good-1; do
@@ -78,7 +78,7 @@ done
 [ "$(r refuse-1 ok)" = false ] && [ "$(r refuse-1 attempts)" = 4 ] && [ "$(r refuse-1 code)" = 0 ] ||
 	fail "refused: $(r refuse-1)"
 r refuse-1 error | grep -qi "couldn't connect" || fail "refused error: $(r refuse-1 error)"
-for w in "1/4.*retry in 100 ms" "2/4.*retry in 200 ms" "3/4.*retry in 250 ms" "4/4 failed: Couldn't connect.*giving up"; do
+for w in "1/4.*retry in 100 ms" "2/4.*retry in 200 ms" "3/4.*retry in 250 ms" "4/4 failed: .*Couldn't connect.*giving up"; do
 	grep -q "notify refuse \[refuse-1\]: attempt $w" "$L" || fail "refused: no log line for attempt $w"
 done
 [ "$(r refuse-1 elapsed_ms)" -ge 550 ] || fail "refused: backoff not kept: $(r refuse-1 elapsed_ms) ms"

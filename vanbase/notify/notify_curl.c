@@ -295,7 +295,7 @@ static bool curl_retryable(CURLcode rc)
 static void transfer_done(struct nt_send *s, CURLcode rc)
 {
 	long code = 0;
-	char err[256], body[128];
+	char err[CURL_ERROR_SIZE + 128], body[128];
 	bool ok, retry;
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -310,8 +310,14 @@ static void transfer_done(struct nt_send *s, CURLcode rc)
 		retry = curl_retryable(rc) && !(code >= 500 && code < 600);
 	}
 	if (rc != CURLE_OK) {
-		snprintf(err, sizeof(err), "%s%s%s", curl_easy_strerror(rc), s->errbuf[0] ? ": " : "",
-			 s->errbuf);
+		const char *what = curl_easy_strerror(rc);
+		/* the error buffer has the details, often ending in the same text */
+		if (!s->errbuf[0])
+			snprintf(err, sizeof(err), "%s", what);
+		else if (strstr(s->errbuf, what))
+			snprintf(err, sizeof(err), "%s", s->errbuf);
+		else
+			snprintf(err, sizeof(err), "%s: %s", what, s->errbuf);
 		err[strcspn(err, "\r\n")] = '\0';
 	} else if (!ok) {
 		resp_line(&s->resp, body, sizeof(body));
