@@ -503,7 +503,9 @@ void nt_attempt_done(struct nt_send *s, bool ok, int code, bool retry, const cha
 		finish(s, true, false);
 		return;
 	}
-	snprintf(s->error, sizeof(s->error), "%s", error ? error : "failed");
+	char why[sizeof(s->error)];   /* error may be s->error itself */
+	snprintf(why, sizeof(why), "%s", error && *error ? error : "failed");
+	memcpy(s->error, why, sizeof(why));
 	if (retry && s->attempt < s->c->attempts) {
 		int64_t w = backoff_of(s->c, s->attempt);
 		log_warnx("notify %s [%s]: attempt %d/%d failed: %s (%s) after %lld ms; retry in %lld ms",

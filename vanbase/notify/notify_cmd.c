@@ -133,23 +133,22 @@ static void cmd_cleanup(struct nt_send *s)
 	nt_buf_free(&s->out);
 	nt_buf_free(&s->errout);
 	loop_timer_at(s->n->loop, &s->timer, -1, NULL, NULL);
+	loop_timer_at(s->n->loop, &s->reap_timer, -1, NULL, NULL);
 	s->pid = -1;
 }
 
-static void exit_cb(loop_t *l, int fd, short revents, void *arg)
+/* Has the hook exited?  Then log its output and end the attempt (which may
+ * free s) and return true. */
+static bool child_exited(struct nt_send *s)
 {
-	struct nt_send *s = arg;
 	int st;
 	char err[256];
 	bool ok = false;
 	int code;
 
-	(void)l;
-	(void)fd;
-	(void)revents;
 	pid_t r = waitpid(s->pid, &st, WNOHANG);
 	if (r == 0)
-		return;   /* not yet */
+		return false;   /* not yet */
 	if (r < 0) {
 		/* someone else reaped it (SIGCHLD at SIG_IGN?): no status */
 		snprintf(err, sizeof(err), "lost the hook's exit status: %s", strerror(errno));
@@ -172,6 +171,25 @@ static void exit_cb(loop_t *l, int fd, short revents, void *arg)
 	s->killed = false;
 	cmd_cleanup(s);
 	nt_attempt_done(s, ok, code, true, ok ? NULL : err);
+	return true;
+}
+
+static void exit_cb(loop_t *l, int fd, short revents, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)revents;
+	child_exited(arg);
+}
+
+#define REAP_POLL_MS 50
+
+/* Without a pidfd: look for the exit every REAP_POLL_MS (never blocks). */
+static int64_t reap_poll(loop_t *l, void *arg)
+{
+	(void)l;
+	/* once it has exited, s may be gone: touch nothing */
+	return child_exited(arg) ? LOOP_TIMER_STOP : REAP_POLL_MS;
 }
 
 static int64_t timeout_cb(loop_t *l, void *arg)
@@ -201,6 +219,11 @@ static void child(int in, int out, int err, char **argv)
 	setpgid(0, 0);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
+	/* nothing else of ours reaches the hook: sockets of libcurl or the
+	 * broker connection need not be close-on-exec */
+	if (close_range(3, ~0U, 0) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
 	execvp(argv[0], argv);
 	dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -264,14 +287,15 @@ int nt_cmd_start(struct nt_send *s)
 	fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
 	s->pidfd = pidfd_open_(pid);
 	if (s->pidfd < 0) {
-		e = errno;
-		snprintf(s->error, sizeof(s->error), "pidfd_open: %s", strerror(e));
-		kill(-pid, SIGKILL);
-		waitpid(pid, NULL, 0);   /* SIGKILLed: at once */
-		s->pid = -1;
-		goto fail_fds;
+		/* valgrind (3.19 knows no pidfd_open) or an old kernel: poll */
+		log_debug("notify %s [%s]: pidfd_open: %s; polling for the hook's exit", s->c->name,
+			  s->m.id, strerror(errno));
+		s->reap_timer = loop_add_timer(s->n->loop, REAP_POLL_MS, reap_poll, s);
+		if (s->reap_timer < 0)
+			s->reap_timer = 0;
 	}
-	if (loop_add_fd(s->n->loop, s->pidfd, POLLIN, exit_cb, s) < 0 ||
+	if ((s->pidfd >= 0 && loop_add_fd(s->n->loop, s->pidfd, POLLIN, exit_cb, s) < 0) ||
+	    (s->pidfd < 0 && !s->reap_timer) ||
 	    loop_add_fd(s->n->loop, s->in_fd, POLLOUT, in_cb, s) < 0 ||
 	    loop_add_fd(s->n->loop, s->out_fd, POLLIN, out_cb, s) < 0 ||
 	    loop_add_fd(s->n->loop, s->err_fd, POLLIN, out_cb, s) < 0) {
@@ -296,7 +320,6 @@ fail:
 		if (perr[i] >= 0)
 			close(perr[i]);
 	}
-fail_fds:
 	cmd_cleanup(s);
 fail_argv:
 	for (size_t i = 0; argv && i < argc; i++)

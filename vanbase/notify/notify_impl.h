@@ -112,6 +112,7 @@ struct nt_send {
 	size_t in_off;
 	struct nt_buf out, errout;
 	bool killed;
+	int64_t reap_timer;     /* no pidfd (valgrind, Linux < 5.3): poll waitpid */
 	/* the result so far */
 	int code;
 	char error[256];
