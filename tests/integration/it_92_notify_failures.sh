@@ -47,7 +47,7 @@ JSON
 
 drive "$WORK/spec.json"
 [ "$DRIVE_RC" = 0 ] || fail "drive exited $DRIVE_RC"
-r() { result "$1" "$2"; }
+r() { result "$1" "${2:-}"; }
 L="$WORK/drive.log"
 
 # 500 then 200

@@ -59,7 +59,7 @@ JSON
 
 drive "$WORK/spec.json"
 [ "$DRIVE_RC" = 0 ] || fail "drive exited $DRIVE_RC"
-r() { result "$1" "$2"; }
+r() { result "$1" "${2:-}"; }
 L="$WORK/drive.log"
 
 [ "$(r c1 ok)" = true ] && [ "$(r c1 code)" = 0 ] || fail "record hook: $(r c1)"
