@@ -8,6 +8,8 @@ if(TARGET vbnotify)
     LIBS vbnotify)
   # the pure builders are internal (notify_impl.h)
   target_include_directories(test_vb_notify PRIVATE ${CMAKE_SOURCE_DIR}/vanbase/notify)
+  van_unit_test(test_vb_notify_vtime SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_vb_notify_vtime.c
+    LIBS vbnotify)
   add_executable(vb_notify_drive ${CMAKE_SOURCE_DIR}/tests/integration/vb_notify_drive.c)
   target_link_libraries(vb_notify_drive PRIVATE vbnotify)
   van_integration_test(it_90_notify_webhooks it_90_notify_webhooks.sh TIMEOUT 120)
