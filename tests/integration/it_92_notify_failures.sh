@@ -84,6 +84,12 @@ for w in "1/4.*retry in 100 ms" "2/4.*retry in 200 ms" "3/4.*retry in 250 ms" "4
 	grep -q "notify refuse \[refuse-1\]: attempt $w" "$L" || fail "refused: no log line for attempt $w"
 done
 [ "$(r refuse-1 elapsed_ms)" -ge 550 ] || fail "refused: backoff not kept: $(r refuse-1 elapsed_ms) ms"
+# the per-attempt observer (the shell's audit trail) saw each attempt
+seen=$("$PY3" -c '
+import json, sys
+print(" ".join("%d:%d" % (r["attempt"], r["retry_in_ms"]) for r in map(json.loads, open(sys.argv[1]))
+               if r.get("attempt_of") == "refuse-1"))' "$WORK/results.jsonl")
+[ "$seen" = "1:100 2:200 3:250 4:-1" ] || fail "attempts observed: $seen"
 
 # 404: not retried
 [ "$(r gone-1 ok)" = false ] && [ "$(r gone-1 attempts)" = 1 ] && [ "$(r gone-1 code)" = 404 ] ||

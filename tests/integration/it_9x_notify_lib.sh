@@ -16,6 +16,8 @@ DRIVE="$VAN_BINARY_DIR/tests/vb_notify_drive"
 HERE="$VAN_SOURCE_DIR/tests/integration"
 
 vb_setup() {
+	# the receivers are on loopback: no proxy from the environment
+	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/vbnit.XXXXXX")
 	trap it_cleanup EXIT
 	[ -x "$DRIVE" ] || fail "no vb_notify_drive at $DRIVE (build first)"

@@ -58,6 +58,20 @@ static void done(const struct notify_result *r, void *arg)
 		loop_stop(lp);
 }
 
+/* every attempt, as the shell's audit trail would see it */
+static void attempt(const struct notify_result *r, int64_t retry_in_ms, void *arg)
+{
+	json_t *o = json_pack("{s:s,s:s,s:i,s:b,s:i,s:I,s:s}", "attempt_of", r->id, "channel", r->channel,
+			      "attempt", r->attempts, "ok", r->ok, "code", r->code,
+			      "retry_in_ms", (json_int_t)retry_in_ms, "error", r->error);
+	char *line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+
+	(void)arg;
+	printf("%s\n", line);
+	free(line);
+	json_decref(o);
+}
+
 static int64_t send_at(loop_t *l, void *arg)
 {
 	struct snd *s = arg;
@@ -207,6 +221,7 @@ int main(int argc, char **argv)
 		loop_free(l);
 		return 3;
 	}
+	notify_on_attempt(nf, attempt, NULL);
 	json_t *sends = json_object_get(spec, "sends");
 	size_t ns = json_array_size(sends);
 	struct snd *ss = calloc(ns + 1, sizeof(*ss));

@@ -399,6 +399,12 @@ void notify_free(struct notify *n)
 		curl_global_cleanup();
 }
 
+void notify_on_attempt(struct notify *n, notify_attempt_cb cb, void *arg)
+{
+	n->on_attempt = cb;
+	n->on_attempt_arg = arg;
+}
+
 size_t notify_pending(const struct notify *n)
 {
 	size_t k = 0;
@@ -412,9 +418,10 @@ size_t notify_pending(const struct notify *n)
 
 static int64_t attempt_timer(loop_t *l, void *arg);
 
-static void finish(struct nt_send *s, bool ok, bool cancelled)
+static struct notify_result result_of(const struct nt_send *s, bool ok, bool cancelled)
 {
 	struct notify_result r = {
+		.send_id = s->id,
 		.channel = s->c->name,
 		.id = s->m.id,
 		.ok = ok,
@@ -425,6 +432,20 @@ static void finish(struct nt_send *s, bool ok, bool cancelled)
 		.elapsed_ms = loop_now_ms(s->n->loop) - s->t_send,
 		.error = ok ? "" : s->error,
 	};
+	return r;
+}
+
+static void observe(struct nt_send *s, bool ok, int64_t retry_in)
+{
+	if (s->n->on_attempt) {
+		struct notify_result r = result_of(s, ok, false);
+		s->n->on_attempt(&r, retry_in, s->n->on_attempt_arg);
+	}
+}
+
+static void finish(struct nt_send *s, bool ok, bool cancelled)
+{
+	struct notify_result r = result_of(s, ok, cancelled);
 	notify_done_cb cb = s->done;
 	void *arg = s->arg;
 
@@ -500,6 +521,7 @@ void nt_attempt_done(struct nt_send *s, bool ok, int code, bool retry, const cha
 	if (ok) {
 		log_info("notify %s [%s]: attempt %d/%d delivered: %s in %lld ms", s->c->name, s->m.id,
 			 s->attempt, s->c->attempts, ct, (long long)took);
+		observe(s, true, -1);
 		finish(s, true, false);
 		return;
 	}
@@ -511,12 +533,14 @@ void nt_attempt_done(struct nt_send *s, bool ok, int code, bool retry, const cha
 		log_warnx("notify %s [%s]: attempt %d/%d failed: %s (%s) after %lld ms; retry in %lld ms",
 			  s->c->name, s->m.id, s->attempt, s->c->attempts, s->error, ct, (long long)took,
 			  (long long)w);
+		observe(s, false, w);
 		loop_timer_at(s->n->loop, &s->timer, loop_now_ms(s->n->loop) + w, attempt_timer, s);
 		return;
 	}
 	log_warnx("notify %s [%s]: attempt %d/%d failed: %s (%s) after %lld ms; giving up%s",
 		  s->c->name, s->m.id, s->attempt, s->c->attempts, s->error, ct, (long long)took,
 		  retry ? "" : " (permanent error)");
+	observe(s, false, -1);
 	finish(s, false, false);
 }
 

@@ -153,6 +153,7 @@ struct notify_req {
 };
 
 struct notify_result {
+	int64_t send_id;        /* as notify_send() returned it */
 	const char *channel;
 	const char *id;         /* the request's notification id */
 	bool ok;
@@ -168,6 +169,14 @@ struct notify_result {
 
 typedef void (*notify_done_cb)(const struct notify_result *res, void *arg);
 
+/* Called after every attempt of every send (before the done callback of
+ * the last one), for an audit trail of each attempt: res describes that
+ * attempt (attempts = its number); retry_in_ms is the wait before the next
+ * attempt, or -1 when there is none (delivered, permanent error, attempts
+ * used up).  Not called for cancelled sends.  It must not call
+ * notify_cancel() or notify_free() (notify_send() is fine). */
+typedef void (*notify_attempt_cb)(const struct notify_result *res, int64_t retry_in_ms, void *arg);
+
 struct notify;
 
 /* Build the channels.  Copies the configuration and reads every secret file
@@ -178,8 +187,14 @@ struct notify *notify_new(loop_t *loop, const struct notify_channel_conf *ch, si
 			  char *err, size_t errlen);
 
 /* Cancels everything in flight (no callbacks), kills running hooks' process
- * groups and reaps them.  Call before loop_free().  Accepts NULL. */
+ * groups and reaps them.  Call before loop_free(), never from a callback.
+ * Accepts NULL.  On a config reload, build the new struct notify, send new
+ * work to it, and free the old one once notify_pending(old) is 0 (or at
+ * once, cancelling what it still had). */
 void notify_free(struct notify *n);
+
+/* Set (or with NULL clear) the per-attempt observer. */
+void notify_on_attempt(struct notify *n, notify_attempt_cb cb, void *arg);
 
 /* Is there a channel of that name? */
 bool notify_has_channel(const struct notify *n, const char *channel);

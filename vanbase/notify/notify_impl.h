@@ -126,6 +126,8 @@ struct notify {
 	int64_t next_id;
 	CURLM *multi;
 	int64_t curl_timer;
+	notify_attempt_cb on_attempt;
+	void *on_attempt_arg;
 };
 
 /* notify.c: an attempt ended.  ok; code as in notify_result; retry: worth
