@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +273,11 @@ static void test_new_checks(void **st)
 	ch[1].email.url = "smtp://127.0.0.1:25";
 	struct notify *n = notify_new(l, ch, 2, err, sizeof(err));
 	assert_non_null(n);
+	const char *bad[] = { "a@example.org> SIZE=1" };
+	ch[1].email.to = bad;
+	assert_null(notify_new(l, ch, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "not an address"));
+	ch[1].email.to = to;
 	ch[1].name = "tg";
 	assert_null(notify_new(l, ch, 2, err, sizeof(err)));
 	assert_non_null(strstr(err, "twice"));
@@ -279,6 +286,10 @@ static void test_new_checks(void **st)
 	assert_int_equal(notify_send(n, "tg", &req, NULL, NULL), -EINVAL);
 	req.id = "ok-1";
 	assert_int_equal(notify_send(n, "nope", &req, NULL, NULL), -ENOENT);
+	/* no SMTP command injection through a recipient */
+	req.to = "x@example.org>\r\nRCPT TO:<y@example.org";
+	assert_int_equal(notify_send(n, "mail", &req, NULL, NULL), -EINVAL);
+	req.to = NULL;
 	int64_t id = notify_send(n, "tg", &req, NULL, NULL);
 	assert_true(id > 0);
 	assert_int_equal(notify_pending(n), 1);
@@ -288,6 +299,57 @@ static void test_new_checks(void **st)
 	notify_free(n);
 	loop_free(l);
 	unlink(tok);
+}
+
+/* The done callback may cancel its own send (a no-op), send again and count. */
+struct reentry {
+	struct notify *n;
+	loop_t *l;
+	int calls;
+	int64_t last;
+};
+
+static void reentry_done(const struct notify_result *r, void *arg)
+{
+	struct reentry *x = arg;
+
+	x->calls++;
+	assert_false(r->ok);
+	assert_int_equal(r->send_id, x->last);
+	notify_cancel(x->n, r->send_id, true);   /* finished: ignored */
+	assert_int_equal(notify_pending(x->n), 0);
+	if (x->calls == 1) {
+		struct notify_req req = { .id = "again", .subject = "s" };
+		x->last = notify_send(x->n, "refused", &req, reentry_done, x);
+		assert_true(x->last > 0);
+	} else {
+		loop_stop(x->l);
+	}
+}
+
+static void test_callback_reentry(void **st)
+{
+	(void)st;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);   /* never listens */
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
+	struct notify_channel_conf ch = { .name = "refused", .kind = NOTIFY_WEBHOOK, .attempts = 1,
+		.webhook = { .tpl = NOTIFY_TPL_GENERIC, .url = url } };
+	struct reentry x = { .l = loop_new() };
+	x.n = notify_new(x.l, &ch, 1, err, sizeof(err));
+	assert_non_null(x.n);
+	struct notify_req req = { .id = "first", .subject = "s" };
+	x.last = notify_send(x.n, "refused", &req, reentry_done, &x);
+	assert_int_equal(x.calls, 0);   /* never from inside notify_send() */
+	loop_run(x.l);
+	assert_int_equal(x.calls, 2);
+	notify_free(x.n);
+	loop_free(x.l);
+	close(s);
 }
 
 int main(void)
@@ -300,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_hook_json),
 		cmocka_unit_test(test_new_checks),
+		cmocka_unit_test(test_callback_reentry),
 	};
 	log_init("test_vb_notify", false, false);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -50,6 +51,8 @@ int notify_template_from_name(const char *s)
 
 /* ---- channels ---- */
 
+static bool addr_ok(const char *a);
+
 /* Read a secret: the file's first line, without its line end.  Refuses an
  * empty one.  Returns malloc'd or NULL with err set. */
 static char *read_secret(const char *path, const char *chan, const char *what, char *err,
@@ -62,6 +65,10 @@ static char *read_secret(const char *path, const char *chan, const char *what, c
 		snprintf(err, errlen, "channel %s: %s %s: %s", chan, what, path, strerror(errno));
 		return NULL;
 	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
+		log_warnx("channel %s: %s %s can be read or written by others: chmod o-rw it", chan,
+			  what, path);
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	int e = errno;
 	close(fd);
@@ -220,10 +227,16 @@ static int chan_init(struct nt_chan *c, const struct notify_channel_conf *in, ch
 	case NOTIFY_EMAIL: {
 		const struct notify_email_conf *e = &in->email;
 		static const char *const smtp[] = { "smtp", NULL }, *const smtps[] = { "smtps", NULL };
-		if (!e->url || !e->from || !strchr(e->from, '@')) {
-			snprintf(err, errlen, "channel %s: e-mail needs url and a from address", nm);
+		if (!e->url || !addr_ok(e->from)) {
+			snprintf(err, errlen, "channel %s: e-mail needs url and a from address (local@domain)", nm);
 			goto fail;
 		}
+		for (size_t i = 0; i < e->nto; i++)
+			if (!addr_ok(e->to[i])) {
+				snprintf(err, errlen, "channel %s: to: not an address: %s", nm,
+					 e->to[i] ? e->to[i] : "(null)");
+				goto fail;
+			}
 		c->tls = e->tls;
 		if ((e->tls == NOTIFY_TLS_IMPLICIT && !url_scheme_is(e->url, smtps)) ||
 		    (e->tls != NOTIFY_TLS_IMPLICIT && !url_scheme_is(e->url, smtp))) {
@@ -368,18 +381,29 @@ static void send_stop(struct nt_send *s)
 	loop_timer_at(s->n->loop, &s->timer, -1, NULL, NULL);
 }
 
-static void send_unlink_free(struct nt_send *s)
+static void send_unlink(struct nt_send *s)
 {
 	for (struct nt_send **pp = &s->n->sends; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
 		}
+	s->next = NULL;
+}
+
+static void send_free(struct nt_send *s)
+{
 	msg_clear(&s->m);
 	nt_buf_free(&s->resp);
 	nt_buf_free(&s->out);
 	nt_buf_free(&s->errout);
 	free(s);
+}
+
+static void send_unlink_free(struct nt_send *s)
+{
+	send_unlink(s);
+	send_free(s);
 }
 
 void notify_free(struct notify *n)
@@ -450,9 +474,11 @@ static void finish(struct nt_send *s, bool ok, bool cancelled)
 	void *arg = s->arg;
 
 	send_stop(s);
+	/* out of the list first: the callback may cancel, send, count */
+	send_unlink(s);
 	if (cb)
 		cb(&r, arg);
-	send_unlink_free(s);
+	send_free(s);
 }
 
 static void start_attempt(struct nt_send *s)
@@ -544,6 +570,20 @@ void nt_attempt_done(struct nt_send *s, bool ok, int code, bool retry, const cha
 	finish(s, false, false);
 }
 
+/* An address for MAIL FROM / RCPT TO: local@domain, nothing that could end
+ * the SMTP command or the angle brackets. */
+static bool addr_ok(const char *a)
+{
+	const char *at = a ? strchr(a, '@') : NULL;
+
+	if (!at || at == a || !at[1] || strlen(a) > 254)
+		return false;
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '<' || *p == '>' || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static bool id_ok(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
@@ -568,6 +608,8 @@ int64_t notify_send(struct notify *n, const char *channel, const struct notify_r
 		return -ENOENT;
 	if (!req || !id_ok(req->id) || !req->subject || !*req->subject ||
 	    (unsigned)req->kind > NOTIFY_MSG_DRILL)
+		return -EINVAL;
+	if (c->kind == NOTIFY_EMAIL && req->to && *req->to && !addr_ok(req->to))
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
