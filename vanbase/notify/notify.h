@@ -24,7 +24,11 @@
  * exits without reading its stdin must not kill the daemon); SIGCHLD is not
  * set to SIG_IGN (children are reaped through pidfds, Linux >= 5.3).
  * Virtual time (loop_virtual_time) does not suit real network transfers:
- * the virtual clock jumps to the next timeout whenever no fd is ready.
+ * the virtual clock jumps to the next timeout whenever no fd is ready
+ * (retry waits and backoff are fine: test_vb_notify_vtime).  Host names are
+ * resolved by libcurl's own resolver (Debian's libcurl: the threaded one,
+ * "AsynchDNS"), so a slow DNS server never blocks the loop.  libcurl honours
+ * the usual proxy variables (https_proxy, no_proxy) of the environment.
  */
 #ifndef VB_NOTIFY_H
 #define VB_NOTIFY_H
