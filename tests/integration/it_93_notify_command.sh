@@ -10,9 +10,11 @@
 #  - a missing program is a clear failure (127), not a crash.
 . "$(dirname "$0")/it_9x_notify_lib.sh"
 vb_setup
+start_http hangrx --hang
 
 cat > "$WORK/record.sh" <<SH
 #!/bin/sh
+ls -l /proc/\$\$/fd > "$WORK/fds.\$2.txt"
 cat > "$WORK/stdin.\$2.json"
 echo "queued SMS to \$1"
 echo "modem: signal 4/5" >&2
@@ -43,10 +45,13 @@ cat > "$WORK/spec.json" <<JSON
   {"name": "hang", "kind": "command", "argv": ["$WORK/hang.sh"], "timeout_ms": 800, "attempts": 1},
   {"name": "quick", "kind": "command", "argv": ["true"]},
   {"name": "chatty", "kind": "command", "argv": ["$WORK/chatty.sh"]},
-  {"name": "missing", "kind": "command", "argv": ["$WORK/no-such-program"], "attempts": 1}
+  {"name": "missing", "kind": "command", "argv": ["$WORK/no-such-program"], "attempts": 1},
+  {"name": "web", "kind": "webhook", "template": "generic", "url": "http://127.0.0.1:$hangrx_PORT/",
+   "timeout_ms": 1500, "attempts": 1}
  ],
  "sends": [
-  {"at_ms": 0, "channel": "sms", "id": "c1", "alarm": "a9", "kind": "raise", "subject": "EMERGENCY Van 2",
+  {"at_ms": 0, "channel": "web", "id": "w1", "subject": "EMERGENCY"},
+  {"at_ms": 300, "channel": "sms", "id": "c1", "alarm": "a9", "kind": "raise", "subject": "EMERGENCY Van 2",
    "text": "Panic \"pressed\"", "lat": 51.5, "lon": -0.125, "link": "https://base.example/#van=v2",
    "to": "+447700900456"},
   {"at_ms": 0, "channel": "flaky", "id": "c2", "subject": "EMERGENCY"},
@@ -71,6 +76,9 @@ want = {"id": "c1", "alarm": "a9", "kind": "raise", "subject": "EMERGENCY Van 2"
 if j != want:
     raise SystemExit("FAIL stdin %s" % j)
 PY
+# a transfer was open when the hook started: its socket is not the hook's
+WAIT_S=5 wait_for test -s "$hangrx_LOG" || fail "the webhook never reached its receiver"
+grep -q socket "$WORK/fds.c1.txt" && fail "the hook inherited a socket: $(cat "$WORK/fds.c1.txt")"
 grep -q 'notify sms \[c1\]: hook stdout: queued SMS to +447700900456' "$L" || fail "hook stdout not logged"
 grep -q 'notify sms \[c1\]: hook stderr: modem: signal 4/5' "$L" || fail "hook stderr not logged"
 
