@@ -98,7 +98,7 @@ for f in hang.pid hang.child; do
 	WAIT_S=5 wait_for sh -c "! kill -0 $p" || fail "$f ($p) still alive after the timeout"
 done
 
-[ "$(r c4 ok)" = true ] && [ "$(r c4 elapsed_ms)" -lt 500 ] || fail "quick hook delayed: $(r c4)"
+[ "$(r c4 ok)" = true ] && [ "$(r c4 elapsed_ms)" -lt 800 ] || fail "quick hook delayed: $(r c4)"
 [ "$(r c5 ok)" = true ] || fail "chatty hook: $(r c5)"
 grep -q 'notify chatty \[c5\]: hook stdout: (95904 more bytes not kept)' "$L" || fail "output not bounded"
 [ "$(r c6 ok)" = false ] && [ "$(r c6 code)" = 127 ] || fail "missing program: $(r c6)"
