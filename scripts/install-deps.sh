@@ -9,12 +9,16 @@ PKGS=(
   # libraries the daemon links
   libgpiod-dev libmosquitto-dev libgps-dev libsqlite3-dev libjansson-dev
   libinih-dev libsystemd-dev libncurses-dev libc-ares-dev
+  # vanbase's notification channels: HTTP(S) webhooks and SMTP e-mail
+  libcurl4-openssl-dev
   # tests (clang + its runtime for the libFuzzer targets)
   libcmocka-dev clang libclang-rt-14-dev valgrind
   # the suite with the clock moved (scripts/time-travel.sh)
   faketime
   # real components the demo and integration tests run
   mosquitto mosquitto-clients gpsd gpsd-tools gpsd-clients python3-gps sqlite3
+  # vanbase's e-mail channel is tested against a real SMTP server on loopback
+  python3-aiosmtpd
   # demo / display tests
   tmux procps openssl
 )
