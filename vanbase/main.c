@@ -87,7 +87,7 @@ static int command(const struct vbconf *c, json_t *req, bool as_json)
 }
 
 /* alarms/ack/close/test/status ARGS... -> a request, or NULL (usage printed). */
-static json_t *parse_command(int argc, char **argv)
+static json_t *parse_command(int argc, char **argv, bool *as_json)
 {
 	const char *cmd = argv[0], *alarm = NULL, *by = NULL, *note = NULL;
 	bool all = false;
@@ -99,6 +99,8 @@ static json_t *parse_command(int argc, char **argv)
 			note = argv[++i];
 		else if (!strcmp(argv[i], "--all"))
 			all = true;
+		else if (!strcmp(argv[i], "--json"))
+			*as_json = true;
 		else if (argv[i][0] != '-' && !alarm)
 			alarm = argv[i];
 		else {
@@ -187,7 +189,7 @@ int main(int argc, char **argv)
 	} else if (check) {
 		printf("%s: configuration OK\n", path);
 	} else if (!daemon) {
-		json_t *req = parse_command(argc - optind, argv + optind);
+		json_t *req = parse_command(argc - optind, argv + optind, &as_json);
 		rc = req ? command(c, req, as_json) : 2;
 	} else {
 		char err[512];

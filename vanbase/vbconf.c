@@ -36,12 +36,15 @@ static const struct cfg_key keys[] = {
 	K("control", "group", STR, control.group, 0, 0, NULL,
 	  "Group allowed to use the control socket (mode 0660); default: the daemon's group."),
 
+	K("fleet", "units", STR, fleet.units, 0, 0, NULL,
+	  "The vans vanbase watches, by unit id, comma-separated (their unit.id). Messages from any other are refused. Required."),
+
 	K("console", "url", STR, console.url, 0, 0, NULL,
 	  "Address of the base console; notifications link to it (URL#van=UNIT&alarm=ID). None if unset."),
 
 	K("rules", "due_grace", DUR, rules.due_grace_s, 0, 3600, "60",
 	  "A check-in or session end due this long ago on base's clock, with nothing newer from the van, is overdue."),
-	K("rules", "silent_after", DUR, rules.silent_after_s, 30, 86400, "300",
+	K("rules", "silent_after", DUR, rules.silent_after_s, 30, 86400, "180",
 	  "No message at all from a van in a session for this long raises 'van silent'."),
 	K("rules", "settle", DUR, rules.settle_s, 0, 600, "15",
 	  "A retained state read at start is judged only after this (its clock offset is measured first)."),
@@ -52,7 +55,7 @@ static const struct cfg_key keys[] = {
 static bool entry_section(const char *s)
 {
 	return !strncmp(s, "contact.", 8) || !strncmp(s, "channel.", 8) || !strncmp(s, "chain.", 6) ||
-	       !strcmp(s, "rota");
+	       !strcmp(s, "rota") || !strcmp(s, "test_rota");
 }
 
 static void entry_header(void *ctx, struct cfg_report *r, const char *section, int lineno)
@@ -173,6 +176,9 @@ int vbconf_check(struct vbconf *c)
 	if (c->console.url && strncmp(c->console.url, "https://", 8) && strncmp(c->console.url, "http://", 7))
 		vbconf_error(c, "%s: console.url '%s' must start with https:// or http://", AT("console", "url"),
 			     c->console.url);
+	if (!c->fleet.units || !*c->fleet.units)
+		vbconf_error(c, "%s: fleet.units is required (for example: [fleet] units = van1, van2)",
+			     AT("fleet", "units"));
 #undef AT
 	return (int)c->report.nerrors;
 }

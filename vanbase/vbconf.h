@@ -11,6 +11,7 @@
  *   [channel.NAME]  a way to reach them (webhook, email, command)
  *   [chain.KIND]    the escalation steps for one kind of alarm
  *   [rota]          who is on call when
+ *   [test_rota]     who is on call for drills (the test roster)
  */
 #ifndef VB_CONF_H
 #define VB_CONF_H
@@ -49,6 +50,9 @@ struct vbconf {
 		char *socket;
 		char *group;
 	} control;
+	struct {
+		char *units;             /* "van1, van2": the vans watched */
+	} fleet;
 	struct {
 		char *url;               /* the base console, for links in notifications */
 	} console;

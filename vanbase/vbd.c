@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <mosquitto.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mqttlink.h"
+#include "vbroster.h"
 #include "vbstore.h"
 
 #define VBD_PAYLOAD_MAX (256 * 1024)   /* a van's message larger than this is refused */
@@ -26,6 +28,10 @@ struct vbd {
 	struct vbconf *conf;
 	loop_t *loop;
 	vbstore_t *st;
+	vb_t *core;                   /* every decision (core/vbcore.h) */
+	struct vbroster roster;       /* the people and channels it was given */
+	struct notify *notify;        /* the channels (notify/notify.h) */
+	int64_t core_timer;           /* at the core's next deadline */
 	mqttlink_t *link;
 	struct mosquitto *mosq;
 	ctl_t *ctl;
@@ -45,19 +51,309 @@ static const char *own_topic(struct vbd *d, const char *sub)
 
 static void publish_alarms(struct vbd *d)
 {
-	json_t *list = vbstore_alarms_json(d->st, true, 200, false);
-	if (!list) {
-		log_warnx("vanbase: cannot read the alarms to publish: %s", vbstore_errmsg(d->st));
+	json_t *msg = vb_alarms_json(d->core);
+	if (!msg) {
+		log_warnx("vanbase: out of memory building the alarm list");
 		return;
 	}
-	json_t *msg = json_pack("{s:s,s:o}", "vanbase", d->conf->base.name, "alarms", list);
-	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	json_object_set_new(msg, "vanbase", json_string(d->conf->base.name));
+	char *text = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
 	if (text && mqttlink_connected(d->link)) {
 		mosquitto_publish_v5(d->mosq, NULL, own_topic(d, "alarms"), (int)strlen(text), text, 1, true, NULL);
 		mqttlink_flush(d->link);
 	}
 	free(text);
+}
+
+/* ---- base's time, and the core's decisions ---- */
+
+static struct vb_time base_now(void)
+{
+	struct vb_time t = { .utc_ms = wall_now_ms() };
+	time_t sec = (time_t)(t.utc_ms / 1000);
+	struct tm tm;
+	localtime_r(&sec, &tm);
+	/* minutes since Monday 00:00, local time (tm_wday: 0 = Sunday) */
+	t.local_mow = ((tm.tm_wday + 6) % 7) * 1440 + tm.tm_hour * 60 + tm.tm_min;
+	return t;
+}
+
+static void arm_core_timer(struct vbd *d);
+
+/* The channels' id rule (1-64 of [A-Za-z0-9._-]) for the core's ids
+ * ("ALARM/r0s1/CONTACT/CHANNEL", up to 159 bytes): '/' becomes '.', and a
+ * longer one becomes "n" and its 64-bit FNV-1a hash, the same at every
+ * restart, so a receiver still drops a repeat. */
+static void channel_id(const char *core_id, char *out, size_t n)
+{
+	size_t len = strlen(core_id);
+	if (len <= 64) {
+		snprintf(out, n, "%s", core_id);
+		for (char *p = out; *p; p++)
+			if (*p == '/')
+				*p = '.';
+		return;
+	}
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = core_id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(out, n, "n%016llx", (unsigned long long)h);
+}
+
+struct sent {
+	struct vbd *d;
+	char nid[VB_NID_MAX];          /* the core's id */
+	char alarm[VB_ID_MAX];
+	char contact[VB_NAME_MAX], channel[VB_NAME_MAX], kind[16];
+	int64_t decided;
+};
+
+static void drain(struct vbd *d);
+
+static void on_sent(const struct notify_result *res, void *arg)
+{
+	struct sent *s = arg;
+	struct vbd *d = s->d;
+	char detail[200];
+	struct vb_time now = base_now();
+
+	if (res->kind == NOTIFY_EMAIL && res->code)
+		snprintf(detail, sizeof(detail), "SMTP %d%s%s", res->code, res->ok ? "" : ": ", res->error);
+	else if (res->kind == NOTIFY_WEBHOOK && res->code)
+		snprintf(detail, sizeof(detail), "HTTP %d%s%s", res->code, res->ok ? "" : ": ", res->error);
+	else if (res->kind == NOTIFY_COMMAND)
+		snprintf(detail, sizeof(detail), "exit %d%s%s", res->code, res->ok ? "" : ": ", res->error);
+	else
+		snprintf(detail, sizeof(detail), "%s", res->ok ? "sent" : res->error);
+	const struct vbstore_notification n = {
+		.id = s->nid, .alarm_id = s->alarm, .contact = s->contact, .channel = s->channel, .kind = s->kind,
+		.state = res->ok ? "sent" : "failed", .attempts = res->attempts, .result = detail,
+		.decided_utc_ms = s->decided, .done_utc_ms = now.utc_ms,
+	};
+	if (vbstore_notification_put(d->st, &n) < 0)
+		log_warnx("vanbase: %s", vbstore_errmsg(d->st));
+	log_info("vanbase: notification %s to %s on %s: %s after %d attempt(s), %lld ms", s->nid, s->contact,
+		 s->channel, res->ok ? "delivered" : "FAILED", res->attempts, (long long)res->elapsed_ms);
+	vb_notified(d->core, &now, s->nid, res->ok, detail);
+	free(s);
+	drain(d);
+}
+
+static void send_one(struct vbd *d, const struct vb_notify *n)
+{
+	char cid[80], subject[160], text[VB_TEXT_MAX + 120], link[512] = "";
+	const char *unit = *n->unit ? n->unit : "(base drill)";
+
+	if (!notify_has_channel(d->notify, n->channel)) {
+		log_warnx("vanbase: notification %s: no channel %s", n->id, n->channel);
+		vb_notified(d->core, &(struct vb_time){ .utc_ms = n->at }, n->id, false, "no such channel");
+		return;
+	}
+	channel_id(n->id, cid, sizeof(cid));
+	snprintf(subject, sizeof(subject), "%s%s: %s, van %s", n->drill ? "DRILL " : "",
+		 n->msg == VB_MSG_ALL_CLEAR ? "All clear" : "ALARM",
+		 n->covert ? "covert emergency" : vb_kind_name(n->kind), unit);
+	snprintf(text, sizeof(text), "%s", n->text);
+	if (d->conf->console.url)
+		snprintf(link, sizeof(link), "%s#van=%s&alarm=%s", d->conf->console.url, n->unit, n->alarm_id);
+	const struct notify_req req = {
+		.id = cid,
+		.alarm_id = n->alarm_id,
+		.kind = n->drill ? NOTIFY_MSG_DRILL : n->msg == VB_MSG_RAISE ? NOTIFY_MSG_RAISE :
+			n->msg == VB_MSG_REPEAT ? NOTIFY_MSG_REPEAT : NOTIFY_MSG_ALL_CLEAR,
+		.subject = subject,
+		.text = text,
+		.has_pos = n->position,
+		.lat = n->lat,
+		.lon = n->lon,
+		.link = *link ? link : NULL,
+		.to = vbroster_to(&d->roster, n->contact, n->channel),
+	};
+	struct sent *s = calloc(1, sizeof(*s));
+	if (!s) {
+		log_warnx("vanbase: out of memory: notification %s not sent", n->id);
+		return;
+	}
+	s->d = d;
+	snprintf(s->nid, sizeof(s->nid), "%s", n->id);
+	snprintf(s->alarm, sizeof(s->alarm), "%s", n->alarm_id);
+	snprintf(s->contact, sizeof(s->contact), "%s", n->contact);
+	snprintf(s->channel, sizeof(s->channel), "%s", n->channel);
+	snprintf(s->kind, sizeof(s->kind), "%s", vb_msg_name(n->msg, n->drill));
+	s->decided = n->at;
+	if (notify_send(d->notify, n->channel, &req, on_sent, s) < 0) {
+		log_warnx("vanbase: notification %s on %s could not start", n->id, n->channel);
+		free(s);
+	}
+}
+
+/* A decided notification as stored until it is sent (a restart sends it). */
+static char *request_json(const struct vb_notify *n)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:i,s:b,s:f,s:f,s:s,s:I}",
+			      "id", n->id, "alarm", n->alarm_id, "unit", n->unit, "kind", vb_kind_name(n->kind),
+			      "msg", vb_msg_name(n->msg, false), "contact", n->contact, "channel", n->channel,
+			      "drill", n->drill, "covert", n->covert, "round", n->round, "step", n->step,
+			      "position", n->position, "lat", n->position ? n->lat : 0.0,
+			      "lon", n->position ? n->lon : 0.0, "text", n->text, "at", (json_int_t)n->at);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return text;
+}
+
+static bool request_parse(const json_t *j, struct vb_notify *n)
+{
+	const char *msg = json_string_value(json_object_get(j, "msg"));
+	int kind = vb_kind_of(json_string_value(json_object_get(j, "kind")));
+	memset(n, 0, sizeof(*n));
+	if (!msg || kind < 0)
+		return false;
+	vb_copy(n->id, sizeof(n->id), json_string_value(json_object_get(j, "id")));
+	vb_copy(n->alarm_id, sizeof(n->alarm_id), json_string_value(json_object_get(j, "alarm")));
+	vb_copy(n->unit, sizeof(n->unit), json_string_value(json_object_get(j, "unit")));
+	vb_copy(n->contact, sizeof(n->contact), json_string_value(json_object_get(j, "contact")));
+	vb_copy(n->channel, sizeof(n->channel), json_string_value(json_object_get(j, "channel")));
+	vb_copy(n->text, sizeof(n->text), json_string_value(json_object_get(j, "text")));
+	n->kind = (enum vb_kind)kind;
+	n->msg = !strcmp(msg, "all_clear") ? VB_MSG_ALL_CLEAR : !strcmp(msg, "repeat") ? VB_MSG_REPEAT : VB_MSG_RAISE;
+	n->drill = json_is_true(json_object_get(j, "drill"));
+	n->covert = json_is_true(json_object_get(j, "covert"));
+	n->round = (int)json_integer_value(json_object_get(j, "round"));
+	n->step = (int)json_integer_value(json_object_get(j, "step"));
+	n->position = json_is_true(json_object_get(j, "position"));
+	n->lat = json_number_value(json_object_get(j, "lat"));
+	n->lon = json_number_value(json_object_get(j, "lon"));
+	n->at = json_integer_value(json_object_get(j, "at"));
+	return *n->id && *n->contact && *n->channel;
+}
+
+/* Notifications decided before a stop (or a SIGKILL) and never sent: again,
+ * with the same ids (a receiver drops a repeat). */
+static void resend_pending(struct vbd *d)
+{
+	json_t *rows = vbstore_pending(d->st);
+	size_t i;
+	json_t *row;
+	struct vb_notify n;
+
+	if (!rows) {
+		log_warnx("vanbase: %s", vbstore_errmsg(d->st));
+		return;
+	}
+	if (json_array_size(rows))
+		log_notice("vanbase: %zu notification(s) decided before the restart were not sent; sending them now",
+			   json_array_size(rows));
+	json_array_foreach(rows, i, row) {
+		if (request_parse(json_object_get(row, "request"), &n))
+			send_one(d, &n);
+		else
+			log_warnx("vanbase: pending notification %s cannot be read back; not sent",
+				  json_string_value(json_object_get(row, "id")));
+	}
+	json_decref(rows);
+}
+
+static void store_alarm(struct vbd *d, const char *id)
+{
+	const struct vb_alarm *a = vb_alarm_get(d->core, id);
+	if (!a)
+		return;
+	json_t *j = vb_alarm_json(a);
+	char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	const struct vbstore_alarm row = {
+		.id = a->id, .unit = a->unit, .kind = vb_kind_name(a->kind),
+		.state = vb_state_name(vb_alarm_state(a)), .covert = a->covert, .drill = a->drill,
+		.raised_utc_ms = a->raised_at, .acked_utc_ms = a->acked ? a->acked_at : 0,
+		.acked_by = a->acked ? a->acked_by : NULL, .acked_how = a->acked ? a->acked_how : NULL,
+		.resolved_utc_ms = a->resolved ? a->resolved_at : 0, .resolved_how = a->resolved ? a->resolved_why : NULL,
+		.closed_utc_ms = a->closed ? a->closed_at : 0, .note = a->closed && *a->note ? a->note : NULL,
+		.detail = detail,
+	};
+	if (vbstore_alarm_put(d->st, &row) < 0)
+		log_warnx("vanbase: %s", vbstore_errmsg(d->st));
+	free(detail);
+}
+
+/* After every call into the core: its decisions, in order.  The records
+ * and the core's saved state go to the database in one transaction first
+ * (a SIGKILL then loses no decision and repeats none), then the
+ * notifications go to the channels and the alarm list to the consoles. */
+static void drain(struct vbd *d)
+{
+	struct vb_outq *q = vb_outq(d->core);
+	bool audit = false;
+
+	if (q->n) {
+		json_t *save = vb_save(d->core);
+		char *text = save ? json_dumps(save, JSON_COMPACT) : NULL;
+		json_decref(save);
+		bool tx = vbstore_begin(d->st) == 0;
+		for (size_t i = 0; i < q->n; i++) {
+			const struct vb_out *o = &q->v[i];
+			if (o->kind == VB_OUT_NOTIFY) {
+				const struct vb_notify *n = &o->u.n;
+				char *req = request_json(n);
+				const struct vbstore_notification row = {
+					.id = n->id, .alarm_id = n->alarm_id, .contact = n->contact,
+					.channel = n->channel, .kind = vb_msg_name(n->msg, n->drill), .state = "pending",
+					.decided_utc_ms = n->at, .request = req,
+				};
+				vbstore_notification_put(d->st, &row);
+				free(req);
+			} else {
+				const struct vb_audit *a = &o->u.a;
+				vbstore_audit(d->st, a->alarm_id, a->at, vb_audit_name(a->what), *a->by ? a->by : NULL,
+					      *a->detail ? a->detail : *a->notify_id ? a->notify_id : NULL);
+				store_alarm(d, a->alarm_id);
+				if (a->what == VB_AU_RAISED || a->what == VB_AU_ACKED || a->what == VB_AU_RESOLVED ||
+				    a->what == VB_AU_CLOSED)
+					log_notice("vanbase: alarm %s (%s, van %s) %s%s%s", a->alarm_id,
+						   vb_kind_name(a->kind), *a->unit ? a->unit : "-", vb_audit_name(a->what),
+						   *a->by ? " by " : "", a->by);
+				audit = true;
+			}
+		}
+		if (text)
+			vbstore_kv_set(d->st, "core", text);
+		free(text);
+		if (tx && vbstore_commit(d->st) < 0) {
+			log_warnx("vanbase: the decisions could not be stored: %s (they are sent anyway)",
+				  vbstore_errmsg(d->st));
+			vbstore_rollback(d->st);
+		}
+		for (size_t i = 0; i < q->n; i++)
+			if (q->v[i].kind == VB_OUT_NOTIFY)
+				send_one(d, &q->v[i].u.n);
+		vb_outq_clear(q);
+	}
+	if (audit)
+		publish_alarms(d);
+	arm_core_timer(d);
+}
+
+static int64_t core_cb(loop_t *l, void *arg)
+{
+	struct vbd *d = arg;
+	struct vb_time now = base_now();
+	(void)l;
+	d->core_timer = 0;
+	vb_tick(d->core, &now);
+	drain(d);
+	return LOOP_TIMER_STOP;
+}
+
+/* The core's deadlines are base's UTC; the loop's timers are monotonic. */
+static void arm_core_timer(struct vbd *d)
+{
+	int64_t at = vb_next_deadline(d->core);
+	if (at < 0) {
+		loop_timer_at(d->loop, &d->core_timer, -1, core_cb, d);
+		return;
+	}
+	int64_t in = at - wall_now_ms();
+	loop_timer_at(d->loop, &d->core_timer, mono_now_ms() + (in > 0 ? in : 0), core_cb, d);
 }
 
 /* ---- the fleet's messages ---- */
@@ -102,18 +398,49 @@ static void van_message(struct vbd *d, const struct mosquitto_message *msg)
 		refuse(d, msg->topic, "too large");
 		return;
 	}
-	log_debug("vanbase: %s %s (%d bytes%s)", unit, sub, msg->payloadlen, msg->retain ? ", retained" : "");
-	/* the core's rules take it from here (wired with vanbase/core) */
+	int t = vb_topic_of(sub);
+	if (t < 0)
+		return;   /* a topic the rules do not read */
+	struct vb_time now = base_now();
+	const char *why = NULL;
+	int rc = vb_message(d->core, &now, unit, (enum vb_topic)t, msg->payload ? msg->payload : "",
+			    (size_t)msg->payloadlen, msg->retain, &why);
+	if (rc == -ENOENT)
+		refuse(d, msg->topic, "the van is not in fleet.units");
+	else if (rc < 0)
+		refuse(d, msg->topic, why ? why : "malformed");
+	drain(d);
 }
 
+static json_t *do_command(struct vbd *d, const char *cmd, const json_t *req, const char *how);
+
+/* PREFIX/cmd/NAME from a console: {"alarm": ID, "by": NAME, "note": ...}. */
 static void base_command(struct vbd *d, const struct mosquitto_message *msg)
 {
+	size_t plen = strlen(d->conf->mqtt.prefix) + 5;
+	const char *name = msg->topic + plen;
+	json_error_t jerr;
+
 	if (msg->retain) {
 		log_warnx("vanbase: ignored a RETAINED command on %s (commands must not be retained)", msg->topic);
 		return;
 	}
-	log_debug("vanbase: command on %s (%d bytes)", msg->topic, msg->payloadlen);
-	(void)d;
+	if (strcmp(name, "ack") && strcmp(name, "close")) {
+		refuse(d, msg->topic, "not a command (ack, close)");
+		return;
+	}
+	json_t *req = msg->payloadlen <= 4096 ? json_loadb(msg->payload, (size_t)msg->payloadlen, 0, &jerr) : NULL;
+	if (!json_is_object(req)) {
+		refuse(d, msg->topic, "not a JSON object of at most 4 KiB");
+		json_decref(req);
+		return;
+	}
+	json_t *reply = do_command(d, name, req, "console");
+	if (!json_is_true(json_object_get(reply, "ok")))
+		log_warnx("vanbase: %s from a console refused: %s", name,
+			  json_string_value(json_object_get(reply, "reason")));
+	json_decref(reply);
+	json_decref(req);
 }
 
 static void on_message(void *arg, const struct mosquitto_message *msg)
@@ -138,7 +465,20 @@ static void on_up(void *arg)
 		mosquitto_subscribe_v5(d->mosq, NULL, t, 1, 0, NULL);
 	}
 	mosquitto_subscribe_v5(d->mosq, NULL, own_topic(d, "cmd/+"), 1, 0, NULL);
+	struct vb_time now = base_now();
+	vb_link(d->core, &now, true);
 	publish_alarms(d);
+	drain(d);
+}
+
+static void on_down(void *arg, bool was_up)
+{
+	struct vbd *d = arg;
+	if (was_up) {
+		struct vb_time now = base_now();
+		vb_link(d->core, &now, false);
+		drain(d);
+	}
 }
 
 /* ---- the control socket ---- */
@@ -153,6 +493,78 @@ static json_t *reply_err(const char *code, const char *reason)
 	return json_pack("{s:b,s:s,s:s}", "ok", 0, "error", code, "reason", reason);
 }
 
+static json_t *refusal(int rc, const char *why)
+{
+	return reply_err(rc == -ENOENT ? "not_found" : rc == -EALREADY ? "already" : "invalid_argument",
+			 why ? why : strerror(-rc));
+}
+
+/* An emergency (or a van's self-test) acknowledged here: the van is told,
+ * as the console's ACKNOWLEDGE does (docs/mqtt.md, cmd/ack), so the crew
+ * sees "base acknowledged" - not for a covert one, which the van shows
+ * nothing of anyway.  A van offline now does not get it (commands are not
+ * queued for a van): its crew sees the acknowledgement when base acks
+ * again; the alarm here stays acknowledged. */
+static void ack_van(struct vbd *d, const char *alarm, const char *by)
+{
+	const struct vb_alarm *a = vb_alarm_get(d->core, alarm);
+	json_t *view = a && *a->unit ? vb_alarm_json(a) : NULL;
+	json_t *van_id = view ? json_object_get(view, "van_id") : NULL;
+	char topic[256], id[96];
+
+	if (!van_id || json_is_null(van_id) || (a->kind != VB_K_EMERGENCY && a->kind != VB_K_DRILL)) {
+		json_decref(view);
+		return;
+	}
+	snprintf(topic, sizeof(topic), "%s/%s/cmd/ack", d->conf->mqtt.van_prefix, a->unit);
+	snprintf(id, sizeof(id), "vanbase-%s-ack-%lld", a->id, (long long)wall_now_ms());
+	json_t *cmd = json_pack("{s:i,s:s,s:s,s:s,s:O,s:I}", "v", 1, "unit", a->unit, "id", id, "by", by, "emergency",
+				van_id, "time", (json_int_t)wall_now_ms());
+	char *text = cmd ? json_dumps(cmd, JSON_COMPACT) : NULL;
+	if (text && mqttlink_connected(d->link)) {
+		mosquitto_publish_v5(d->mosq, NULL, topic, (int)strlen(text), text, 1, false, NULL);
+		mqttlink_flush(d->link);
+		log_info("vanbase: told van %s that %s acknowledged its emergency", a->unit, by);
+	} else {
+		log_warnx("vanbase: could not tell van %s of the acknowledgement (no link to the broker)", a->unit);
+	}
+	free(text);
+	json_decref(cmd);
+	json_decref(view);
+}
+
+/* ack / close / test, from the control socket (how "cli") or a console. */
+static json_t *do_command(struct vbd *d, const char *cmd, const json_t *req, const char *how)
+{
+	const char *alarm = json_string_value(json_object_get(req, "alarm"));
+	const char *by = json_string_value(json_object_get(req, "by"));
+	const char *note = json_string_value(json_object_get(req, "note"));
+	const char *why = NULL;
+	struct vb_time now = base_now();
+	int rc;
+
+	if (!strcmp(cmd, "test")) {
+		char id[VB_ID_MAX];
+		rc = vb_drill(d->core, &now, by ? by : "vanbase test", id, &why);
+		drain(d);
+		return rc < 0 ? refusal(rc, why) : reply_ok(json_pack("{s:s}", "alarm", id));
+	}
+	if (!alarm || !by)
+		return reply_err("invalid_argument", "needs alarm and by");
+	if (!strcmp(cmd, "ack")) {
+		rc = vb_ack(d->core, &now, alarm, by, how, &why);
+		if (rc == 0)
+			ack_van(d, alarm, by);
+	}
+	else
+		rc = vb_close(d->core, &now, alarm, by, note, &why);
+	drain(d);
+	if (rc < 0)
+		return refusal(rc, why);
+	const struct vb_alarm *a = vb_alarm_get(d->core, alarm);
+	return reply_ok(a ? vb_alarm_json(a) : NULL);
+}
+
 static json_t *on_request(void *arg, const json_t *req, int uid)
 {
 	struct vbd *d = arg;
@@ -165,11 +577,14 @@ static json_t *on_request(void *arg, const json_t *req, int uid)
 		return list ? reply_ok(list) : reply_err("storage", vbstore_errmsg(d->st));
 	}
 	if (!strcmp(cmd, "status")) {
-		return reply_ok(json_pack("{s:s,s:b,s:s,s:I}", "vanbase", d->conf->base.name, "broker",
+		return reply_ok(json_pack("{s:s,s:b,s:s,s:I,s:I,s:I}", "vanbase", d->conf->base.name, "broker",
 					  mqttlink_connected(d->link), "broker_error", mqttlink_last_error(d->link),
-					  "refused", (json_int_t)d->refused));
+					  "refused", (json_int_t)d->refused, "alarms", (json_int_t)vb_alarm_count(d->core),
+					  "notifications_pending", (json_int_t)notify_pending(d->notify)));
 	}
-	return reply_err("unknown_command", "commands: alarms, status");
+	if (!strcmp(cmd, "ack") || !strcmp(cmd, "close") || !strcmp(cmd, "test"))
+		return do_command(d, cmd, req, "cli");
+	return reply_err("unknown_command", "commands: alarms, status, ack, close, test");
 }
 
 /* ---- life cycle ---- */
@@ -191,7 +606,8 @@ static int64_t wd_cb(loop_t *l, void *arg)
 	uint64_t usec = 0;
 	(void)l;
 
-	snprintf(status, sizeof(status), "STATUS=broker %s", mqttlink_connected(d->link) ? "online" : "offline");
+	snprintf(status, sizeof(status), "STATUS=broker %s, %zu alarm(s), %zu notification(s) in flight",
+		 mqttlink_connected(d->link) ? "online" : "offline", vb_alarm_count(d->core), notify_pending(d->notify));
 	sd_notify(0, "WATCHDOG=1");
 	sd_notify(0, status);
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
@@ -216,7 +632,48 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot take signals: %s", strerror(-rc));
 		goto fail;
 	}
+	if (c->base.timezone) {
+		setenv("TZ", c->base.timezone, 1);   /* the rota's local time */
+		tzset();
+	}
+	if (vbroster_read(c, &d->roster) > 0) {
+		snprintf(err, errlen, "%s", c->report.nerrors ? c->report.errors[c->report.nerrors - 1] : "bad roster");
+		goto fail;
+	}
+	struct vb_params p;
+	vb_params_default(&p);
+	p.rules.due_grace_ms = (int64_t)c->rules.due_grace_s * 1000;
+	p.rules.silent_after_ms = (int64_t)c->rules.silent_after_s * 1000;
+	p.rules.settle_ms = (int64_t)c->rules.settle_s * 1000;
+	if (!(d->core = vb_new(&p, &d->roster.roster))) {
+		snprintf(err, errlen, "the escalation core refused its parameters");
+		goto fail;
+	}
 	if (vbstore_open(c->storage.db, &d->st, err, errlen) < 0)
+		goto fail;
+	char *saved = vbstore_kv_get(d->st, "core");
+	if (saved) {
+		json_t *j = json_loads(saved, 0, NULL);
+		const char *why = NULL;
+		if (!j || vb_restore(d->core, j, &why) < 0)
+			log_warnx("vanbase: the saved state in %s could not be restored (%s); starting afresh",
+				  c->storage.db, why ? why : "not JSON");
+		else
+			log_info("vanbase: %zu alarm(s) restored from %s", vb_alarm_count(d->core), c->storage.db);
+		json_decref(j);
+		free(saved);
+	}
+	char units[1024];
+	snprintf(units, sizeof(units), "%s", c->fleet.units);
+	for (char *save = NULL, *u = strtok_r(units, ", \t", &save); u; u = strtok_r(NULL, ", \t", &save)) {
+		int rc2 = vb_unit_add(d->core, u);
+		if (rc2 < 0 && rc2 != -EEXIST) {
+			snprintf(err, errlen, "%s: fleet.units: '%s' %s", c->report.path ? c->report.path : "(config)", u,
+				 rc2 == -EINVAL ? "is not a unit id" : "is one van too many");
+			goto fail;
+		}
+	}
+	if (!(d->notify = notify_new(d->loop, d->roster.channels, d->roster.nchannels, err, errlen)))
 		goto fail;
 	if (!(d->ctl = ctl_new(d->loop, c->control.socket, c->control.group, on_request, d, err, errlen)))
 		goto fail;
@@ -226,11 +683,15 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 	lc.client_id = cid;
 	lc.clean_session = false;   /* the broker queues what the vans send while vanbase restarts */
 	lc.availability_topic = avail;
-	const struct mqttlink_callbacks cb = { .on_up = on_up, .on_message = on_message };
+	const struct mqttlink_callbacks cb = { .on_up = on_up, .on_down = on_down, .on_message = on_message };
 	if (!(d->link = mqttlink_new(d->loop, &lc, &cb, d, err, errlen)))
 		goto fail;
 	d->mosq = mqttlink_mosq(d->link);
 	d->wd_timer = loop_add_timer(d->loop, 0, wd_cb, d);
+	resend_pending(d);
+	struct vb_time now = base_now();
+	vb_tick(d->core, &now);   /* what fell due while vanbase was down */
+	drain(d);
 	return d;
 fail:
 	vbd_free(d);
@@ -250,8 +711,13 @@ void vbd_free(struct vbd *d)
 	if (!d)
 		return;
 	mqttlink_free(d->link);
+	notify_free(d->notify);   /* in-flight sends go: their decisions are stored, pending */
 	ctl_free(d->ctl);
 	vbstore_close(d->st);
+	vb_free(d->core);
+	vbroster_fini(&d->roster);
+	if (d->core_timer)
+		loop_del_timer(d->loop, d->core_timer);
 	if (d->wd_timer)
 		loop_del_timer(d->loop, d->wd_timer);
 	loop_free(d->loop);

@@ -35,7 +35,8 @@ static const char *const schema_v1 =
 	"CREATE TABLE notification ("
 	" id TEXT PRIMARY KEY, alarm_id TEXT NOT NULL, contact TEXT, channel TEXT, kind TEXT NOT NULL,"
 	" state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, result TEXT,"
-	" decided_utc_ms INTEGER NOT NULL, done_utc_ms INTEGER);"
+	" decided_utc_ms INTEGER NOT NULL, done_utc_ms INTEGER,"
+	" request TEXT CHECK (request IS NULL OR json_valid(request)));"
 	"CREATE INDEX notification_alarm ON notification(alarm_id, decided_utc_ms);"
 	"CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
@@ -220,8 +221,9 @@ int vbstore_notification_put(vbstore_t *s, const struct vbstore_notification *n)
 	sqlite3_stmt *st;
 	int rc = prep(s, &st,
 		      "INSERT INTO notification (id, alarm_id, contact, channel, kind, state, attempts, result,"
-		      " decided_utc_ms, done_utc_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-		      " ON CONFLICT(id) DO UPDATE SET state = ?6, attempts = ?7, result = ?8, done_utc_ms = ?10",
+		      " decided_utc_ms, done_utc_ms, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		      " ON CONFLICT(id) DO UPDATE SET state = ?6, attempts = ?7, result = ?8, done_utc_ms = ?10,"
+		      " request = COALESCE(?11, request)",
 		      "storing a notification");
 	if (rc < 0)
 		return rc;
@@ -235,6 +237,7 @@ int vbstore_notification_put(vbstore_t *s, const struct vbstore_notification *n)
 	bind_text(st, 8, n->result);
 	sqlite3_bind_int64(st, 9, n->decided_utc_ms);
 	bind_time(st, 10, n->done_utc_ms);
+	bind_text(st, 11, n->request);
 	return run(s, st, "storing a notification");
 }
 
@@ -279,7 +282,7 @@ static json_t *row_json(sqlite3_stmt *st)
 			break;
 		case SQLITE_TEXT: {
 			const char *t = (const char *)sqlite3_column_text(st, i);
-			json_t *v = !strcmp(name, "detail") ? json_loads(t, 0, NULL) : NULL;
+			json_t *v = !strcmp(name, "detail") || !strcmp(name, "request") ? json_loads(t, 0, NULL) : NULL;
 			json_object_set_new(o, name, v ? v : json_string(t));
 			break;
 		}
@@ -312,6 +315,12 @@ static json_t *rows_json(vbstore_t *s, const char *sql, const char *arg, const c
 	return a;
 }
 
+json_t *vbstore_pending(vbstore_t *s)
+{
+	return rows_json(s, "SELECT id, request FROM notification WHERE state = 'pending' AND request IS NOT NULL"
+			    " ORDER BY decided_utc_ms, id", NULL, "listing pending notifications");
+}
+
 json_t *vbstore_alarms_json(vbstore_t *s, bool open_only, int limit, bool detail)
 {
 	char sql[256];
@@ -325,7 +334,8 @@ json_t *vbstore_alarms_json(vbstore_t *s, bool open_only, int limit, bool detail
 		return alarms;
 	json_array_foreach(alarms, i, a) {
 		const char *id = json_string_value(json_object_get(a, "id"));
-		json_t *n = rows_json(s, "SELECT * FROM notification WHERE alarm_id = ? ORDER BY decided_utc_ms, id", id,
+		json_t *n = rows_json(s, "SELECT id, contact, channel, kind, state, attempts, result, decided_utc_ms,"
+				      " done_utc_ms FROM notification WHERE alarm_id = ? ORDER BY decided_utc_ms, id", id,
 				      "listing notifications");
 		json_t *t = rows_json(s, "SELECT at_utc_ms, what, who, detail FROM audit WHERE alarm_id = ? ORDER BY n",
 				      id, "listing the audit trail");
@@ -366,4 +376,19 @@ int vbstore_purge(vbstore_t *s, int64_t cutoff_utc_ms)
 		return rc;
 	}
 	return (rc = exec(s, "COMMIT", "committing the purge")) < 0 ? rc : gone;
+}
+
+int vbstore_begin(vbstore_t *s)
+{
+	return exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+}
+
+int vbstore_commit(vbstore_t *s)
+{
+	return exec(s, "COMMIT", "committing");
+}
+
+void vbstore_rollback(vbstore_t *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -46,11 +46,18 @@ struct vbstore_notification {
 	int attempts;
 	const char *result;       /* "HTTP 200", "SMTP 250 ...", "exit 0", or the error */
 	int64_t decided_utc_ms, done_utc_ms;
+	const char *request;      /* JSON object: what to send (kept until sent, for a restart) */
 };
 
 int vbstore_open(const char *path, vbstore_t **out, char *err, size_t errlen);
 void vbstore_close(vbstore_t *s);
 const char *vbstore_errmsg(const vbstore_t *s);
+
+/* One transaction around the writes of one decision batch (the core's
+ * records and its saved state together). */
+int vbstore_begin(vbstore_t *s);
+int vbstore_commit(vbstore_t *s);
+void vbstore_rollback(vbstore_t *s);
 
 /* Insert or update one alarm (by id). */
 int vbstore_alarm_put(vbstore_t *s, const struct vbstore_alarm *a);
@@ -59,6 +66,10 @@ int vbstore_audit(vbstore_t *s, const char *alarm_id, int64_t at_utc_ms, const c
 		  const char *detail);
 /* Insert or update one notification (by id). */
 int vbstore_notification_put(vbstore_t *s, const struct vbstore_notification *n);
+
+/* Notifications decided but not yet sent or failed (a restart sends them
+ * again, same ids): [{"id", "request"}], oldest first.  NULL on error. */
+json_t *vbstore_pending(vbstore_t *s);
 
 /* Small saved values (the core's state for a restart). */
 int vbstore_kv_set(vbstore_t *s, const char *key, const char *value);
