@@ -1,0 +1,7 @@
+# vanbase's shell (vanbase/vb*.c): the whole path with every part real -
+# vanctld as the van, mosquitto, vanbase, a webhook receiver, aiosmtpd and a
+# command hook (it_95).
+if(TARGET vanbase)
+  van_integration_test(it_95_vanbase it_95_vanbase.sh TIMEOUT 180)
+  set_tests_properties(it_95_vanbase PROPERTIES LABELS "integration;vanbase")
+endif()
