@@ -401,6 +401,8 @@ static void van_message(struct vbd *d, const struct mosquitto_message *msg)
 	int t = vb_topic_of(sub);
 	if (t < 0)
 		return;   /* a topic the rules do not read */
+	log_debug("vanbase: %s %s%s: %.*s", unit, sub, msg->retain ? " (retained)" : "",
+		  msg->payloadlen > 160 ? 160 : msg->payloadlen, msg->payload ? (const char *)msg->payload : "");
 	struct vb_time now = base_now();
 	const char *why = NULL;
 	int rc = vb_message(d->core, &now, unit, (enum vb_topic)t, msg->payload ? msg->payload : "",
@@ -651,6 +653,17 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 	}
 	if (vbstore_open(c->storage.db, &d->st, err, errlen) < 0)
 		goto fail;
+	/* the fleet first: a restore keeps the saved state of the vans watched */
+	char units[1024];
+	snprintf(units, sizeof(units), "%s", c->fleet.units);
+	for (char *save = NULL, *u = strtok_r(units, ", \t", &save); u; u = strtok_r(NULL, ", \t", &save)) {
+		int rc2 = vb_unit_add(d->core, u);
+		if (rc2 < 0 && rc2 != -EEXIST) {
+			snprintf(err, errlen, "%s: fleet.units: '%s' %s", c->report.path ? c->report.path : "(config)", u,
+				 rc2 == -EINVAL ? "is not a unit id" : "is one van too many");
+			goto fail;
+		}
+	}
 	char *saved = vbstore_kv_get(d->st, "core");
 	if (saved) {
 		json_t *j = json_loads(saved, 0, NULL);
@@ -662,16 +675,6 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 			log_info("vanbase: %zu alarm(s) restored from %s", vb_alarm_count(d->core), c->storage.db);
 		json_decref(j);
 		free(saved);
-	}
-	char units[1024];
-	snprintf(units, sizeof(units), "%s", c->fleet.units);
-	for (char *save = NULL, *u = strtok_r(units, ", \t", &save); u; u = strtok_r(NULL, ", \t", &save)) {
-		int rc2 = vb_unit_add(d->core, u);
-		if (rc2 < 0 && rc2 != -EEXIST) {
-			snprintf(err, errlen, "%s: fleet.units: '%s' %s", c->report.path ? c->report.path : "(config)", u,
-				 rc2 == -EINVAL ? "is not a unit id" : "is one van too many");
-			goto fail;
-		}
 	}
 	if (!(d->notify = notify_new(d->loop, d->roster.channels, d->roster.nchannels, err, errlen)))
 		goto fail;

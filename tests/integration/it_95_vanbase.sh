@@ -106,6 +106,8 @@ except FileNotFoundError:
 print(n)
 PY
 }
+# ge N CMD...: CMD prints a number of at least N (for wait_for: run afresh each try)
+ge() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
 n_mail() { grep -l -- "$1" "$mx_DIR"/*.json 2>/dev/null | wc -l; }
 n_sms() { grep -c -- "$1" "$WORK/pager.jsonl" 2>/dev/null || echo 0; }
 vsql() { sqlite3 -batch -noheader "$WORK/vanbase.db" "$1"; }
@@ -117,8 +119,8 @@ start_vanbase
 
 # ---- 1. panic: the first step on every channel of the on-call person ----
 "$VANCTL" --socket "$WORK/control.sock" panic > /dev/null || fail "vanctl panic"
-WAIT_S=10 wait_for test "$(n_req /push EMERGENCY)" -ge 1 || fail "no webhook for the emergency"
-WAIT_S=10 wait_for test "$(n_mail EMERGENCY)" -ge 1 || fail "no e-mail for the emergency"
+WAIT_S=10 wait_for ge 1 n_req /push EMERGENCY || fail "no webhook for the emergency"
+WAIT_S=10 wait_for ge 1 n_mail EMERGENCY || fail "no e-mail for the emergency"
 alarm=$(vsql "SELECT id FROM alarm WHERE kind = 'emergency' ORDER BY raised_utc_ms DESC LIMIT 1")
 [ -n "$alarm" ] || fail "no alarm row in vanbase's database"
 pass "a panic reaches the on-call person by webhook and e-mail (alarm $alarm)"
@@ -129,7 +131,7 @@ b = json.loads(r["body"])
 assert r["method"] == "POST", r
 assert b["alarm"].endswith("emergency-1") and "van1" in b["text"], b
 assert "link" in b and b["link"].startswith("https://base.example.org/console/#van=van1"), b
-assert r["headers"].get("Idempotency-Key") == b["id"], r["headers"]
+assert r["headers"].get("idempotency-key") == b["id"], r["headers"]
 PY
 pass "the webhook carries the alarm, the console link and an idempotency key"
 [ "$(n_sms EMERGENCY)" = 0 ] || fail "the second contact was paged before the second step"
@@ -137,7 +139,7 @@ pass "the webhook carries the alarm, the console link and an idempotency key"
 # ---- 2. SIGKILL in the middle of the chain: the second step still comes, once ----
 kill -KILL "$VANBASE_PID"; wait "$VANBASE_PID" 2>/dev/null
 start_vanbase
-WAIT_S=15 wait_for test "$(n_sms EMERGENCY)" -ge 1 || fail "the second step was lost across the SIGKILL"
+WAIT_S=15 wait_for ge 1 n_sms EMERGENCY || fail "the second step was lost across the SIGKILL"
 sleep 1
 [ "$(n_sms EMERGENCY)" = 1 ] || fail "the second step was sent $(n_sms EMERGENCY) times"
 [ "$(n_req /push EMERGENCY)" = 1 ] || fail "the first step was sent again after the restart"
@@ -153,9 +155,9 @@ pass "vanbase ack: the van shows 'base acknowledged (Pat at base)'"
 
 # ---- 4. the crew clears it: all-clear to everyone who was told ----
 "$VANCTL" --socket "$WORK/control.sock" alarm clear > /dev/null || fail "vanctl alarm clear"
-WAIT_S=10 wait_for test "$(n_req /push 'ALL CLEAR')" -ge 1 || fail "no all-clear by webhook"
-WAIT_S=10 wait_for test "$(n_mail 'ALL CLEAR')" -ge 1 || fail "no all-clear by e-mail"
-WAIT_S=10 wait_for test "$(n_sms 'ALL CLEAR')" -ge 1 || fail "no all-clear to the second contact"
+WAIT_S=10 wait_for ge 1 n_req /push 'ALL CLEAR' || fail "no all-clear by webhook"
+WAIT_S=10 wait_for ge 1 n_mail 'ALL CLEAR' || fail "no all-clear by e-mail"
+WAIT_S=10 wait_for ge 1 n_sms 'ALL CLEAR' || fail "no all-clear to the second contact"
 state=$(vsql "SELECT state FROM alarm WHERE id = '$alarm'")
 [ "$state" = resolved ] || fail "alarm state $state, not resolved"
 pass "the crew's clear: an all-clear on every channel that was told; the alarm is resolved"
@@ -174,7 +176,7 @@ pass "vanbase's database holds the alarm, its audit trail and every attempt's re
 # ---- 5. covert: the crew's duress word ----
 "$VANCTL" --socket "$WORK/control.sock" session start --crew 2 > /dev/null || fail "session start"
 "$VANCTL" --socket "$WORK/control.sock" checkin --code bluebird > /dev/null 2>&1 || true
-WAIT_S=10 wait_for test "$(n_req /push COVERT)" -ge 1 || fail "no notification of the covert emergency"
+WAIT_S=10 wait_for ge 1 n_req /push COVERT || fail "no notification of the covert emergency"
 "$PY3" - "$hook_LOG" <<'PY' || fail "covert text"
 import json, sys
 bodies = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[1])]
@@ -187,7 +189,7 @@ pass "a covert emergency says so plainly and says not to call the van openly"
 # ---- 6. a drill reaches the test roster only ----
 before_push=$(n_req /push .)
 vb test --by "Drill lead" > "$WORK/drill.json" || fail "vanbase test"
-WAIT_S=10 wait_for test "$(n_mail DRILL)" -ge 1 || fail "the drill did not reach the test contact"
+WAIT_S=10 wait_for ge 1 n_mail DRILL || fail "the drill did not reach the test contact"
 grep -l DRILL "$mx_DIR"/*.json | xargs grep -l 'drill@example.org' > /dev/null || fail "drill mail not to the test contact"
 sleep 1
 [ "$(n_req /push DRILL)" = 0 ] || fail "the drill paged the live on-call person"
