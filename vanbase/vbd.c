@@ -651,7 +651,7 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "the escalation core refused its parameters");
 		goto fail;
 	}
-	if (vbstore_open(c->storage.db, &d->st, err, errlen) < 0)
+	if (!(d->st = vbstore_open(c->storage.db, err, errlen)))
 		goto fail;
 	/* the fleet first: a restore keeps the saved state of the vans watched */
 	char units[1024];

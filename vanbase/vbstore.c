@@ -92,23 +92,25 @@ static int migrate(vbstore_t *s)
 	return exec(s, "COMMIT", "committing the schema");
 }
 
-int vbstore_open(const char *path, vbstore_t **out, char *err, size_t errlen)
+vbstore_t *vbstore_open(const char *path, char *err, size_t errlen)
 {
 	vbstore_t *s = calloc(1, sizeof(*s));
 	int rc;
 
-	*out = NULL;
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		errno = ENOMEM;
+		return NULL;
 	}
 	/* created 0600 before SQLite touches it: alarms name people on call */
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the database %s: %s", path, strerror(errno));
+		int e = errno;
+		snprintf(err, errlen, "cannot open the database %s: %s", path, strerror(e));
 		vbstore_close(s);
-		return -errno;
+		errno = e;
+		return NULL;
 	}
 	close(fd);
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -116,7 +118,8 @@ int vbstore_open(const char *path, vbstore_t **out, char *err, size_t errlen)
 		fail(s, rc, "cannot be opened");
 		snprintf(err, errlen, "%s", s->err);
 		vbstore_close(s);
-		return -EIO;
+		errno = EIO;
+		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 2000);
 	if ((rc = exec(s, "PRAGMA journal_mode = WAL", "setting WAL")) < 0 ||
@@ -124,10 +127,10 @@ int vbstore_open(const char *path, vbstore_t **out, char *err, size_t errlen)
 	    (rc = exec(s, "PRAGMA foreign_keys = ON", "setting foreign keys")) < 0 || (rc = migrate(s)) < 0) {
 		snprintf(err, errlen, "%s", s->err);
 		vbstore_close(s);
-		return rc;
+		errno = -rc;
+		return NULL;
 	}
-	*out = s;
-	return 0;
+	return s;
 }
 
 void vbstore_close(vbstore_t *s)

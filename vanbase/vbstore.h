@@ -49,7 +49,9 @@ struct vbstore_notification {
 	const char *request;      /* JSON object: what to send (kept until sent, for a restart) */
 };
 
-int vbstore_open(const char *path, vbstore_t **out, char *err, size_t errlen);
+/* Open (creating) the database at path: the handle, or NULL with errno and
+ * a sentence in err. */
+vbstore_t *vbstore_open(const char *path, char *err, size_t errlen);
 void vbstore_close(vbstore_t *s);
 const char *vbstore_errmsg(const vbstore_t *s);
 
