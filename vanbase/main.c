@@ -12,7 +12,9 @@
 
 #include "ctlclient.h"
 #include "log.h"
+#include "loop.h"
 #include "vbconf.h"
+#include "vbroster.h"
 #include "vbd.h"
 
 static void usage(FILE *out)
@@ -128,6 +130,25 @@ static json_t *parse_command(int argc, char **argv, bool *as_json)
 	return NULL;
 }
 
+/* The people, the rota, the chains and the channels, as the daemon will
+ * build them: --check-config refuses what the daemon would refuse. */
+static void check_roster(struct vbconf *c)
+{
+	struct vbroster r;
+	char err[512];
+
+	size_t before = c->report.nerrors;
+	if (vbroster_read(c, &r) == 0 && c->report.nerrors == before) {
+		loop_t *l = loop_new();
+		struct notify *n = l ? notify_new(l, r.channels, r.nchannels, err, sizeof(err)) : NULL;
+		if (!n)
+			vbconf_error(c, "%s: %s", c->report.path ? c->report.path : "(config)", l ? err : "out of memory");
+		notify_free(n);
+		loop_free(l);
+	}
+	vbroster_fini(&r);
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_DOC = 256, O_BROKER, O_DB, O_SOCKET, O_JSON };
@@ -178,6 +199,8 @@ int main(int argc, char **argv)
 	if (db) vbconf_set(c, "--db", "storage", "db", db);
 	if (sock) vbconf_set(c, "--socket", "control", "socket", sock);
 	vbconf_check(c);
+	if (daemon || check)
+		check_roster(c);   /* every problem in one run, the table's and the roster's */
 	for (size_t i = 0; i < c->report.nwarnings; i++)
 		log_warnx("%s", c->report.warnings[i]);
 	int rc = 0;
