@@ -4,8 +4,10 @@
 # base console), gpsd fed by gpsfake with an evening track made for now,
 # simulated inputs (the crew and service users: tools/demo-story.py) - and
 # show the crew's display, what base sees and the story, side by side in
-# tmux.  Base's operator is played by this script (it acknowledges the
-# emergency after 12 s) unless you acknowledge it first in the console.
+# tmux, with the phone of the person on call at base, paged by vanbase
+# (base's escalation service) when the crew presses panic.  Base's operator
+# is played by this script (it acknowledges the emergency after 12 s) unless
+# you acknowledge it first in the console.
 #
 # The short evening (default) tells the whole story in about 7 minutes:
 # people in until FULL, one more OVER THE LIMIT, a check-in at the plan's
@@ -43,7 +45,7 @@ else
 	}
 	B=build
 	cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build "$B" -j "$(nproc)" --target vanctld vanctl vandisplay >/dev/null
+	cmake --build "$B" -j "$(nproc)" --target vanctld vanctl vandisplay vanbase >/dev/null
 fi
 
 WORK=$(mktemp -d /tmp/vanctld-demo.XXXXXX)
@@ -64,7 +66,9 @@ cleanup() {
 	echo "demo stopped. The evening's records, for the manager:"
 	echo "  $B/vanctl/vanctl --db $WORK/van.db sessions"
 	echo "  $B/vanctl/vanctl --db $WORK/van.db report last --html $WORK/report.html"
-	echo "Also kept in $WORK: base.txt (everything base received), vanctld.log, story.txt"
+	echo "  $B/vanbase/vanbase --db $WORK/vanbase.db --socket $WORK/vanbase.sock alarms --all   (while it runs)"
+	echo "Also kept in $WORK: base.txt (everything base received), vanctld.log, story.txt,"
+	echo "  oncall.txt (what the on-call phone got), vanbase.log, vanbase.db"
 }
 trap cleanup INT TERM HUP EXIT
 
@@ -125,6 +129,51 @@ TZ=${TZ:-Europe/London} "$B/controller/vanctld" -c "$WORK/demo.conf" \
 	--socket "$WORK/control.sock" > "$WORK/vanctld.log" 2>&1 &
 PIDS+=($!)
 
+# vanbase, base's escalation service: pages "Sam", on call tonight, whose
+# phone is a pane of its own (a command hook that writes what arrives)
+cat > "$WORK/phone.sh" <<'SH'
+#!/bin/sh
+# the on-call phone: one notification as JSON on stdin -> a line a person reads
+python3 -c 'import json,sys,time; n=json.load(sys.stdin); print(time.strftime("%H:%M:%S"), "|", n["subject"]); print("         ", n["text"]); print(flush=True)' >> "$(dirname "$0")/oncall.txt"
+SH
+chmod 0755 "$WORK/phone.sh"
+echo "== Sam's phone (on call tonight; vanbase pages it)" > "$WORK/oncall.txt"
+cat > "$WORK/vanbase.conf" <<CONF
+[base]
+name = Demo base
+[mqtt]
+host = 127.0.0.1
+port = $BROKER_PORT
+[storage]
+db = $WORK/vanbase.db
+[control]
+socket = $WORK/vanbase.sock
+[fleet]
+units = demo-van
+[channel.phone]
+kind = command
+command = $WORK/phone.sh
+[contact.sam]
+phone = -
+[rota]
+on_call = sam always
+[chain.emergency]
+step = 0s on_call
+repeat = 2m
+[chain.offline]
+step = 0s on_call
+[chain.overdue]
+step = 0s on_call
+[chain.checkin]
+step = 0s on_call
+CONF
+if [ -x "$B/vanbase/vanbase" ]; then
+	"$B/vanbase/vanbase" -c "$WORK/vanbase.conf" > "$WORK/vanbase.log" 2>&1 &
+	PIDS+=($!)
+else
+	echo "   (vanbase is not built in $B: nobody is paged)" >> "$WORK/oncall.txt"
+fi
+
 # base's operator: acknowledges an emergency 12 s after it arrives, unless
 # someone at the console did first
 (
@@ -159,6 +208,8 @@ if [ -n "${VAN_DEMO_SECONDS:-}" ]; then
 	cat "$WORK/story.txt"
 	echo "--- base's view (last 15 messages):"
 	python3 tools/base-view.py < "$WORK/base.txt" | tail -n 15
+	echo "--- the on-call phone:"
+	cat "$WORK/oncall.txt"
 	exit 0
 fi
 
@@ -168,7 +219,8 @@ if [ "${VAN_DEMO_NO_TMUX:-0}" != 1 ] && [ -t 1 ] && command -v tmux >/dev/null; 
 		"$B/display/vandisplay --socket '$WORK/control.sock'; tmux -L '$TMUX_SOCK' kill-server"
 	"${T[@]}" split-window -h -t demo -l 45% \
 		"echo \"== what base sees (MQTT)\"; tail -n +1 -f '$WORK/base.txt' | python3 tools/base-view.py"
-	"${T[@]}" split-window -v -t demo -l 40% "tail -n +1 -f '$WORK/story.txt'"
+	"${T[@]}" split-window -v -t demo -l 55% "tail -n +1 -f '$WORK/story.txt'"
+	"${T[@]}" split-window -v -t demo -l 35% "tail -n +1 -f '$WORK/oncall.txt'"
 	"${T[@]}" select-pane -t demo:0.0
 	"${T[@]}" bind-key -n C-c kill-server
 	# the track (with its time parked at base after the story) is over: stop
@@ -180,6 +232,8 @@ else
 	tail -n +1 -f "$WORK/base.txt" | python3 tools/base-view.py &
 	PIDS+=($!)
 	tail -n +1 -f "$WORK/story.txt" &
+	PIDS+=($!)
+	tail -n +1 -f "$WORK/oncall.txt" &
 	PIDS+=($!)
 	while kill -0 "$GPSFAKE" 2>/dev/null; do sleep 1; done
 fi
