@@ -19,6 +19,15 @@ struct loop_fd {
 	loop_fd_cb cb;
 	void *arg;
 	bool dead;
+	uint64_t gen;           /* which registration: an fd number reused in one pass is another */
+};
+
+struct loop_source {
+	int64_t id;
+	loop_deadline_fn next;
+	loop_run_fn run;
+	void *arg;
+	bool dead;
 };
 
 struct loop_timer {
@@ -40,7 +49,11 @@ struct loop {
 	bool running;
 	bool in_dispatch;
 	struct pollfd *pfd;
+	uint64_t *pgen;         /* the registration each pfd[] entry was polled for */
 	size_t cappfd;
+	struct loop_source *sources;
+	size_t nsources, capsources;
+	uint64_t next_gen;
 	int sigfd;              /* loop_add_signals, -1 if none */
 	loop_signal_cb sig_cb;
 	void *sig_arg;
@@ -104,7 +117,9 @@ void loop_free(loop_t *l)
 		close(l->sigfd);
 	free(l->fds);
 	free(l->timers);
+	free(l->sources);
 	free(l->pfd);
+	free(l->pgen);
 	free(l);
 }
 
@@ -130,7 +145,7 @@ int loop_add_fd(loop_t *l, int fd, short events, loop_fd_cb cb, void *arg)
 		l->fds = n;
 		l->capfds = cap;
 	}
-	l->fds[l->nfds++] = (struct loop_fd){ fd, events, cb, arg, false };
+	l->fds[l->nfds++] = (struct loop_fd){ fd, events, cb, arg, false, ++l->next_gen };
 	return 0;
 }
 
@@ -208,6 +223,62 @@ void loop_timer_at(loop_t *l, int64_t *id, int64_t deadline_ms, loop_timer_cb cb
 	}
 }
 
+int64_t loop_add_source(loop_t *l, loop_deadline_fn next, loop_run_fn run, void *arg)
+{
+	if (!next || !run)
+		return -EINVAL;
+	if (l->nsources == l->capsources) {
+		size_t cap = l->capsources ? l->capsources * 2 : 8;
+		struct loop_source *n = realloc(l->sources, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		l->sources = n;
+		l->capsources = cap;
+	}
+	int64_t id = l->next_id++;
+	l->sources[l->nsources++] = (struct loop_source){ id, next, run, arg, false };
+	return id;
+}
+
+void loop_del_source(loop_t *l, int64_t id)
+{
+	for (size_t i = 0; i < l->nsources; i++)
+		if (l->sources[i].id == id)
+			l->sources[i].dead = true;
+}
+
+/* Run the sources whose deadline has passed (once each per pass: what they
+ * change is asked again before the loop sleeps). */
+static void run_sources(loop_t *l)
+{
+	size_t n = l->nsources;
+	for (size_t i = 0; i < n && l->running; i++) {
+		struct loop_source s = l->sources[i];   /* a copy: run() may add sources */
+		if (s.dead)
+			continue;
+		int64_t d = s.next(s.arg);
+		if (d >= 0 && d <= l->now)
+			s.run(l, s.arg);
+	}
+}
+
+/* The earliest deadline of the timers and the sources, or INT64_MAX. */
+static int64_t earliest_deadline(loop_t *l)
+{
+	int64_t earliest = INT64_MAX;
+	for (size_t i = 0; i < l->ntimers; i++)
+		if (!l->timers[i].dead && l->timers[i].deadline < earliest)
+			earliest = l->timers[i].deadline;
+	for (size_t i = 0; i < l->nsources; i++) {
+		if (l->sources[i].dead)
+			continue;
+		int64_t d = l->sources[i].next(l->sources[i].arg);
+		if (d >= 0 && d < earliest)
+			earliest = d;
+	}
+	return earliest;
+}
+
 void loop_stop(loop_t *l) { l->running = false; }
 
 static void reap(loop_t *l)
@@ -223,18 +294,20 @@ static void reap(loop_t *l)
 		if (!l->timers[i].dead)
 			l->timers[j++] = l->timers[i];
 	l->ntimers = j;
+	j = 0;
+	for (size_t i = 0; i < l->nsources; i++)
+		if (!l->sources[i].dead)
+			l->sources[j++] = l->sources[i];
+	l->nsources = j;
 }
 
 /* Arm the timerfd for the earliest live deadline (or disarm). */
 static void arm(loop_t *l)
 {
 	struct itimerspec its;
-	int64_t earliest = INT64_MAX;
+	int64_t earliest = earliest_deadline(l);
 
 	memset(&its, 0, sizeof(its));
-	for (size_t i = 0; i < l->ntimers; i++)
-		if (!l->timers[i].dead && l->timers[i].deadline < earliest)
-			earliest = l->timers[i].deadline;
 	if (earliest != INT64_MAX) {
 		/* relative, not TFD_TIMER_ABSTIME: the kernel's absolute monotonic
 		 * time is not ours under an LD_PRELOAD clock shifter (faketime, as
@@ -278,6 +351,11 @@ int loop_run(loop_t *l)
 	l->now = mono_now_ms();
 	while (l->running) {
 		reap(l);
+		l->now = mono_now_ms();
+		run_sources(l);
+		if (!l->running)
+			break;
+		reap(l);
 		if (!vclock.on)
 			arm(l);
 		size_t n = l->nfds + 1;
@@ -286,12 +364,18 @@ int loop_run(loop_t *l)
 			if (!p)
 				return -ENOMEM;
 			l->pfd = p;
+			uint64_t *g = realloc(l->pgen, n * sizeof(*g));
+			if (!g)
+				return -ENOMEM;
+			l->pgen = g;
 			l->cappfd = n;
 		}
 		/* virtual time moves by itself below: no timerfd */
 		l->pfd[0] = (struct pollfd){ .fd = vclock.on ? -1 : l->tfd, .events = POLLIN };
-		for (size_t i = 0; i < l->nfds; i++)
+		for (size_t i = 0; i < l->nfds; i++) {
 			l->pfd[i + 1] = (struct pollfd){ .fd = l->fds[i].fd, .events = l->fds[i].events };
+			l->pgen[i + 1] = l->fds[i].gen;
+		}
 		size_t polled = l->nfds;
 		int ready = poll(l->pfd, polled + 1, vclock.on ? 0 : -1);
 		if (ready < 0) {
@@ -301,11 +385,8 @@ int loop_run(loop_t *l)
 			return -errno;
 		}
 		if (vclock.on && ready == 0) {
-			/* nothing to read or write: jump to the earliest timer */
-			int64_t next = INT64_MAX;
-			for (size_t i = 0; i < l->ntimers; i++)
-				if (!l->timers[i].dead && l->timers[i].deadline < next)
-					next = l->timers[i].deadline;
+			/* nothing to read or write: jump to the earliest deadline */
+			int64_t next = earliest_deadline(l);
 			if (next != INT64_MAX && next > vclock.mono)
 				vclock.mono = next;
 		}
@@ -319,9 +400,11 @@ int loop_run(loop_t *l)
 			short re = l->pfd[i + 1].revents;
 			if (!re)
 				continue;
-			/* look up by fd: callbacks may have added fds (realloc) */
+			/* look up by fd: callbacks may have added fds (realloc);
+			 * and only the registration that was polled: a callback
+			 * may have closed this fd and another taken its number */
 			struct loop_fd *f = find_fd(l, l->pfd[i + 1].fd);
-			if (f)
+			if (f && f->gen == l->pgen[i + 1])
 				f->cb(l, f->fd, re, f->arg);
 		}
 	}

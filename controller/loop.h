@@ -58,6 +58,19 @@ void loop_timer_at(loop_t *l, int64_t *id, int64_t deadline_ms, loop_timer_cb cb
 typedef void (*loop_signal_cb)(loop_t *l, int signo, void *arg);
 int loop_add_signals(loop_t *l, const int *signos, size_t n, loop_signal_cb cb, void *arg);
 
+/* A source of deadlines (a GPS feed, the GPIO lines, the core): before the
+ * loop sleeps it asks next(arg) for the source's next deadline (monotonic
+ * ms, -1 for none), and calls run(l, arg) once that has passed.  Whatever
+ * changed a source's state, the loop asks again before it sleeps: nothing
+ * is re-armed by hand, so a forgotten re-arm cannot stall an input (as
+ * OpenNTPD's nextaction, Redis' beforesleep).  next() must be cheap and
+ * have no effects.  Returns an id (> 0) or -errno. */
+typedef int64_t (*loop_deadline_fn)(void *arg);
+typedef void (*loop_run_fn)(loop_t *l, void *arg);
+int64_t loop_add_source(loop_t *l, loop_deadline_fn next, loop_run_fn run, void *arg);
+/* Safe from inside callbacks; unknown ids are ignored. */
+void loop_del_source(loop_t *l, int64_t id);
+
 /* Run until loop_stop().  Returns 0, or -errno if poll() failed. */
 int loop_run(loop_t *l);
 void loop_stop(loop_t *l);
