@@ -119,16 +119,16 @@ static void restore(struct app *a, const struct vtime *now)
 static void derived_records(struct app *a, const struct van_event *e)
 {
 	json_t *d = e->data;
-	const char *t = e->type;
+	enum ev_type t = e->t;
 
-	if (!strcmp(t, "session.started") || !strcmp(t, "session.extended") || !strcmp(t, "session.ended")) {
+	if (t == EV_T_SESSION_STARTED || t == EV_T_SESSION_EXTENDED || t == EV_T_SESSION_ENDED) {
 		json_t *snap = van_state_json(a->van, &(struct vtime){ e->mono_ms, e->utc_ms, 0 }, true);
 		json_t *ses = json_object_get(snap, "session");
-		char *summary = !strcmp(t, "session.ended") ? json_dumps(d, JSON_COMPACT) : NULL;
+		char *summary = t == EV_T_SESSION_ENDED ? json_dumps(d, JSON_COMPACT) : NULL;
 		struct store_session ss = {
 			.id = e->session_id,
 			.started_utc_ms = json_integer_value(json_object_get(d, "started_utc")),
-			.ended_utc_ms = !strcmp(t, "session.ended") ? e->utc_ms : 0,
+			.ended_utc_ms = t == EV_T_SESSION_ENDED ? e->utc_ms : 0,
 			.planned_end_utc_ms = json_integer_value(json_object_get(d, "planned_end_utc")),
 			.crew = (int)json_integer_value(json_object_get(d, "crew")),
 			.lone = json_is_true(json_object_get(d, "lone")),
@@ -137,7 +137,7 @@ static void derived_records(struct app *a, const struct van_event *e)
 		};
 		if (!ss.started_utc_ms)
 			ss.started_utc_ms = json_integer_value(json_object_get(ses, "started_utc"));
-		if (!ss.started_utc_ms && !strcmp(t, "session.started"))
+		if (!ss.started_utc_ms && t == EV_T_SESSION_STARTED)
 			ss.started_utc_ms = e->utc_ms;
 		if (!ss.crew)
 			ss.crew = (int)json_integer_value(json_object_get(ses, "crew"));
@@ -147,7 +147,7 @@ static void derived_records(struct app *a, const struct van_event *e)
 			log_warnx("store: session record not saved: %s", store_errmsg(a->st));
 		free(summary);
 		json_decref(snap);
-	} else if (!strcmp(t, "stop.started") || !strcmp(t, "stop.ended")) {
+	} else if (t == EV_T_STOP_STARTED || t == EV_T_STOP_ENDED) {
 		struct store_stop st = {
 			.session_id = e->session_id,
 			.arrived_utc_ms = json_integer_value(json_object_get(d, "arrival_utc")),
@@ -161,7 +161,7 @@ static void derived_records(struct app *a, const struct van_event *e)
 		};
 		if (!st.arrived_utc_ms)
 			st.arrived_utc_ms = e->utc_ms;
-		if (!strcmp(t, "stop.started")) {
+		if (t == EV_T_STOP_STARTED) {
 			int64_t id = store_stop_add(a->st, &st);
 			a->stop_row = id > 0 ? id : 0;
 		} else if (a->stop_row > 0) {
@@ -198,7 +198,7 @@ static void publish_emergency(struct app *a, const struct vtime *now)
 
 static bool is_emergency_event(const struct van_event *e)
 {
-	return !strncmp(e->type, "emergency.", 10) || !strncmp(e->type, "selftest.", 9);
+	return ev_type_is_emergency(e->t);
 }
 
 static void handle_event(struct app *a, const struct van_event *e, const struct vtime *now)
@@ -241,7 +241,8 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false) : -ENOMEM;
 	/* an emergency is stored even on a full disk (the reserve), so it is
 	 * known after a restart and reaches base in order */
-	while (row == -ENOSPC && !strncmp(e->type, "emergency.", 10) && app_reserve_release(a, e->type))
+	while (row == -ENOSPC && ev_type_is_emergency(e->t) && e->t != EV_T_SELFTEST_PASSED &&
+	       e->t != EV_T_SELFTEST_FAILED && app_reserve_release(a, e->type))
 		row = store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false);
 	if (row < 0) {
 		a->events_unstored++;
@@ -270,7 +271,7 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 
 	derived_records(a, e);
 	if (is_emergency_event(e)) {
-		if (!strcmp(e->type, "emergency.raised") || !strcmp(e->type, "emergency.test")) {
+		if (e->t == EV_T_EMERGENCY_RAISED || e->t == EV_T_EMERGENCY_TEST) {
 			/* now, after the durable commit (not the batch's start time) */
 			van_emergency_timing(a->van, "stored", mono_now_ms());
 			/* the outbox row that carries it: its broker confirmation is timed */
@@ -419,7 +420,7 @@ void app_van_after(struct app *a)
 		for (size_t i = 0; i < q->n; i++) {
 			const struct van_event *e = &q->v[i];
 			handle_event(a, e, &now);
-			button_plan |= !strcmp(e->type, "session.started") && a->conf->session.button_plan &&
+			button_plan |= e->t == EV_T_SESSION_STARTED && a->conf->session.button_plan &&
 				       !strcmp(json_string_value(json_object_get(e->data, "source")) ?: "", "button");
 		}
 		evq_clear(q);

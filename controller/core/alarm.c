@@ -69,9 +69,9 @@ int alarm_raise(struct alarm *a, const struct alarm_params *p, const char *sourc
 	jset_bool(d, "again", again);
 	jset_new(d, "context", ctx);
 	if (again)
-		emit_ev(e, "emergency.raised", EV_EMERGENCY, d);
+		emit_ev(e, EV_T_EMERGENCY_RAISED, EV_EMERGENCY, d);
 	else
-		emit_incident(e, "emergency.raised", EV_EMERGENCY, "emergency", d);
+		emit_incident(e, EV_T_EMERGENCY_RAISED, EV_EMERGENCY, "emergency", d);
 	return again ? 1 : 0;
 }
 
@@ -101,7 +101,7 @@ int alarm_adopt(struct alarm *a, const struct alarm_params *p, const struct emer
 	a->raised++;
 	json_t *d = em_event(em, e);
 	jset_bool(d, "restored", true);
-	emit_incident(e, "emergency.restored", EV_EMERGENCY, "emergency", d);
+	emit_incident(e, EV_T_EMERGENCY_RESTORED, EV_EMERGENCY, "emergency", d);
 	return 0;
 }
 
@@ -120,7 +120,7 @@ void alarm_repeat(struct alarm *a, const struct alarm_params *p, json_t *ctx,
 	json_t *d = em_event(em, e);
 	jset_bool(d, "again", false);
 	jset_new(d, "context", ctx);
-	emit_ev(e, "emergency.raised", EV_EMERGENCY, d);
+	emit_ev(e, EV_T_EMERGENCY_RAISED, EV_EMERGENCY, d);
 }
 
 static int selftest_ack(struct alarm *a, const char *by, const struct emit *e)
@@ -135,7 +135,7 @@ static int selftest_ack(struct alarm *a, const char *by, const struct emit *e)
 	jset_int(d, "id", st->id);
 	jset_str(d, "by", by);
 	jset_int(d, "rtt_ms", st->last_rtt_ms);
-	emit_ev(e, "selftest.passed", EV_NORMAL, d);
+	emit_ev(e, EV_T_SELFTEST_PASSED, EV_NORMAL, d);
 	return 0;
 }
 
@@ -168,7 +168,7 @@ int alarm_ack(struct alarm *a, int64_t id, const char *by, const struct emit *e,
 	jset_str(d, "by", em->acked_by);
 	jset_int(d, "after_s", ms_to_s(em->acked_mono - em->raised_mono));
 	jset_bool(d, "covert", em->covert);
-	emit_ev(e, "emergency.acknowledged", EV_URGENT, d);
+	emit_ev(e, EV_T_EMERGENCY_ACKNOWLEDGED, EV_URGENT, d);
 	return 0;
 }
 
@@ -189,7 +189,7 @@ int alarm_clear(struct alarm *a, enum van_source src, const struct emit *e, cons
 	em->active = false;
 	em->next_repeat = VAN_NEVER;
 	a->cleared++;
-	emit_ev(e, "emergency.cleared", EV_URGENT, d);
+	emit_ev(e, EV_T_EMERGENCY_CLEARED, EV_URGENT, d);
 	return 0;
 }
 
@@ -212,7 +212,7 @@ int alarm_selftest(struct alarm *a, const struct alarm_params *p, const struct e
 	jset_int(d, "id", st->id);
 	jset_bool(d, "test", true);
 	jset_int(d, "timeout_s", ms_to_s(p->selftest_ms));
-	emit_ev(e, "emergency.test", EV_EMERGENCY, d);
+	emit_ev(e, EV_T_EMERGENCY_TEST, EV_EMERGENCY, d);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ void alarm_tick(struct alarm *a, const struct emit *e)
 	jset_int(d, "id", st->id);
 	jset_int(d, "timeout_s", ms_to_s(st->deadline - st->started_mono));
 	st->deadline = VAN_NEVER;
-	emit_ev(e, "selftest.failed", EV_URGENT, d);
+	emit_ev(e, EV_T_SELFTEST_FAILED, EV_URGENT, d);
 }
 
 int64_t alarm_deadline(const struct alarm *a)

@@ -78,7 +78,7 @@ void checkin_end(struct checkin *c)
 	c->due_mono = c->next_repeat = VAN_NEVER;
 }
 
-static void due_event(const struct checkin *c, const struct ck_params *p, const char *type,
+static void due_event(const struct checkin *c, const struct ck_params *p, enum ev_type type,
 		      const struct emit *e)
 {
 	json_t *d = json_object();
@@ -112,7 +112,7 @@ void checkin_set_reason(struct checkin *c, const struct ck_params *p, enum ck_re
 		return;
 	c->due_mono = due;
 	c->stage = t >= due - p->reminder_ms ? c->stage : CK_WAIT;
-	due_event(c, p, "checkin.interval_changed", e);
+	due_event(c, p, EV_T_CHECKIN_INTERVAL_CHANGED, e);
 }
 
 void checkin_request(struct checkin *c, const struct ck_params *p, const char *by,
@@ -128,7 +128,7 @@ void checkin_request(struct checkin *c, const struct ck_params *p, const char *b
 	json_t *d = json_object();
 	jset_str(d, "by", by);
 	jset_utc(d, "due_utc", e->now, c->due_mono);
-	emit_ev(e, "checkin.requested", EV_NORMAL, d);
+	emit_ev(e, EV_T_CHECKIN_REQUESTED, EV_NORMAL, d);
 }
 
 int64_t checkin_deadline(const struct checkin *c, const struct ck_params *p)
@@ -155,10 +155,10 @@ static void missed(struct checkin *c, const struct ck_params *p, const struct em
 	if (c->repeats == 0) {
 		c->missed++;
 		c->next_repeat = next_after(c->due_mono + p->grace_ms, p->repeat_ms, t);
-		emit_incident(e, "checkin.missed", EV_URGENT, "checkin_missed", d);
+		emit_incident(e, EV_T_CHECKIN_MISSED, EV_URGENT, "checkin_missed", d);
 	} else {
 		c->next_repeat = next_after(c->next_repeat, p->repeat_ms, t);
-		emit_ev(e, "checkin.missed", EV_URGENT, d);
+		emit_ev(e, EV_T_CHECKIN_MISSED, EV_URGENT, d);
 	}
 	c->repeats++;
 }
@@ -170,12 +170,12 @@ void checkin_tick(struct checkin *c, const struct ck_params *p, const struct emi
 		switch (c->stage) {
 		case CK_WAIT:
 			c->stage = CK_REMINDED;
-			due_event(c, p, "checkin.reminder", e);
+			due_event(c, p, EV_T_CHECKIN_REMINDER, e);
 			break;
 		case CK_REMINDED:
 			c->stage = CK_LATE;
 			c->late++;
-			due_event(c, p, "checkin.late", e);
+			due_event(c, p, EV_T_CHECKIN_LATE, e);
 			break;
 		case CK_LATE:
 			c->stage = CK_MISSED;

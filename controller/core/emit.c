@@ -18,12 +18,12 @@ const char *van_source_name(enum van_source s)
 	return "unknown";
 }
 
-int emit_ev(const struct emit *e, const char *type, enum ev_prio prio, json_t *data)
+int emit_ev(const struct emit *e, enum ev_type t, enum ev_prio prio, json_t *data)
 {
-	return evq_push(e->q, type, e->now->mono_ms, e->now->utc_ms, prio, e->sid, data);
+	return evq_push(e->q, t, e->now->mono_ms, e->now->utc_ms, prio, e->sid, data);
 }
 
-int emit_incident(const struct emit *e, const char *type, enum ev_prio prio,
+int emit_incident(const struct emit *e, enum ev_type t, enum ev_prio prio,
 		  const char *category, json_t *data)
 {
 	if (!data)
@@ -32,7 +32,7 @@ int emit_incident(const struct emit *e, const char *type, enum ev_prio prio,
 		jset_bool(data, "incident", true);
 		jset_str(data, "category", category);
 	}
-	return emit_ev(e, type, prio, data);
+	return emit_ev(e, t, prio, data);
 }
 
 void jset_new(json_t *o, const char *key, json_t *v)

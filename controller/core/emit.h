@@ -45,11 +45,11 @@ struct emit {
 
 /* Push event TYPE with data (stolen; NULL = {}).  Returns 0 or -ENOMEM
  * (the event is lost; the core keeps going). */
-int emit_ev(const struct emit *e, const char *type, enum ev_prio prio, json_t *data);
+int emit_ev(const struct emit *e, enum ev_type t, enum ev_prio prio, json_t *data);
 
 /* Push an event that is also an incident: adds "incident": true and
  * "category": CATEGORY to data (stolen). */
-int emit_incident(const struct emit *e, const char *type, enum ev_prio prio,
+int emit_incident(const struct emit *e, enum ev_type t, enum ev_prio prio,
 		  const char *category, json_t *data);
 
 /* json helpers: set KEY in object O; errors (ENOMEM) are ignored. */

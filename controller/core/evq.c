@@ -10,7 +10,7 @@
 
 #include "vtime.h"
 
-int evq_push(struct evq *q, const char *type, int64_t mono_ms, int64_t utc_ms,
+int evq_push(struct evq *q, enum ev_type t, int64_t mono_ms, int64_t utc_ms,
 	     enum ev_prio prio, int64_t session_id, json_t *data)
 {
 	if (!data)
@@ -29,7 +29,8 @@ int evq_push(struct evq *q, const char *type, int64_t mono_ms, int64_t utc_ms,
 	}
 	struct van_event *e = &q->v[q->n++];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->type, sizeof(e->type), "%s", type);
+	e->t = t;
+	e->type = ev_type_name(t);
 	e->mono_ms = mono_ms;
 	e->utc_ms = utc_ms;
 	e->prio = prio;

@@ -15,10 +15,13 @@
 
 #include <jansson.h>
 
+#include "evtype.h"
+
 enum ev_prio { EV_NORMAL = 0, EV_URGENT = 1, EV_EMERGENCY = 2 };
 
 struct van_event {
-	char type[40];        /* e.g. "occupancy.over_limit" */
+	enum ev_type t;       /* what happened (evtype.h): the shell switches on it */
+	const char *type;     /* its name, e.g. "occupancy.over_limit" (static) */
 	int64_t mono_ms;      /* when it happened */
 	int64_t utc_ms;
 	enum ev_prio prio;    /* emergencies jump the outbox queue */
@@ -33,7 +36,7 @@ struct evq {
 
 /* Append an event.  Takes ownership of data (NULL = empty object).
  * Returns 0, or -ENOMEM (data is freed). */
-int evq_push(struct evq *q, const char *type, int64_t mono_ms, int64_t utc_ms,
+int evq_push(struct evq *q, enum ev_type t, int64_t mono_ms, int64_t utc_ms,
 	     enum ev_prio prio, int64_t session_id, json_t *data);
 /* Free all events' data and empty the queue (keeps the buffer). */
 void evq_clear(struct evq *q);

@@ -75,13 +75,13 @@ static void over_changed(struct occ *o, bool over, const struct emit *e)
 			jset_int(d, "crew", o->crew);
 			jset_bool(d, "muted", !occ_buzzing(o, t));
 		}
-		emit_incident(e, "occupancy.over_limit", EV_URGENT, "over_limit", d);
+		emit_incident(e, EV_T_OCCUPANCY_OVER_LIMIT, EV_URGENT, "over_limit", d);
 	} else {
 		o->st.over_ms += t - in_session(o, o->over_since);
 		if (d)
 			jset_int(d, "over_s", ms_to_s(t - o->over_since));
 		o->over_since = VAN_NEVER;
-		emit_ev(e, "occupancy.over_limit_ended", EV_NORMAL, d);
+		emit_ev(e, EV_T_OCCUPANCY_OVER_LIMIT_ENDED, EV_NORMAL, d);
 	}
 	o->over = over;
 }
@@ -112,7 +112,7 @@ static void occ_eval(struct occ *o, const struct emit *e)
 		json_t *d = json_object();
 		jset_int(d, "seats", occ_seats(o));
 		jset_int(d, "count", o->count);
-		emit_ev(e, "occupancy.seat_discrepancy", EV_NORMAL, d);
+		emit_ev(e, EV_T_OCCUPANCY_SEAT_DISCREPANCY, EV_NORMAL, d);
 	}
 	o->seat_disc = disc > 0 ? disc : 0;
 }
@@ -125,7 +125,7 @@ static void noise(struct occ *o, const char *dir, const char *reason, int n,
 		jset_str(d, "direction", dir);
 		jset_str(d, "reason", reason);
 		o->st.noise++;
-		emit_ev(e, "occupancy.noise", EV_NORMAL, d);
+		emit_ev(e, EV_T_OCCUPANCY_NOISE, EV_NORMAL, d);
 	}
 }
 
@@ -141,7 +141,7 @@ static void crossing(struct occ *o, bool in, const struct emit *e)
 	}
 	json_t *d = count_json(o);
 	jset_str(d, "source", "beams");
-	emit_ev(e, in ? "occupancy.entry" : "occupancy.exit", EV_NORMAL, d);
+	emit_ev(e, in ? EV_T_OCCUPANCY_ENTRY : EV_T_OCCUPANCY_EXIT, EV_NORMAL, d);
 	occ_eval(o, e);
 }
 
@@ -171,13 +171,13 @@ static void beam_faults(struct occ *o, const struct beams_out *r, const struct e
 			json_t *d = json_object();
 			jset_str(d, "beam", beam_name((enum beam_id)i));
 			jset_utc(d, "broken_since_utc", e->now, b->on_at);
-			emit_ev(e, "occupancy.beam_fault", EV_NORMAL, d);
+			emit_ev(e, EV_T_OCCUPANCY_BEAM_FAULT, EV_NORMAL, d);
 		}
 		if (r->recovered & (1u << i)) {
 			json_t *d = json_object();
 			jset_str(d, "beam", beam_name((enum beam_id)i));
 			jset_int(d, "fault_s", ms_to_s(b->off_at - b->on_at));
-			emit_ev(e, "occupancy.beam_ok", EV_NORMAL, d);
+			emit_ev(e, EV_T_OCCUPANCY_BEAM_OK, EV_NORMAL, d);
 		}
 	}
 }
@@ -234,7 +234,7 @@ int occ_correct(struct occ *o, int n, const char *kind, enum van_source src,
 	jset_str(d, "kind", kind);
 	jset_int(d, "delta", delta);
 	jset_str(d, "source", van_source_name(src));
-	emit_ev(e, "occupancy.corrected", EV_NORMAL, d);
+	emit_ev(e, EV_T_OCCUPANCY_CORRECTED, EV_NORMAL, d);
 	occ_eval(o, e);
 	return 0;
 }
@@ -252,7 +252,7 @@ void occ_mute(struct occ *o, enum van_source src, const struct emit *e)
 	jset_utc(d, "until_utc", e->now, o->muted_until);
 	jset_bool(d, "over_limit", o->over);
 	jset_str(d, "source", van_source_name(src));
-	emit_ev(e, "buzzer.muted", EV_NORMAL, d);
+	emit_ev(e, EV_T_BUZZER_MUTED, EV_NORMAL, d);
 }
 
 void occ_tick(struct occ *o, const struct emit *e)

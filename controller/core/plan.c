@@ -257,7 +257,7 @@ static void anchor(plan_t *p, const struct emit *e, bool announce)
 	if (announce) {
 		json_t *d = timetable_json(p, now);
 		jset_str(d, "utc_src", utc_src_name(now->utc_src));
-		emit_ev(e, "plan.anchored", EV_NORMAL, d);
+		emit_ev(e, EV_T_PLAN_ANCHORED, EV_NORMAL, d);
 	}
 }
 
@@ -273,7 +273,7 @@ static void prompt(plan_t *p, int i, const struct emit *e)
 	json_t *d = pl_ev_loc(p, i);
 	jset_int(d, "grace_s", p->def.checkin_grace_min * 60LL);
 	jset_utc(d, "due_utc", e->now, r->ck_mono + p->def.checkin_grace_min * PL_MIN_MS);
-	emit_ev(e, "plan.checkin_prompt", EV_NORMAL, d);
+	emit_ev(e, EV_T_PLAN_CHECKIN_PROMPT, EV_NORMAL, d);
 }
 
 static void checkin_done(plan_t *p, int i, enum van_source src, const struct emit *e)
@@ -284,7 +284,7 @@ static void checkin_done(plan_t *p, int i, enum van_source src, const struct emi
 	jset_int(d, "after_s", r->ck_mono == VAN_NEVER ? 0 : ms_to_s(e->now->mono_ms - r->ck_mono));
 	jset_str(d, "source", van_source_name(src));
 	r->ck = CKP_DONE;
-	emit_ev(e, "plan.checkin", EV_NORMAL, d);
+	emit_ev(e, EV_T_PLAN_CHECKIN, EV_NORMAL, d);
 }
 
 static void checkin_missed(plan_t *p, int i, const struct emit *e)
@@ -302,9 +302,9 @@ static void checkin_missed(plan_t *p, int i, const struct emit *e)
 		r->ck = CKP_MISSED;
 		p->n_ck_missed++;
 		r->ck_next = due;
-		emit_incident(e, "plan.checkin_missed", EV_URGENT, "checkin_missed", d);
+		emit_incident(e, EV_T_PLAN_CHECKIN_MISSED, EV_URGENT, "checkin_missed", d);
 	} else {
-		emit_ev(e, "plan.checkin_missed", EV_URGENT, d);
+		emit_ev(e, EV_T_PLAN_CHECKIN_MISSED, EV_URGENT, d);
 	}
 	r->ck_repeat++;
 	r->ck_next = next_after(r->ck_next, every, e->now->mono_ms);
@@ -384,7 +384,7 @@ static void run_timers(plan_t *p, const struct emit *e)
 			jset_int(d, "late_s", ms_to_s(t - at));
 			ev_pos(p, d);
 			jset_real(d, "distance_m", pl_dist_now(p, (int)i));
-			emit_ev(e, "plan.late", EV_URGENT, d);
+			emit_ev(e, EV_T_PLAN_LATE, EV_URGENT, d);
 		}
 	}
 	for (size_t i = 0; i < p->def.n; i++) {
@@ -406,7 +406,7 @@ static void run_timers(plan_t *p, const struct emit *e)
 			jset_int(d, "stopped_s", ms_to_s(t - p->s_mono));
 			nearest_json(p, d, p->s_lat, p->s_lon);
 			jset_str(d, "detector", p->hinted ? "stops" : "plan");
-			emit_ev(e, "plan.unplanned_stop", EV_URGENT, d);
+			emit_ev(e, EV_T_PLAN_UNPLANNED_STOP, EV_URGENT, d);
 		}
 	}
 	at = off_at(p);
@@ -425,7 +425,7 @@ static void run_timers(plan_t *p, const struct emit *e)
 			jset_int(d, "off_s", ms_to_s(t - p->off_mono));
 			jset_str(d, "from", pl_loc_at(p, p->prev)->name);
 			jset_str(d, "to", pl_loc_at(p, pl_next_idx(p))->name);
-			emit_ev(e, "plan.off_corridor", EV_URGENT, d);
+			emit_ev(e, EV_T_PLAN_OFF_CORRIDOR, EV_URGENT, d);
 		}
 	}
 	/* explanations nobody used expire */
@@ -466,7 +466,7 @@ static void back_on(plan_t *p, const struct emit *e)
 		jset_int(d, "off_s", ms_to_s(e->now->mono_ms - p->off_mono));
 		jset_str(d, "from", pl_loc_at(p, p->prev)->name);
 		jset_str(d, "to", pl_loc_at(p, pl_next_idx(p))->name);
-		emit_ev(e, "plan.back_on_corridor", EV_URGENT, d);
+		emit_ev(e, EV_T_PLAN_BACK_ON_CORRIDOR, EV_URGENT, d);
 	}
 	p->off = p->c_raised = p->c_explained = false;
 	p->c_n = 0;
@@ -489,7 +489,7 @@ static void arrive(plan_t *p, int c, const struct emit *e)
 		pl_ev_window(p, i, d, now);
 		jset_str(d, "arrived_at", l->name);
 		ev_pos(p, d);
-		emit_ev(e, "plan.skipped", EV_URGENT, d);
+		emit_ev(e, EV_T_PLAN_SKIPPED, EV_URGENT, d);
 	}
 	r->st = LS_ONSITE;
 	r->arr_mono = p->cand_mono;
@@ -514,7 +514,7 @@ static void arrive(plan_t *p, int c, const struct emit *e)
 	jset_int(d, "early_s", ms_to_s(early));
 	jset_bool(d, "checkin", l->checkin && !r->crew_skip);
 	jset_bool(d, "was_skipped", was_skipped);
-	emit_ev(e, "plan.arrived", EV_NORMAL, d);
+	emit_ev(e, EV_T_PLAN_ARRIVED, EV_NORMAL, d);
 
 	if (l->checkin && !r->crew_skip && r->ck == CKP_NONE) {
 		if (p->last_ck_mono != VAN_NEVER && p->last_ck_mono >= r->arr_mono) {
@@ -549,7 +549,7 @@ static void depart(plan_t *p, const struct emit *e)
 		jset_new(d, "dwell_s", NULL);
 		jset_new(d, "dwell_diff_s", NULL);
 	}
-	emit_ev(e, "plan.departed", EV_NORMAL, d);
+	emit_ev(e, EV_T_PLAN_DEPARTED, EV_NORMAL, d);
 }
 
 static void check_returned(plan_t *p, const struct emit *e)
@@ -575,7 +575,7 @@ static void check_returned(plan_t *p, const struct emit *e)
 	jset_int(d, "early_s", timed && p->base_mono < end ? ms_to_s(end - p->base_mono) : 0);
 	jset_int(d, "visited", visited);
 	jset_int(d, "skipped", skipped);
-	emit_ev(e, "plan.returned", EV_NORMAL, d);
+	emit_ev(e, EV_T_PLAN_RETURNED, EV_NORMAL, d);
 }
 
 static void track_base(plan_t *p, const struct emit *e)
@@ -848,7 +848,7 @@ int plan_skip(plan_t *p, const char *name, const char *reason, enum van_source s
 		p->explain_corr = e->now->mono_ms;
 	}
 	p->n_changes++;
-	emit_ev(e, "plan.changed", EV_URGENT, d);
+	emit_ev(e, EV_T_PLAN_CHANGED, EV_URGENT, d);
 	check_returned(p, e);
 	run_timers(p, e);
 	return 0;
@@ -889,7 +889,7 @@ int plan_add_stop(plan_t *p, const char *reason, enum van_source src, const stru
 	}
 	jset_bool(d, "after_alert", after);
 	p->n_changes++;
-	emit_ev(e, "plan.changed", EV_URGENT, d);
+	emit_ev(e, EV_T_PLAN_CHANGED, EV_URGENT, d);
 	run_timers(p, e);
 	return 0;
 }
@@ -1020,7 +1020,7 @@ int plan_start_tz(plan_t *p, const struct plan_def *def, struct plan_tz tz, cons
 		jset_int(d, "checkin_grace_min", p->def.checkin_grace_min);
 		jset_str(d, "utc_src", utc_src_name(e->now->utc_src));
 	}
-	emit_ev(e, "plan.started", EV_NORMAL, d);
+	emit_ev(e, EV_T_PLAN_STARTED, EV_NORMAL, d);
 	run_timers(p, e);
 	return 0;
 }
@@ -1051,7 +1051,7 @@ void plan_end(plan_t *p, const struct emit *e)
 	jset_int(d, "checkin_prompts", p->n_prompts);
 	jset_int(d, "checkins_missed", p->n_ck_missed);
 	jset_bool(d, "returned", p->returned);
-	emit_ev(e, "plan.ended", EV_NORMAL, d);
+	emit_ev(e, EV_T_PLAN_ENDED, EV_NORMAL, d);
 	pl_reset(p);
 }
 

@@ -101,7 +101,7 @@ static void resolved(struct session *s, const char *how, enum van_source src,
 	jset_str(d, "how", how);
 	jset_str(d, "source", van_source_name(src));
 	jset_int(d, "overdue_s", ms_to_s(e->now->mono_ms - s->planned_end_mono));
-	emit_ev(e, "session.overdue_resolved", EV_URGENT, d);
+	emit_ev(e, EV_T_SESSION_OVERDUE_RESOLVED, EV_URGENT, d);
 }
 
 void session_finish(struct session *s, enum van_source src, const struct emit *e)
@@ -145,7 +145,7 @@ int session_extend(struct session *s, const struct session_params *p, int64_t ne
 	s->overdue_next = VAN_NEVER;
 	s->overdue_repeats = 0;
 	s->extends++;
-	emit_ev(e, "session.extended", EV_NORMAL, d);
+	emit_ev(e, EV_T_SESSION_EXTENDED, EV_NORMAL, d);
 	return 0;
 }
 
@@ -162,9 +162,9 @@ static void overdue_event(struct session *s, const struct session_params *p,
 	s->overdue_next = next_after(sched, p->overdue_repeat_ms, t);
 	if (s->overdue_repeats++ == 0) {
 		s->overdue_count++;
-		emit_incident(e, "session.overdue", EV_URGENT, "overdue", d);
+		emit_incident(e, EV_T_SESSION_OVERDUE, EV_URGENT, "overdue", d);
 	} else {
-		emit_ev(e, "session.overdue", EV_URGENT, d);
+		emit_ev(e, EV_T_SESSION_OVERDUE, EV_URGENT, d);
 	}
 }
 
@@ -184,7 +184,7 @@ void session_tick(struct session *s, const struct session_params *p, const struc
 		json_t *d = json_object();
 		jset_utc(d, "planned_end_utc", e->now, s->planned_end_mono);
 		jset_int(d, "in_s", ms_to_s(s->planned_end_mono - t));
-		emit_ev(e, "session.end_due", EV_NORMAL, d);
+		emit_ev(e, EV_T_SESSION_END_DUE, EV_NORMAL, d);
 	}
 	if (s->state == SESSION_ACTIVE && t >= s->planned_end_mono + p->overdue_grace_ms) {
 		s->state = SESSION_OVERDUE;

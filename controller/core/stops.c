@@ -58,7 +58,7 @@ static void begin(struct stops *s, uint64_t entries_total, const struct emit *e)
 	s->count++;
 	json_t *d = stop_json(s, entries_total, e->now);
 	jset_int(d, "number", s->count);
-	emit_ev(e, "stop.started", EV_NORMAL, d);
+	emit_ev(e, EV_T_STOP_STARTED, EV_NORMAL, d);
 }
 
 static void end(struct stops *s, uint64_t entries_total, const struct emit *e)
@@ -67,7 +67,7 @@ static void end(struct stops *s, uint64_t entries_total, const struct emit *e)
 	jset_int(d, "number", s->count);
 	jset_int(d, "departure_utc", s->out_utc);
 	jset_int(d, "duration_s", ms_to_s(s->out_mono - s->since_mono));
-	emit_ev(e, "stop.ended", EV_NORMAL, d);
+	emit_ev(e, EV_T_STOP_ENDED, EV_NORMAL, d);
 	s->st = STOP_MOVING;
 	s->outside = 0;
 	s->since_mono = s->out_mono = VAN_NEVER;

@@ -281,7 +281,7 @@ static void door_moving(van_t *v, const struct emit *e)
 		jset_real(d, "lat", p->lat);
 		jset_real(d, "lon", p->lon);
 		jset_new(d, "doors", doors_json(&v->doors));
-		emit_ev(e, "door.open_while_moving", EV_URGENT, d);
+		emit_ev(e, EV_T_DOOR_OPEN_WHILE_MOVING, EV_URGENT, d);
 	}
 	v->door_moving = cond;
 }
@@ -326,9 +326,9 @@ static void tally(van_t *v, const struct van_event *ev)
 static void plan_stops(van_t *v, size_t mark, const struct emit *e)
 {
 	for (size_t i = mark; i < v->q.n; i++) {
-		const char *t = v->q.v[i].type;
-		bool started = !strcmp(t, "stop.started");
-		if (!started && strcmp(t, "stop.ended"))
+		enum ev_type t = v->q.v[i].t;
+		bool started = t == EV_T_STOP_STARTED;
+		if (!started && t != EV_T_STOP_ENDED)
 			continue;
 		const char *name = plan_current_location(v->plan);
 		if (name)

@@ -119,7 +119,7 @@ int van_session_start(van_t *v, int crew, bool lone, int64_t planned_end_utc, co
 	jset_int(d, "checkin_interval_min", v->sp.ck.interval_ms[v->s.ck.reason] / 60000);
 	jset_utc(d, "next_checkin_utc", now, v->s.ck.due_mono);
 	jset_str(d, "utc_src", utc_src_name(now->utc_src));
-	emit_ev(&e, "session.started", EV_URGENT, d);
+	emit_ev(&e, EV_T_SESSION_STARTED, EV_URGENT, d);
 	van_post(v, now, mark);   /* sets the check-in interval for the risk */
 	return ok(why, "session started");
 }
@@ -170,7 +170,7 @@ int van_session_end(van_t *v, const char *code, enum van_source src, const struc
 		jset_int(d, "occupancy", occ);
 		jset_int(d, "count", v->occ.count);
 		jset_int(d, "seats", occ_seats(&v->occ));
-		emit_ev(&e, "occupancy.end_discrepancy", EV_NORMAL, d);
+		emit_ev(&e, EV_T_OCCUPANCY_END_DISCREPANCY, EV_NORMAL, d);
 	}
 	/* while the session still counts as running: plan.ended carries its id */
 	plan_checkin_made(v->plan, src, &e);
@@ -180,7 +180,7 @@ int van_session_end(van_t *v, const char *code, enum van_source src, const struc
 	json_decref(v->last_summary);
 	v->last_summary = json_incref(sum);
 	jset_str(sum, "source", van_source_name(src));
-	emit_ev(&e, "session.ended", EV_URGENT, sum);
+	emit_ev(&e, EV_T_SESSION_ENDED, EV_URGENT, sum);
 	van_post(v, now, mark);
 	return occ ? ok(why, "session ended: the count is not zero, is someone still aboard?")
 		   : ok(why, "session ended");
@@ -216,7 +216,7 @@ int van_checkin(van_t *v, const char *code, enum van_source src, const struct vt
 	json_t *d = json_object();
 	jset_str(d, "source", van_source_name(src));
 	checkin_done(&v->s.ck, &v->sp.ck, now, d);
-	emit_ev(&e, "checkin", EV_NORMAL, d);
+	emit_ev(&e, EV_T_CHECKIN, EV_NORMAL, d);
 	plan_checkin_made(v->plan, src, &e);
 	van_post(v, now, mark);
 	return ok(why, "checked in");
@@ -251,7 +251,7 @@ int van_set_crew(van_t *v, int crew, enum van_source src, const struct vtime *no
 	jset_int(d, "old_crew", old);
 	jset_int(d, "limit", occ_limit(&v->occ));
 	jset_str(d, "source", van_source_name(src));
-	emit_ev(&e, "session.crew_changed", EV_NORMAL, d);
+	emit_ev(&e, EV_T_SESSION_CREW_CHANGED, EV_NORMAL, d);
 	van_post(v, now, mark);
 	return ok(why, "crew set");
 }
@@ -319,7 +319,7 @@ int van_incident(van_t *v, const char *type, const char *note, enum van_source s
 	json_t *d = json_object();
 	jset_str(d, "note", note && *note ? note : NULL);
 	jset_str(d, "source", van_source_name(src));
-	emit_incident(&e, "incident", EV_NORMAL, type, d);
+	emit_incident(&e, EV_T_INCIDENT, EV_NORMAL, type, d);
 	van_post(v, now, mark);
 	return ok(why, "incident recorded");
 }
@@ -419,7 +419,7 @@ int van_clock_step(van_t *v, enum utc_src from, enum utc_src to, int64_t step_ms
 	jset_int(d, "step_ms", step_ms);
 	jset_str(d, "reason", reason);
 	struct emit e = van_emit(v, now);
-	return emit_ev(&e, "clock.step", EV_NORMAL, d);
+	return emit_ev(&e, EV_T_CLOCK_STEP, EV_NORMAL, d);
 }
 
 int van_plan_start(van_t *v, const struct plan_def *def, struct plan_tz tz, const struct vtime *now,
