@@ -206,11 +206,13 @@ static int64_t location_interval_ms(struct app *a)
 	return a->van ? van_location_interval_ms(a->van) : (int64_t)a->conf->mqtt.location_interval_s * 1000;
 }
 
-static void store_point(struct app *a, const struct fix *f, const struct vtime *now)
+/* session_id: the session running when the fix arrived (an epoch is judged
+ * when the next one begins, maybe after a session started or ended). */
+static void store_point(struct app *a, const struct fix *f, int64_t session_id, const struct vtime *now)
 {
 	struct route_point p = {
 		.utc_ms = now->utc_ms - (now->mono_ms - f->mono_ms),
-		.session_id = a->van ? van_session_id(a->van) : 0,
+		.session_id = session_id,
 		.lat = f->lat, .lon = f->lon, .alt = f->alt, .speed = f->speed, .track = f->track,
 		.eph = f->eph, .mode = f->mode, .sats = f->sats_used, .utc_src = now->utc_src,
 	};
@@ -279,7 +281,7 @@ static void rejections(struct app *a, enum track_verdict v, const struct fix *f)
 
 /* One epoch, on its most complete report (track_offer): judged by the
  * route filter, then the clock, then the core. */
-static void on_gps_epoch(struct app *a, const struct fix *f)
+static void on_gps_epoch(struct app *a, const struct fix *f, int64_t session_id)
 {
 	struct vtime now;
 	char g[40];
@@ -310,7 +312,7 @@ static void on_gps_epoch(struct app *a, const struct fix *f)
 		return;
 	}
 	if (track_is_keep(v)) {
-		store_point(a, f, &now);
+		store_point(a, f, session_id, &now);
 		a->points_kept++;
 	} else {
 		a->points_dropped++;
@@ -335,9 +337,15 @@ static void on_gps_report(void *arg, const struct fix *r)
 {
 	struct app *a = arg;
 	struct fix f;
+	int64_t sid = a->van ? van_session_id(a->van) : 0;
 
-	if (track_offer(&a->track, r, &f))
-		on_gps_epoch(a, &f);
+	if (track_offer(&a->track, r, &f)) {
+		int64_t was = a->epoch_session;
+		a->epoch_session = sid;
+		on_gps_epoch(a, &f, was);
+	} else if (a->track.pend.mono_ms == r->mono_ms) {
+		a->epoch_session = sid; /* the epoch's first report */
+	}
 }
 
 /* The epoch gathered is complete: no more reports are coming for now. */
@@ -346,7 +354,7 @@ static void gps_epoch_flush(struct app *a)
 	struct fix f;
 
 	if (track_flush(&a->track, &f))
-		on_gps_epoch(a, &f);
+		on_gps_epoch(a, &f, a->epoch_session);
 }
 
 /* At the end: how the route filter judged every epoch, by reason. */

@@ -49,6 +49,7 @@ struct app {
 	struct track_filter track;
 	int reject_run;              /* route filter rejections in a row (notice at TRACK_NOTICE_RUN) */
 	int reject_last;             /* the last rejection's verdict */
+	int64_t epoch_session;       /* session running when the epoch gathered began */
 
 	/* the core */
 	van_t *van;
