@@ -39,11 +39,16 @@ bool track_offer(struct track_filter *t, const struct fix *f, struct fix *done)
 		return false;
 	}
 	bool same = f->gps_utc_ms && (f->gps_utc_ms == t->pend.gps_utc_ms || !t->pend.gps_utc_ms);
+	/* two untimed reports of one position: the sentences of one epoch
+	 * (GLL, then GGA) before the date is known */
+	if (!f->gps_utc_ms && !t->pend.gps_utc_ms && f->has_latlon && t->pend.has_latlon &&
+	    f->lat == t->pend.lat && f->lon == t->pend.lon)
+		same = true;
 	if (same) {
 		/* the untimed report before a timed one is the same epoch, told
 		 * before gpsd knew the date: the timed one replaces it */
 		int64_t first = t->pend.mono_ms;
-		if (!t->pend.gps_utc_ms || score(f) >= score(&t->pend))
+		if ((f->gps_utc_ms && !t->pend.gps_utc_ms) || score(f) >= score(&t->pend))
 			t->pend = *f;
 		if (first < t->pend.mono_ms)
 			t->pend.mono_ms = first;

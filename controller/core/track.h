@@ -93,8 +93,9 @@ void track_init(struct track_filter *t, const struct track_params *p);
 /* Offer one report from the receiver.  Returns true when it begins a new
  * epoch: *done is then the previous epoch's most complete report, to be
  * judged now with track_judge().  A report with the same fix time as the
- * epoch gathered, or a timed report after an untimed one (gpsd's first
- * reports), joins that epoch.  The most complete report wins: a position,
+ * epoch gathered, a timed report after an untimed one, or an untimed one
+ * at the same position as the untimed epoch gathered (gpsd's first reports,
+ * before it knows the date) joins that epoch.  The most complete report wins: a position,
  * then a 3D fix, speed, course, accuracy; the later one on a tie. */
 bool track_offer(struct track_filter *t, const struct fix *f, struct fix *done);
 /* The epoch gathered so far, if any (no next report expected soon): true

@@ -245,7 +245,11 @@ static void test_first_report_without_time(void **st)
 	nv = 0;
 	struct fix untimed = rep(0, 0, 0, NAN, NAN);
 	untimed.gps_utc_ms = 0;
-	offer(untimed);
+	untimed.mode = FIX_2D;
+	offer(untimed);                 /* GLL: no date yet */
+	untimed.mode = FIX_3D;
+	untimed.mono_ms = 30;
+	offer(untimed);                 /* GGA: no date yet */
 	offer(rep(60, 0, 0, 8.0, 0));
 	offer(rep(80, 0, 0, 8.0, 0));
 	offer(rep(1000, 1, 8, 8.0, 0));
