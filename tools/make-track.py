@@ -87,12 +87,16 @@ Usage
                                        (19.6 years) ahead, as gpsd's week-rollover
                                        correction can make them
                         gap            20 minutes without a sentence from 45% of
-                                       the log on (a tunnel, a car park, a receiver
-                                       stall); the van is elsewhere after it
-                                       (use --hours 1 or more)
+                                       the log on, or earlier so that a minute is
+                                       left after it (a tunnel, a car park, a
+                                       receiver stall); the van is elsewhere after
+                                       it (needs --hours)
                         stall          a receiver that stops giving fixes for a
                                        minute (RMC status V, no position) and then
                                        goes on where it is
+                        time-back      from two thirds of the log on, every time an
+                                       hour earlier (a receiver whose clock stepped
+                                       back)
   --check FILE...     do not generate: check NMEA files instead (checksums,
                       field counts of RMC/VTG/GGA/GSA, RMC time order) and
                       print a summary; exits 1 if any line is bad.  With
@@ -709,7 +713,27 @@ class Junk:
         return [self.make(kind, sents)]
 
 
-PATTERNS = ("gll-first", "first-untimed", "day-ahead", "rollover", "gap", "stall")
+PATTERNS = ("gll-first", "first-untimed", "day-ahead", "rollover", "gap", "stall", "time-back")
+
+
+def _shift(sents, seconds):
+    """The epoch with its times (RMC date and time, GGA/GLL time) moved."""
+    out = []
+    for s_ in sents:
+        body = s_[1:s_.index("*")]
+        f = body.split(",")
+        ti = {"GPRMC": 1, "GPGGA": 1, "GPGLL": 5}.get(f[0])
+        if ti is not None and f[ti]:
+            hms, frac = f[ti][:6], f[ti][6:]
+            t = datetime.datetime.strptime(hms, "%H%M%S") + datetime.timedelta(seconds=seconds)
+            f[ti] = t.strftime("%H%M%S") + frac
+            if f[0] == "GPRMC":
+                d = datetime.datetime.strptime(f[9] + hms, "%d%m%y%H%M%S") + \
+                    datetime.timedelta(seconds=seconds)
+                f[9] = d.strftime("%d%m%y")
+            s_ = sentence(",".join(f))
+        out.append(s_)
+    return out
 
 
 def _rmc_fields(sents):
@@ -750,7 +774,8 @@ def patterned(eps, args, n, info):
     nfix = NO_FIX_S * rate
     ahead_at = nfix + (n - nfix) // 3
     mid = n // 2
-    gap = (n * 45 // 100, n * 45 // 100 + 1200 * rate)
+    g0 = max(nfix + 60 * rate, min(n * 45 // 100, n - 1260 * rate))
+    gap = (g0, g0 + 1200 * rate)
     stall = (nfix + (n - nfix) // 4, nfix + (n - nfix) // 4 + 60 * rate)
     first = True
     for k, sents in enumerate(eps):
@@ -784,6 +809,11 @@ def patterned(eps, args, n, info):
             r = info.setdefault("rollover", {"from_epoch": k, "epochs": 0,
                                              "first_time": _rmc_time(_rmc_fields(sents))})
             r["epochs"] += 1
+        if "time-back" in pats and k >= nfix + (n - nfix) * 2 // 3 and fix:
+            sents = _shift(sents, -3600)
+            b = info.setdefault("time-back", {"from_epoch": k, "epochs": 0,
+                                              "first_time": _rmc_time(_rmc_fields(sents))})
+            b["epochs"] += 1
         if "gll-first" in pats and fix:
             f2 = _rmc_fields(sents)
             gll = sentence("GPGLL,%s,%s,%s,%s,%s,A,A" % (f2[3], f2[4], f2[5], f2[6], f2[1]))
