@@ -9,7 +9,7 @@
 
 void track_init(struct track_filter *t, const struct track_params *p)
 {
-	*t = (struct track_filter){ .p = *p };
+	*t = (struct track_filter){ .p = *p, .interval_ms = 1000 };
 }
 
 const char *track_verdict_name(enum track_verdict v)
@@ -111,14 +111,24 @@ static enum track_verdict judge(struct track_filter *t, const struct fix *f)
 		/* a stale sentence in the stream: time and position go backwards.
 		 * A receiver whose clock really stepped back is trusted after a run. */
 		if (f->gps_utc_ms < t->last_gps_utc_ms) {
+			if (!t->stale_rejects)
+				t->stale_first_utc_ms = f->gps_utc_ms;
 			if (++t->stale_rejects < TRACK_TIME_RESET_AFTER)
 				return TRACK_REJECT_STALE;
+			/* the receiver's clock stepped back: the kept fix moves onto the
+			 * new timeline (one epoch before the first of the run), so the
+			 * time since it is still the fixes' own */
+			if (t->have_kept && t->kept.gps_utc_ms)
+				t->kept.gps_utc_ms -= t->last_gps_utc_ms - t->stale_first_utc_ms + t->interval_ms;
 		} else if (t->last_gps_utc_ms && t->next_utc_ms > t->last_gps_utc_ms &&
 			   t->next_utc_ms < f->gps_utc_ms) {
 			/* ahead of the last, and the epoch after it is back between
 			 * the two: this one time is wrong, not all the ones after */
 			return TRACK_REJECT_AHEAD;
 		}
+		if (t->last_gps_utc_ms && f->gps_utc_ms > t->last_gps_utc_ms && !t->stale_rejects &&
+		    f->gps_utc_ms - t->last_gps_utc_ms <= TRACK_INTERVAL_MAX_MS)
+			t->interval_ms = f->gps_utc_ms - t->last_gps_utc_ms;
 		t->stale_rejects = 0;
 		t->last_gps_utc_ms = f->gps_utc_ms;
 	}

@@ -72,6 +72,7 @@ static inline bool track_time_rejected(int v)
 
 #define TRACK_REANCHOR_AFTER 5   /* consecutive speed rejections before re-anchoring */
 #define TRACK_TIME_RESET_AFTER 10 /* consecutive older GPS times before trusting the new clock */
+#define TRACK_INTERVAL_MAX_MS 10000 /* a longer step between fixes is a gap, not the receiver's rate */
 
 struct track_filter {
 	struct track_params p;
@@ -81,6 +82,8 @@ struct track_filter {
 	int64_t last_gps_utc_ms;     /* last fix seen (for duplicates) */
 	int speed_rejects;
 	int stale_rejects;
+	int64_t stale_first_utc_ms;  /* the first fix time of a run of stale ones */
+	int64_t interval_ms;         /* the receiver's last interval between fixes in order */
 	uint64_t counts[TRACK_VERDICTS];
 	/* the epoch being gathered */
 	bool have_pend;
