@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# it_28: GPS time as real receivers give it (issue 19, docs/time.md).
-#   A. a 20-minute gap with no sentence (gpsd via gpsfake, two replay
+# it_29: GPS time as real receivers give it (issue 19, docs/time.md).
+#   A. a minute of no fix (a receiver stall), later a 20-minute gap with no
+#      sentence at all (gpsd via gpsfake, two replay
 #      speeds): the fix after it is judged by the fixes' own times (kilometres in
 #      20 minutes is driving, not a jump), and the stored route is the same
 #      at both speeds;
@@ -31,8 +32,8 @@ import sys
 body = "GPTXT,01,01,02,WAITING"
 ck = 0
 for ch in body: ck ^= ord(ch)
-open(sys.argv[2], "w", newline="").write(("$%s*%02X\r\n" % (body, ck)) * int(sys.argv[3]) +
-                                         open(sys.argv[1], newline="").read())
+open(sys.argv[2], "wb").write(("$%s*%02X\r\n" % (body, ck)).encode() * int(sys.argv[3]) +
+                              open(sys.argv[1], "rb").read())
 PY
 	GPSD_PORT=$(free_port)
 	write_conf "$WORK/$name.conf" "[mqtt]" "enabled = false" "$@"
@@ -52,7 +53,7 @@ route() { sqlite3 "$WORK/$1.db" "select printf('%.7f %.7f %.2f', lat, lon, speed
 export VANCTLD_CLOCK=gps
 note "A: a 20-minute gap, judged by the fixes' own times"
 python3 "$VAN_SOURCE_DIR/tools/make-track.py" --hours 0.5 --start now -o "$WORK/gap.track" --stops-json "$WORK/gap.json" \
-	--pattern gap 2> /dev/null || fail "gap track"
+	--pattern gap --pattern stall 2> /dev/null || fail "gap track"
 for c in 0.003 0.009; do
 	gpsd_run "gap$c" "$WORK/gap.track" "$c"
 	python3 - "$WORK/gap$c.log" "$WORK/gap.json" <<'PY' || fail "A at -c $c: the gap was judged by arrival"
@@ -63,6 +64,7 @@ after = (last + datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"
 v = dict(re.findall(r"gps: fix (\S+) mode .*: (\S+)$", open(sys.argv[1]).read(), re.M))
 assert v.get(after, "").startswith("keep-"), ("the first fix after the gap", after, v.get(after))
 assert "reject-speed" not in v.values(), "a fix rejected as a jump"
+assert list(v.values()).count("reject-nofix") >= 60, "the stall's minute without a fix"
 PY
 	pass "A at -c $c: the fix after the gap kept; $(verdicts "gap$c")"
 done
