@@ -212,11 +212,13 @@ static int64_t location_interval_ms(struct app *a)
 	return a->van ? van_location_interval_ms(a->van) : (int64_t)a->conf->mqtt.location_interval_s * 1000;
 }
 
-static void store_point(struct app *a, const struct fix *f, const struct vtime *now)
+/* session_id: the session running when the fix arrived (an epoch is judged
+ * when the next one begins, maybe after a session started or ended). */
+static void store_point(struct app *a, const struct fix *f, int64_t session_id, const struct vtime *now)
 {
 	struct route_point p = {
 		.utc_ms = now->utc_ms - (now->mono_ms - f->mono_ms),
-		.session_id = a->van ? van_session_id(a->van) : 0,
+		.session_id = session_id,
 		.lat = f->lat, .lon = f->lon, .alt = f->alt, .speed = f->speed, .track = f->track,
 		.eph = f->eph, .mode = f->mode, .sats = f->sats_used, .utc_src = now->utc_src,
 	};
@@ -258,19 +260,52 @@ static void clock_judged(struct app *a, enum clock_gps_verdict v, int64_t gps_ut
 	}
 }
 
-static void on_gps_report(void *arg, const struct fix *f)
-{
-	struct app *a = arg;
-	struct vtime now;
-	bool was_stale = a->fix_stale || !a->fix_now;
+/* Rejections in a row that are worth a notice (and the notice when they end). */
+#define TRACK_NOTICE_RUN 5
 
-	clock_judged(a, clock_gps(&a->clock, f->gps_utc_ms, f->mono_ms), f->gps_utc_ms);
+/* Say once per run when the route filter rejects fixes in numbers. */
+static void rejections(struct app *a, enum track_verdict v, const struct fix *f)
+{
+	bool rejected = v >= TRACK_REJECT_INVALID; /* no fix at all is not the filter's doing */
+
+	if (rejected) {
+		a->reject_last = v;
+		if (++a->reject_run == TRACK_NOTICE_RUN) {
+			char g[40];
+			log_notice("gps: %d fixes in a row rejected by the route filter, the last at %s (%s); "
+				   "a receiver fault or a bad antenna?",
+				   a->reject_run, f->gps_utc_ms ? fmt_utc(f->gps_utc_ms, g, sizeof(g)) : "no time",
+				   track_verdict_name(v));
+		}
+	} else if (v != TRACK_REJECT_NOFIX) {
+		if (a->reject_run >= TRACK_NOTICE_RUN)
+			log_notice("gps: fixes accepted again after %d rejected (the last: %s)", a->reject_run,
+				   track_verdict_name((enum track_verdict)a->reject_last));
+		a->reject_run = 0;
+	}
+}
+
+/* One epoch, on its most complete report (track_offer): judged by the
+ * route filter, then the clock, then the core. */
+static void on_gps_epoch(struct app *a, const struct fix *f, int64_t session_id)
+{
+	struct vtime now;
+	char g[40];
+	bool was_stale = a->fix_stale || !a->fix_now;
+	enum track_verdict v = track_judge(&a->track, f);
+
+	/* the clock follows only fixes whose time the route filter accepts as
+	 * in order: not a stale report, nor a single time ahead (docs/time.md) */
+	if (fix_usable(f) && !track_time_rejected(v))
+		clock_judged(a, clock_gps(&a->clock, f->gps_utc_ms, f->mono_ms), f->gps_utc_ms);
 	clock_now(&a->clock, &now);
 	if (a->clock.step_pending && a->van)
 		app_van_after(a); /* the step is recorded before what this fix causes */
-	enum track_verdict v = track_judge(&a->track, f);
-	log_debug("gps: mode %d %.6f,%.6f speed %.1f: %s", f->mode, f->lat, f->lon, f->speed,
+	/* one line per epoch: tests account for every fix by its time and verdict */
+	log_debug("gps: fix %s mode %d %.6f,%.6f speed %.1f: %s",
+		  f->gps_utc_ms ? fmt_utc(f->gps_utc_ms, g, sizeof(g)) : "-", f->mode, f->lat, f->lon, f->speed,
 		  track_verdict_name(v));
+	rejections(a, v, f);
 	if (!fix_usable(f)) {
 		if (a->fix_now && !a->fix_stale)
 			log_info("gps: no fix (mode %d)", f->mode);
@@ -283,14 +318,14 @@ static void on_gps_report(void *arg, const struct fix *f)
 		return;
 	}
 	if (track_is_keep(v)) {
-		store_point(a, f, &now);
+		store_point(a, f, session_id, &now);
 		a->points_kept++;
 	} else {
 		a->points_dropped++;
 	}
 	if (v == TRACK_REJECT_SPEED || v == TRACK_REJECT_INVALID || v == TRACK_REJECT_ACCURACY ||
-	    v == TRACK_REJECT_STALE)
-		return; /* a jump or a bad fix is not the van's position */
+	    track_time_rejected(v))
+		return; /* a jump, a bad fix or a fix out of time is not the van's position */
 	a->fix = *f;
 	a->have_fix = true;
 	a->fix_now = true;
@@ -304,9 +339,52 @@ static void on_gps_report(void *arg, const struct fix *f)
 		publish_location(a, &now);
 }
 
+static void on_gps_report(void *arg, const struct fix *r)
+{
+	struct app *a = arg;
+	struct fix f;
+	int64_t sid = a->van ? van_session_id(a->van) : 0;
+
+	if (track_offer(&a->track, r, &f)) {
+		int64_t was = a->epoch_session;
+		a->epoch_session = sid;
+		on_gps_epoch(a, &f, was);
+	} else if (a->track.pend.mono_ms == r->mono_ms) {
+		a->epoch_session = sid; /* the epoch's first report */
+	}
+}
+
+/* The epoch gathered is complete: no more reports are coming for now. */
+static void gps_epoch_flush(struct app *a)
+{
+	struct fix f;
+
+	if (track_flush(&a->track, &f))
+		on_gps_epoch(a, &f, a->epoch_session);
+}
+
+/* At the end: how the route filter judged every epoch, by reason. */
+static void track_summary(struct app *a)
+{
+	char buf[600];
+	size_t n = 0;
+	uint64_t epochs = 0;
+
+	for (int v = 0; v < TRACK_VERDICTS; v++) {
+		epochs += a->track.counts[v];
+		if (a->track.counts[v] && n < sizeof(buf))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s %llu", track_verdict_name(v),
+					      (unsigned long long)a->track.counts[v]);
+	}
+	if (epochs)
+		log_info("gps: route filter: %llu epochs (%llu more reports folded in):%s",
+			 (unsigned long long)epochs, (unsigned long long)a->track.merged, buf);
+}
+
 static void on_gps_stale(void *arg)
 {
 	struct app *a = arg;
+	gps_epoch_flush(a);
 	if (!a->fix_stale) {
 		log_warnx("gps: no position report for %d s: fix lost", a->conf->gps.stale_after_s);
 		a->fix_stale = true;
@@ -320,6 +398,8 @@ static void on_gps_link(void *arg, bool up)
 	struct app *a = arg;
 	const char *err = gps_last_error(a->gps);
 
+	if (!up)
+		gps_epoch_flush(a); /* gpsd gone: the epoch gathered is all there is */
 	if (up) {
 		if (a->conf->gps.replay_file)
 			log_info("gps: replay started");
@@ -359,6 +439,8 @@ static int64_t gps_timer_cb(loop_t *l, void *arg)
 	a->gps_timer = 0;
 	gps_service(a->gps, loop_now_ms(l));
 	gps_sync(a);
+	if (gps_replay_done(a->gps))
+		gps_epoch_flush(a);
 	if (gps_replay_done(a->gps) && a->conf->gps.replay_exit_s > 0 && !a->replay_exiting) {
 		a->replay_exiting = true;
 		loop_add_timer(l, (int64_t)a->conf->gps.replay_exit_s * 1000, replay_exit_cb, a);
@@ -761,6 +843,8 @@ int app_run(struct app *a)
 		 a->conf->storage.db, a->conf->mqtt.link.host, a->conf->mqtt.link.port, a->conf->gps.host, a->conf->gps.port);
 	sd_notify(0, "READY=1");
 	int rc = loop_run(a->loop);
+	gps_epoch_flush(a);
+	track_summary(a);
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("event loop failed");

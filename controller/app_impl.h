@@ -53,6 +53,9 @@ struct app {
 	struct clock_ref clock;
 	int clock_doubt;             /* enum clock_gps_verdict logged for this episode, 0 none */
 	struct track_filter track;
+	int reject_run;              /* route filter rejections in a row (notice at TRACK_NOTICE_RUN) */
+	int reject_last;             /* the last rejection's verdict */
+	int64_t epoch_session;       /* session running when the epoch gathered began */
 
 	/* the core */
 	van_t *van;

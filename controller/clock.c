@@ -98,8 +98,11 @@ enum clock_gps_verdict clock_gps(struct clock_ref *c, int64_t gps_utc_ms, int64_
 	} else {
 		c->cand_offset_ms = off;
 		c->cand_n = 1;
+		c->cand_mono = mono_ms;
 	}
-	if (c->cand_n < CLOCK_GPS_AGREE)
+	/* a burst of buffered fixes after a stall arrives at one instant with
+	 * times that look behind: agreeing reports must arrive over a while */
+	if (c->cand_n < CLOCK_GPS_AGREE || mono_ms - c->cand_mono < CLOCK_GPS_SPAN_MS)
 		return CLOCK_GPS_COUNTING;
 	c->gps_offset_ms = c->cand_offset_ms;
 	c->have_gps = true;

@@ -7,7 +7,9 @@
  *
  *   1. the system clock when the kernel says it is synchronised (NTP);
  *   2. otherwise GPS time, once believed: CLOCK_GPS_AGREE reports with
- *      distinct fix times agree on it (within CLOCK_GPS_DRIFT_MS), none of
+ *      distinct fix times agree on it (within CLOCK_GPS_DRIFT_MS), arriving
+ *      over CLOCK_GPS_SPAN_MS at least (a burst after a stall is old
+ *      news, not a new time), none of
  *      them before the floor below (less CLOCK_LKG_SLACK_MS) and none more
  *      than CLOCK_GPS_HORIZON_MS after it;
  *   3. otherwise the system clock, marked unsynced, but never earlier than
@@ -39,6 +41,7 @@
 
 #define CLOCK_GPS_DRIFT_MS 2000                          /* jitter, not a step */
 #define CLOCK_GPS_AGREE 3                                /* reports to believe a GPS time */
+#define CLOCK_GPS_SPAN_MS 1000                           /* ... arriving over at least this long */
 #define CLOCK_LKG_SLACK_MS (60 * 1000)                   /* GPS this far before the LKG is tolerated */
 #define CLOCK_GPS_HORIZON_MS ((int64_t)400 * 86400 * 1000) /* GPS beyond LKG + this: not believed */
 #define CLOCK_RECHECK_MS 10000                           /* adjtimex() at most this often */
@@ -84,6 +87,7 @@ struct clock_ref {
 	/* a GPS time being counted */
 	int64_t cand_offset_ms;
 	int cand_n;
+	int64_t cand_mono;              /* when its first report arrived */
 	int64_t last_fix_utc;           /* the previous report's fix time (duplicates) */
 	/* the system clock's state */
 	bool sys_synced;
@@ -106,7 +110,10 @@ enum clock_force clock_force_from_env(void);
 /* The build time (VAN_BUILD_EPOCH), in UTC ms. */
 int64_t clock_build_ms(void);
 
-/* A report with GPS time gps_utc_ms (0: none) arrived at mono_ms. */
+/* A report with GPS time gps_utc_ms (0: none) arrived at mono_ms.  The
+ * caller passes only fixes whose time is in order with the fixes around
+ * them (the route filter's verdict, track_time_rejected()): the clock never
+ * follows a report the route filter rejects as out of time. */
 enum clock_gps_verdict clock_gps(struct clock_ref *c, int64_t gps_utc_ms, int64_t mono_ms);
 const char *clock_gps_verdict_name(enum clock_gps_verdict v);
 

@@ -102,7 +102,7 @@ bool gps_replay_done(const gps_t *g) { return g->replay && g->rp.next >= g->rp.n
 
 static int64_t replay_due(const gps_t *g)
 {
-	return g->replay_start + (g->rp.v[g->rp.next].utc_ms - g->rp.v[0].utc_ms);
+	return g->replay_start + g->rp.v[g->rp.next].due_ms;
 }
 bool gps_connected(const gps_t *g) { return g->open; }
 const char *gps_last_error(const gps_t *g) { return g->err; }

@@ -150,6 +150,23 @@ int gps_replay_load(struct gps_replay *r, const char *path, char *err, size_t er
 	if (have && push(r, &cur) < 0)
 		goto oom;
 	fclose(fp);
+	/* pace by the time since the last fix in order; one out of order (a
+	 * stale sentence, a bad date) is due an epoch after the one before */
+	int64_t step = 1000;
+	size_t ref = 0;
+	for (size_t i = 1; i < r->n; i++) {
+		int64_t d = r->v[i].utc_ms - r->v[ref].utc_ms;
+		if (d > 0 && d <= GPS_REPLAY_MAX_GAP_MS) {
+			r->v[i].due_ms = r->v[ref].due_ms + d;
+			if (i == ref + 1 && d <= 10000)
+				step = d; /* the receiver's rate, not a gap */
+			ref = i;
+		} else {
+			r->v[i].due_ms = r->v[i - 1].due_ms + step;
+		}
+		if (r->v[i].due_ms < r->v[i - 1].due_ms)
+			r->v[i].due_ms = r->v[i - 1].due_ms;
+	}
 	if (!r->n) {
 		snprintf(err, errlen, "gps.replay_file %s: no RMC sentences with valid checksums", path);
 		return -EINVAL;

@@ -72,6 +72,31 @@ Usage
   --vtg               add $GPVTG to every epoch (4 sentences instead of 3;
                       scripts that pace gpsfake with -c assume 3)
   --lf                LF line ends instead of CRLF
+  --pattern P         write a pattern real receivers give (repeat for several;
+                      the JSON lists each under "patterns" with its epochs and
+                      fix times, for tests to check against):
+                        gll-first      every fix epoch begins with $GPGLL
+                                       (position and time, no speed or course):
+                                       gpsd's first report of the epoch lacks them
+                        first-untimed  no cold start, and the first epoch begins
+                                       with its $GPGGA before any date is known:
+                                       gpsd's first report has no time
+                        day-ahead      one epoch (a third of the way into the
+                                       fixes) whose RMC date is a day ahead
+                        rollover       from half-way on, RMC dates 1024 weeks
+                                       (19.6 years) ahead, as gpsd's week-rollover
+                                       correction can make them
+                        gap            20 minutes without a sentence from 45% of
+                                       the log on, or earlier so that a minute is
+                                       left after it (a tunnel, a car park, a
+                                       receiver stall); the van is elsewhere after
+                                       it (needs --hours)
+                        stall          a receiver that stops giving fixes for a
+                                       minute (RMC status V, no position) and then
+                                       goes on where it is
+                        time-back      from two thirds of the log on, every time an
+                                       hour earlier (a receiver whose clock stepped
+                                       back)
   --check FILE...     do not generate: check NMEA files instead (checksums,
                       field counts of RMC/VTG/GGA/GSA, RMC time order) and
                       print a summary; exits 1 if any line is bad.  With
@@ -688,6 +713,117 @@ class Junk:
         return [self.make(kind, sents)]
 
 
+PATTERNS = ("gll-first", "first-untimed", "day-ahead", "rollover", "gap", "stall", "time-back")
+
+
+def _shift(sents, seconds):
+    """The epoch with its times (RMC date and time, GGA/GLL time) moved."""
+    out = []
+    for s_ in sents:
+        body = s_[1:s_.index("*")]
+        f = body.split(",")
+        ti = {"GPRMC": 1, "GPGGA": 1, "GPGLL": 5}.get(f[0])
+        if ti is not None and f[ti]:
+            hms, frac = f[ti][:6], f[ti][6:]
+            t = datetime.datetime.strptime(hms, "%H%M%S") + datetime.timedelta(seconds=seconds)
+            f[ti] = t.strftime("%H%M%S") + frac
+            if f[0] == "GPRMC":
+                d = datetime.datetime.strptime(f[9] + hms, "%d%m%y%H%M%S") + \
+                    datetime.timedelta(seconds=seconds)
+                f[9] = d.strftime("%d%m%y")
+            s_ = sentence(",".join(f))
+        out.append(s_)
+    return out
+
+
+def _rmc_fields(sents):
+    for s_ in sents:
+        if s_.startswith("$GPRMC"):
+            return s_[1:s_.index("*")].split(",")
+    return None
+
+
+def _redate(sents, days):
+    """The epoch with its RMC date moved by whole days."""
+    out = []
+    for s_ in sents:
+        if s_.startswith("$GPRMC"):
+            f = s_[1:s_.index("*")].split(",")
+            d = datetime.datetime.strptime(f[9], "%d%m%y") + datetime.timedelta(days=days)
+            f[9] = d.strftime("%d%m%y")
+            s_ = sentence(",".join(f))
+        out.append(s_)
+    return out
+
+
+def _rmc_time(f):
+    """UTC of an RMC's fields, ISO 8601 with milliseconds."""
+    d = datetime.datetime.strptime(f[9] + f[1][:6], "%d%m%y%H%M%S")
+    frac = f[1][7:] if len(f[1]) > 7 else "0"
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % round(float("0." + frac) * 1000)
+
+
+def patterned(eps, args, n, info):
+    """Apply args.pattern to the epochs (a generator of sentence lists);
+    info[name] gets what each pattern did."""
+    pats = set(args.pattern or ())
+    if not pats:
+        yield from eps
+        return
+    rate = args.rate
+    nfix = NO_FIX_S * rate
+    ahead_at = nfix + (n - nfix) // 3
+    mid = n // 2
+    g0 = max(nfix + 60 * rate, min(n * 45 // 100, n - 1260 * rate))
+    gap = (g0, g0 + 1200 * rate)
+    stall = (nfix + (n - nfix) // 4, nfix + (n - nfix) // 4 + 60 * rate)
+    first = True
+    for k, sents in enumerate(eps):
+        f = _rmc_fields(sents)
+        fix = f is not None and f[2] == "A"
+        if "first-untimed" in pats:
+            if not fix:
+                continue                  # no cold start: the date is not known yet
+            if first:
+                gga = [s_ for s_ in sents if s_.startswith("$GPGGA")]
+                sents = gga + [s_ for s_ in sents if not s_.startswith("$GPGGA")]
+                info.setdefault("first-untimed", {"epoch": k, "time": _rmc_time(f)})
+        if "gap" in pats and gap[0] <= k < gap[1]:
+            g = info.setdefault("gap", {"from_epoch": k, "epochs": 0})
+            g["epochs"] += 1
+            g["last_dropped"] = _rmc_time(f)
+            continue
+        if "stall" in pats and stall[0] <= k < stall[1] and fix:
+            hms = f[1]
+            sents = [sentence("GPRMC,%s,V,,,,,,,%s,,,N" % (hms, f[9])),
+                     sentence("GPGGA,%s,,,,,0,00,99.99,,,,,," % hms),
+                     sentence("GPGSA,A,1,,,,,,,,,,,,,99.99,99.99,99.99")]
+            st_ = info.setdefault("stall", {"from_epoch": k, "epochs": 0})
+            st_["epochs"] += 1
+        if "day-ahead" in pats and k == ahead_at and fix:
+            sents = _redate(sents, 1)
+            info["day-ahead"] = {"epoch": k, "true_time": _rmc_time(f),
+                                 "time": _rmc_time(_rmc_fields(sents))}
+        if "rollover" in pats and k >= mid and fix:
+            sents = _redate(sents, 1024 * 7)
+            r = info.setdefault("rollover", {"from_epoch": k, "epochs": 0,
+                                             "first_time": _rmc_time(_rmc_fields(sents))})
+            r["epochs"] += 1
+        if "time-back" in pats and k >= nfix + (n - nfix) * 2 // 3 and fix:
+            sents = _shift(sents, -3600)
+            b = info.setdefault("time-back", {"from_epoch": k, "epochs": 0,
+                                              "first_time": _rmc_time(_rmc_fields(sents))})
+            b["epochs"] += 1
+        if "gll-first" in pats and fix:
+            f2 = _rmc_fields(sents)
+            gll = sentence("GPGLL,%s,%s,%s,%s,%s,A,A" % (f2[3], f2[4], f2[5], f2[6], f2[1]))
+            sents = [gll] + sents
+            info["gll-first"] = info.get("gll-first", 0) + 1
+        if fix:
+            first = False
+        yield sents
+
+
 def write_log(tr, truth, args, fp):
     eol = "\n" if args.lf else "\r\n"
     eolb = eol.encode()
@@ -699,7 +835,8 @@ def write_log(tr, truth, args, fp):
     junk = Junk(args.seed) if args.garbage else None
     buf = []
     n = 0
-    for sents in epochs(tr, args):
+    info = truth.setdefault("patterns", {})
+    for sents in patterned(epochs(tr, args), args, len(tr) // (SIM_HZ // args.rate), info):
         n += 1
         buf.append(eol.join(sents).encode() + eolb)
         if junk is not None:
@@ -774,8 +911,7 @@ def check_file(path, allow_junk=False, quiet=False):
             t = (f[9][4:6] + f[9][2:4] + f[9][0:2], f[1])
             if last_t is not None and t <= last_t:
                 backwards += 1
-            else:
-                last_t = t
+            last_t = t    # each against the one before: one bad time counts once
     bad = sum(v for k, v in counts.items() if k not in ("ok", "comment"))
     summary = dict(sorted(counts.items()))
     summary["rmc_fix"] = rmc_valid
@@ -822,6 +958,7 @@ def main(argv=None):
     p.add_argument("--start", default=None, metavar="WHEN")
     p.add_argument("--vtg", action="store_true")
     p.add_argument("--lf", action="store_true")
+    p.add_argument("--pattern", action="append", choices=PATTERNS)
     p.add_argument("--check", action="store_true")
     p.add_argument("files", nargs="*", metavar="FILE", help="files for --check")
     p.add_argument("--allow-junk", action="store_true")
@@ -877,7 +1014,7 @@ def main(argv=None):
         "returned_base": truth["returned_base"],
         "stops": truth["stops"],
     }
-    for k in ("planned_stops", "skipped_planned", "base_visits"):
+    for k in ("planned_stops", "skipped_planned", "base_visits", "patterns"):
         if k in truth:
             doc[k] = truth[k]
     doc["notes"] = ("lat/lon are the true (noise-free) positions; reported fixes "

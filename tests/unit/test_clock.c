@@ -84,6 +84,32 @@ static void test_duplicates_do_not_count(void **st)
 	assert_int_equal(report(t0 + 2 * S), CLOCK_GPS_BELIEVED);
 }
 
+/* A receiver that stalls, then delivers the fixes it buffered in one burst
+ * (issue 19): their times look 10 s behind the GPS time in use, but they
+ * arrive at one instant, so they are old news: no step back. */
+static void test_burst_after_stall(void **st)
+{
+	(void)st;
+	int64_t t0 = clock_build_ms() + DAY;
+	start(CLOCK_AUTO, 0);
+	for (int i = 0; i < 3; i++)
+		report(t0 + i * S);
+	assert_true(c.have_gps);
+	int64_t off = c.gps_offset_ms;
+	mono += 11 * S; /* 11 s of silence, then fixes 3..12 at once */
+	for (int i = 3; i <= 12; i++)
+		assert_int_not_equal(clock_gps(&c, t0 + i * S, mono + (i - 3)), CLOCK_GPS_BELIEVED);
+	assert_int_equal(c.gps_offset_ms, off);
+	/* live again */
+	assert_int_equal(clock_gps(&c, t0 + 14 * S, mono + 0), CLOCK_GPS_AGREES);
+	struct clock_step s;
+	now_at(0, false);
+	clock_take_step(&c, &s);
+	mono += S;
+	now_at(0, false);
+	assert_false(clock_take_step(&c, &s));
+}
+
 /* A week-rollover correction 1024 weeks ahead, or years ahead, is never
  * believed without NTP, however often it is repeated. */
 static void test_rollover_and_years_ahead(void **st)
@@ -248,6 +274,7 @@ static void test_force_system(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_burst_after_stall),
 		cmocka_unit_test(test_believed_after_three),
 		cmocka_unit_test(test_duplicates_do_not_count),
 		cmocka_unit_test(test_rollover_and_years_ahead),
