@@ -339,10 +339,23 @@ static void on_gps_epoch(struct app *a, const struct fix *f, int64_t session_id)
 		publish_location(a, &now);
 }
 
-static void on_gps_report(void *arg, const struct fix *r)
+/* hw's report as the core's fix: the two layers each own their type. */
+static struct fix fix_of(const struct gps_report *g)
+{
+	return (struct fix){
+		.mono_ms = g->mono_ms, .gps_utc_ms = g->gps_utc_ms,
+		.mode = g->mode == GPS_MODE_3D ? FIX_3D : g->mode == GPS_MODE_2D ? FIX_2D
+		      : g->mode == GPS_MODE_NO_FIX ? FIX_NO_FIX : FIX_NONE,
+		.has_latlon = g->has_latlon, .lat = g->lat, .lon = g->lon, .alt = g->alt, .speed = g->speed,
+		.track = g->track, .eph = g->eph, .epv = g->epv, .sats_used = g->sats_used,
+	};
+}
+
+static void on_gps_report(void *arg, const struct gps_report *g)
 {
 	struct app *a = arg;
-	struct fix f;
+	struct fix f, report = fix_of(g);
+	const struct fix *r = &report;
 	int64_t sid = a->van ? van_session_id(a->van) : 0;
 
 	if (track_offer(&a->track, r, &f)) {
@@ -433,10 +446,17 @@ static int64_t replay_exit_cb(loop_t *l, void *arg)
 	return LOOP_TIMER_STOP;
 }
 
-static int64_t gps_timer_cb(loop_t *l, void *arg)
+/* The feed's deadlines (reconnect, staleness, a replay's next fix): a
+ * source of the loop, asked before every sleep. */
+static int64_t gps_due_at(void *arg)
 {
 	struct app *a = arg;
-	a->gps_timer = 0;
+	return a->gps ? gps_deadline(a->gps) : -1;
+}
+
+static void gps_due(loop_t *l, void *arg)
+{
+	struct app *a = arg;
 	gps_service(a->gps, loop_now_ms(l));
 	gps_sync(a);
 	if (gps_replay_done(a->gps))
@@ -445,14 +465,12 @@ static int64_t gps_timer_cb(loop_t *l, void *arg)
 		a->replay_exiting = true;
 		loop_add_timer(l, (int64_t)a->conf->gps.replay_exit_s * 1000, replay_exit_cb, a);
 	}
-	return LOOP_TIMER_STOP;
 }
 
-/* Keep the loop's view of the gps fd and deadline current. */
+/* Keep the loop's view of the gps fd current (it changes across reconnects). */
 static void gps_sync(struct app *a)
 {
 	int fd = gps_fd(a->gps);
-	int64_t dl = gps_deadline(a->gps);
 
 	if (fd != a->gps_fd) {
 		if (a->gps_fd >= 0)
@@ -461,7 +479,6 @@ static void gps_sync(struct app *a)
 		if (fd >= 0 && loop_add_fd(a->loop, fd, POLLIN, gps_fd_cb, a) == 0)
 			a->gps_fd = fd;
 	}
-	loop_timer_at(a->loop, &a->gps_timer, dl, gps_timer_cb, a);
 }
 
 /* ---- storage ---- */
@@ -824,6 +841,7 @@ struct app *app_new(struct conf *c)
 	if (c->gps.replay_file)
 		log_notice("gps: replaying %s instead of reading gpsd", c->gps.replay_file);
 	gps_sync(a);
+	a->gps_src = loop_add_source(a->loop, gps_due_at, gps_due, a);
 	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
 	a->state_timer = loop_add_timer(a->loop, 0, state_cb, a);
 	a->wd_timer = loop_add_timer(a->loop, 0, wd_cb, a);
@@ -859,6 +877,7 @@ void app_free(struct app *a)
 		return;
 	if (a->gps_fd >= 0 && a->loop)
 		loop_del_fd(a->loop, a->gps_fd);
+	loop_del_source(a->loop, a->gps_src);
 	gps_free(a->gps);
 	if (a->st && store_flush(a->st) < 0)
 		log_warnx("store: could not save the last route points: %s", store_errmsg(a->st));

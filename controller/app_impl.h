@@ -47,7 +47,7 @@ struct app {
 	ctl_t *ctl;
 	gps_t *gps;
 	int gps_fd;
-	int64_t gps_timer;
+	int64_t gps_src;          /* the feed's deadlines: a loop source */
 	char gps_err[160];           /* last gps error logged */
 	bool replay_exiting;
 	struct clock_ref clock;
@@ -59,7 +59,7 @@ struct app {
 
 	/* the core */
 	van_t *van;
-	int64_t van_timer;
+	int64_t van_src;          /* the core's deadlines: a loop source */
 	uint64_t events_unstored;    /* events the store refused (full disk), counted */
 	int64_t em_outbox_id;        /* outbox row of the newest emergency event */
 	int64_t reserve_said;        /* 1 + the reserve size last warned about, -1 an error, 0 none */
@@ -70,7 +70,7 @@ struct app {
 	gpio_t *gpio;
 	int gpio_fds[APP_MAX_GPIO_FDS];
 	size_t ngpio_fds;
-	int64_t gpio_timer;
+	int64_t gpio_src;         /* debounce, hold, sim script: a loop source */
 	struct van_outputs out;      /* what the core wants */
 	int64_t out_timer;           /* blink / beep patterns */
 
@@ -116,8 +116,6 @@ void app_van_after(struct app *a);
 void app_van_fix(struct app *a, const struct fix *f, bool lost);
 json_t *app_snapshot(struct app *a, bool for_base);
 void app_on_delivered(void *arg, const struct outbox_msg *m, int64_t mono_ms);
-/* The sim backend has new injected events: rearm its timer. */
-void app_gpio_poke(struct app *a);
 
 /* cmd.c: run one command (control socket or base).  args: the request
  * object (may hold "cmd", "id", "v", "unit": ignored here).  Returns a new

@@ -336,23 +336,23 @@ static int64_t out_cb(loop_t *l, void *arg)
 
 /* ---- the core's clock ---- */
 
-static void rearm_van(struct app *a);
+/* The core's deadlines, as a source of the loop: asked before every sleep,
+ * so nothing here re-arms a timer after a call into the core. */
+static int64_t van_deadline(void *arg)
+{
+	struct app *a = arg;
+	int64_t d = a->van ? van_next_deadline(a->van) : VAN_NEVER;
+	return d == VAN_NEVER ? -1 : d;
+}
 
-static int64_t van_cb(loop_t *l, void *arg)
+static void van_due(loop_t *l, void *arg)
 {
 	struct app *a = arg;
 	struct vtime now;
 	(void)l;
-	a->van_timer = 0;
 	clock_now(&a->clock, &now);
 	van_tick(a->van, &now);
 	app_van_after(a);
-	return LOOP_TIMER_STOP;
-}
-
-static void rearm_van(struct app *a)
-{
-	loop_timer_at(a->loop, &a->van_timer, van_next_deadline(a->van), van_cb, a);
 }
 
 /* A session started with the button follows session.button_plan. */
@@ -441,7 +441,6 @@ void app_van_after(struct app *a)
 	}
 	if (a->state_dirty)
 		app_publish_state(a);
-	rearm_van(a);
 }
 
 void app_van_fix(struct app *a, const struct fix *f, bool lost)
@@ -477,8 +476,6 @@ static void gpio_deliver(struct app *a, const struct gpio_event *ev, int n)
 	app_van_after(a);
 }
 
-static void rearm_gpio(struct app *a);
-
 static void gpio_fd_cb(loop_t *l, int fd, short revents, void *arg)
 {
 	struct app *a = arg;
@@ -491,31 +488,23 @@ static void gpio_fd_cb(loop_t *l, int fd, short revents, void *arg)
 	} else if (n > 0) {
 		gpio_deliver(a, ev, n);
 	}
-	rearm_gpio(a);
 }
 
-static int64_t gpio_timer_cb(loop_t *l, void *arg)
+/* The lines' debounce, hold and scripted deadlines: a source of the loop
+ * (an injection by the `sim` command is seen before the loop sleeps). */
+static int64_t gpio_due_at(void *arg)
+{
+	struct app *a = arg;
+	return a->gpio ? gpio_deadline(a->gpio) : -1;
+}
+
+static void gpio_due(loop_t *l, void *arg)
 {
 	struct app *a = arg;
 	struct gpio_event ev[32];
-	a->gpio_timer = 0;
 	int n = gpio_service(a->gpio, loop_now_ms(l), ev, 32);
 	if (n > 0)
 		gpio_deliver(a, ev, n);
-	rearm_gpio(a);
-	return LOOP_TIMER_STOP;
-}
-
-static void rearm_gpio(struct app *a)
-{
-	loop_timer_at(a->loop, &a->gpio_timer, gpio_deadline(a->gpio), gpio_timer_cb, a);
-}
-
-/* Exposed for cmd.c's `sim` command: deliver what an injection produced. */
-void app_gpio_poke(struct app *a)
-{
-	if (a->gpio)
-		rearm_gpio(a);
 }
 
 static int open_gpio(struct app *a, char *err, size_t errlen)
@@ -544,7 +533,6 @@ static int open_gpio(struct app *a, char *err, size_t errlen)
 			log_info("input %s (%s) is active at start-up", lc->name, gpio_role_name(lc->role));
 		van_initial_input(a->van, &in, &now);
 	}
-	rearm_gpio(a);
 	return 0;
 }
 
@@ -572,12 +560,19 @@ int app_van_init(struct app *a, char *err, size_t errlen)
 	int rc = open_gpio(a, err, errlen);
 	if (rc < 0)
 		return rc;
+	if ((a->van_src = loop_add_source(a->loop, van_deadline, van_due, a)) < 0 ||
+	    (a->gpio_src = loop_add_source(a->loop, gpio_due_at, gpio_due, a)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	app_van_after(a);
 	return 0;
 }
 
 void app_van_fini(struct app *a)
 {
+	loop_del_source(a->loop, a->van_src);
+	loop_del_source(a->loop, a->gpio_src);
 	for (size_t i = 0; i < a->ngpio_fds; i++)
 		loop_del_fd(a->loop, a->gpio_fds[i]);
 	a->ngpio_fds = 0;

@@ -397,7 +397,6 @@ static json_t *c_sim(struct app *a, struct args *ar, enum van_source src, const 
 	int rc = gpio_sim_inject(a->gpio, line, strcmp(value, "off") != 0, now->mono_ms);
 	if (rc == 0 && !strcmp(value, "pulse"))
 		rc = gpio_sim_inject(a->gpio, line, false, now->mono_ms + ms);
-	app_gpio_poke(a);
 	if (rc == -ENOENT)
 		return reply_err("not_found", "no input line or role of that name");
 	if (rc == -ENOTSUP)

@@ -160,7 +160,7 @@ static void replay_service(gps_t *g, int64_t now_ms)
 			g->cb.on_link(g->arg, true);
 	}
 	while (g->rp.next < g->rp.n && replay_due(g) <= now_ms) {
-		struct fix f;
+		struct gps_report f;
 		gps_replay_to_fix(&g->rp.v[g->rp.next++], now_ms, &f);
 		g->reports++;
 		g->last_report = now_ms;
@@ -188,10 +188,10 @@ static double num(double x) { return isfinite(x) ? x : NAN; }
 static void report(gps_t *g, int64_t now_ms)
 {
 	const struct gps_fix_t *gf = &g->data->fix;
-	struct fix f = {
+	struct gps_report f = {
 		.mono_ms = now_ms,
-		.mode = gf->mode >= MODE_3D ? FIX_3D : gf->mode == MODE_2D ? FIX_2D
-		      : gf->mode == MODE_NO_FIX ? FIX_NO_FIX : FIX_NONE,
+		.mode = gf->mode >= MODE_3D ? GPS_MODE_3D : gf->mode == MODE_2D ? GPS_MODE_2D
+		      : gf->mode == MODE_NO_FIX ? GPS_MODE_NO_FIX : GPS_MODE_NONE,
 		.has_latlon = (g->data->set & LATLON_SET) && isfinite(gf->latitude) && isfinite(gf->longitude),
 		.lat = gf->latitude,
 		.lon = gf->longitude,

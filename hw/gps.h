@@ -18,13 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "controller/core/fix.h"
+#include "hw/gps_report.h"
 
 typedef struct gps gps_t;
 
 struct gps_callbacks {
 	/* A TPV report (fix or no fix).  f->mono_ms is the receive time. */
-	void (*on_report)(void *arg, const struct fix *f);
+	void (*on_report)(void *arg, const struct gps_report *f);
 	/* No report for stale_after: the last fix must no longer be used. */
 	void (*on_stale)(void *arg);
 	/* Connected to gpsd (true), lost it or failed to connect (false;

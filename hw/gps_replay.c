@@ -185,12 +185,12 @@ void gps_replay_free(struct gps_replay *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void gps_replay_to_fix(const struct replay_fix *rf, int64_t mono_ms, struct fix *f)
+void gps_replay_to_fix(const struct replay_fix *rf, int64_t mono_ms, struct gps_report *f)
 {
-	*f = (struct fix){
+	*f = (struct gps_report){
 		.mono_ms = mono_ms,
 		.gps_utc_ms = rf->utc_ms,
-		.mode = !rf->valid ? FIX_NO_FIX : isnan(rf->alt) ? FIX_2D : FIX_3D,
+		.mode = !rf->valid ? GPS_MODE_NO_FIX : isnan(rf->alt) ? GPS_MODE_2D : GPS_MODE_3D,
 		.has_latlon = rf->valid && !isnan(rf->lat) && !isnan(rf->lon),
 		.lat = rf->lat, .lon = rf->lon, .alt = rf->alt, .speed = rf->speed, .track = rf->track,
 		.eph = rf->eph, .epv = NAN, .sats_used = rf->sats,

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "controller/core/fix.h"
+#include "hw/gps_report.h"
 
 struct replay_fix {
 	int64_t utc_ms;
@@ -36,6 +36,6 @@ struct gps_replay {
 int gps_replay_load(struct gps_replay *r, const char *path, char *err, size_t errlen);
 void gps_replay_free(struct gps_replay *r);
 /* One epoch as the fix gpsd would have reported, received at mono_ms. */
-void gps_replay_to_fix(const struct replay_fix *rf, int64_t mono_ms, struct fix *f);
+void gps_replay_to_fix(const struct replay_fix *rf, int64_t mono_ms, struct gps_report *f);
 
 #endif

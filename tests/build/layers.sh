@@ -43,5 +43,10 @@ if [ -f "$lib" ]; then
 		bad=1
 	fi
 fi
+# hw/ is below the core and the shell: it includes neither
+if grep -n '^#include "controller/' "$src"/hw/*.[ch]; then
+	echo "FAIL: hw/ includes controller/ headers (hw has its own types: hw/gps_report.h)"
+	bad=1
+fi
 [ $bad = 0 ] && echo "ok: vanctl and vandisplay link no MQTT/GPS/GPIO/systemd library; the cores include only themselves; vanbase's core reads no clock"
 exit $bad
