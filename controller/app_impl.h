@@ -1,7 +1,8 @@
 /*
- * app_impl.h - the daemon shell's shared state, for app.c (life cycle, GPS,
- * signals), app_van.c (inputs, outputs, the core's events and state) and
- * cmd.c (commands from the control socket and from base).  Not a public API.
+ * app_impl.h - the daemon shell's shared state, for app.c (life cycle,
+ * signals, reload), app_gps.c (the GPS feed), app_publish.c (what goes to
+ * base), app_van.c (inputs, outputs, the core's events and state) and cmd.c
+ * (commands from the control socket and from base).  Not a public API.
  */
 #ifndef VAN_APP_IMPL_H
 #define VAN_APP_IMPL_H
@@ -91,15 +92,27 @@ struct app {
 	size_t cmd_seen_next;
 };
 
-/* app.c */
+/* app_publish.c: what goes to base */
 int app_queue(struct app *a, int kind, int prio, const char *sub, json_t *payload, bool retain,
 	      int64_t seq, const struct vtime *now, bool supersede);
 int app_queue_topic(struct app *a, int kind, int prio, const char *topic, json_t *payload, bool retain,
 		    int64_t seq, const struct vtime *now, bool supersede);
 void app_publish_state(struct app *a);
+int64_t app_state_cb(loop_t *l, void *arg);   /* the periodic state (a loop timer) */
+void app_publish_location(struct app *a, const struct vtime *now);
 json_t *app_gps_json(struct app *a, const struct vtime *now);
 json_t *app_link_json(struct app *a, const struct vtime *now);
 json_t *app_storage_json(struct app *a);
+
+/* app_gps.c: the GPS feed */
+int app_gps_start(struct app *a, char *err, size_t errlen);
+void app_gps_stop(struct app *a);
+/* The epoch gathered is complete (the feed stops): judge it now. */
+void app_gps_epoch_flush(struct app *a);
+/* The route filter's figures, logged at exit. */
+void app_gps_summary(struct app *a);
+
+/* app.c: life cycle */
 void app_retained_emergency(void *arg, const char *payload, size_t len);
 /* An emergency's write failed (a full disk): give a chunk of the reserve
  * back to the disk.  True if it did (retry the write), false if the

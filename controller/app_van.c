@@ -114,6 +114,34 @@ static void restore(struct app *a, const struct vtime *now)
 	json_decref(w);
 }
 
+/* ---- the retained state snapshot ---- */
+
+void app_publish_state(struct app *a)
+{
+	struct vtime now;
+	json_t *s = app_snapshot(a, true);
+
+	if (!s)
+		return;
+	clock_now(&a->clock, &now);
+	app_queue(a, STORE_OUTBOX_STATE, EV_NORMAL, "state", s, true, 0, &now, true);
+	a->state_dirty = false;
+	if (a->ctl && ctl_watchers(a->ctl)) {
+		json_t *m = json_pack("{s:s, s:o}", "event", "state", "state", app_snapshot(a, false));
+		if (m)
+			ctl_broadcast(a->ctl, m);
+		json_decref(m);
+	}
+}
+
+int64_t app_state_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	(void)l;
+	app_publish_state(a);
+	return (int64_t)a->conf->mqtt.state_interval_s * 1000;
+}
+
 /* ---- events: the core's decisions, stored and sent ---- */
 
 static void derived_records(struct app *a, const struct van_event *e)
