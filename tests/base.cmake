@@ -6,6 +6,11 @@ if(VAN_NODE)
   add_test(NAME base_console_model
     COMMAND ${VAN_NODE} --test ${CMAKE_SOURCE_DIR}/base/test/fleet.test.mjs)
   set_tests_properties(base_console_model PROPERTIES LABELS unit TIMEOUT 60)
+  # the console's fallback rules against the cases vanbase's core runs too
+  # (tests/data/base_rules_cases.json; vanbase: test_vb_cases)
+  add_test(NAME base_rules_cases
+    COMMAND ${VAN_NODE} --test ${CMAKE_SOURCE_DIR}/base/test/rules_cases.test.mjs)
+  set_tests_properties(base_rules_cases PROPERTIES LABELS unit TIMEOUT 60)
 else()
   message(WARNING "node not found: base console tests not registered (scripts/install-base-deps.sh)")
 endif()
