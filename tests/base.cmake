@@ -6,6 +6,10 @@ if(VAN_NODE)
   add_test(NAME base_console_model
     COMMAND ${VAN_NODE} --test ${CMAKE_SOURCE_DIR}/base/test/fleet.test.mjs)
   set_tests_properties(base_console_model PROPERTIES LABELS unit TIMEOUT 60)
+  # vanbase's alarm list in the console: whose alarms count, where acks go
+  add_test(NAME base_console_vanbase
+    COMMAND ${VAN_NODE} --test ${CMAKE_SOURCE_DIR}/base/test/vanbase.test.mjs)
+  set_tests_properties(base_console_vanbase PROPERTIES LABELS unit TIMEOUT 60)
   # the console's fallback rules against the cases vanbase's core runs too
   # (tests/data/base_rules_cases.json; vanbase: test_vb_cases)
   add_test(NAME base_rules_cases
