@@ -20,3 +20,5 @@ else()
 endif()
 van_integration_test(it_60_base_console it_60_base_console.sh TIMEOUT 300)
 van_integration_test(it_61_base_console_edges it_61_base_console_edges.sh TIMEOUT 300)
+# the console with vanbase: its alarm list, the banner while it is down, acks and closes
+van_integration_test(it_62_base_vanbase it_62_base_vanbase.sh TIMEOUT 300)
