@@ -11,7 +11,7 @@
 //   VANBASE, VANBASE_CONF  the vanbase binary and its configuration
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 
@@ -231,6 +231,25 @@ await step('ACKNOWLEDGE of van4\'s overdue in the console reaches vanbase (by th
 	check(/Sam at base in a base console/.test(t), `row: ${t}`);
 	check(/vanbase shows it/.test(t), `command status: ${t}`);
 	check(await row.locator('button.vack').isHidden(), 'ACKNOWLEDGE still offered');
+});
+
+await step('the notification\'s link opens the console at the van and the alarm', async () => {
+	const lines = readFileSync(join(WORK, 'pager.jsonl'), 'utf8').split('\n').filter(l => l.trim()).map(l => JSON.parse(l));
+	const n = lines.find(x => JSON.stringify(x).includes(odAlarm) && typeof x.link === 'string');
+	check(n, `no notification with a link for ${odAlarm} in pager.jsonl`);
+	check(n.link.includes(`#van=van4&alarm=${odAlarm}`), `link ${n.link}`);
+	const p2 = await ctx.newPage();
+	p2.on('pageerror', e => { pageErrors.push(e.message); log(`page error (link): ${e.message}`); });
+	try {
+		await p2.goto(n.link);
+		await p2.locator('#login[open]').waitFor();
+		await p2.fill('#f-pass', env.OP_PASS);   // the address, user and operator are remembered
+		await p2.click('#f-connect');
+		await p2.locator('#panel[data-unit="van4"]').waitFor({ state: 'visible' });
+		await p2.locator(`#vbalarms .vba.target[data-alarm="${odAlarm}"]`).waitFor();
+	} finally {
+		await p2.close();
+	}
 });
 
 await step('CLOSE with a note: vanbase closes it, the row goes', async () => {

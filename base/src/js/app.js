@@ -620,7 +620,9 @@
 		var v = it.van, e = it.e, now = Date.now();
 		var s = v.state;
 		el.dataset.unit = v.unit;
-		setClass(el, 'alarm' + (e.covert ? ' covert' : '') + (e.acknowledged ? ' acked' : ''));
+		var escNow = escalation(now);
+		setClass(el, 'alarm' + (e.covert ? ' covert' : '') + (e.acknowledged ? ' acked' : '') +
+			 (escNow.up || escNow.state === 'unknown' ? '' : ' esc-down'));
 		setText(el.querySelector('.alarm-van'), vanLabel(v));
 		var raisedBase = e.raisedBase;
 		setText(el.querySelector('.alarm-since'), 'raised ' + hms(raisedBase) + ' (' + dur(now - raisedBase) + ' ago)' +
@@ -695,7 +697,12 @@
 		el.dataset.unit = v.unit;
 		setText(el.querySelector('.st-text'), 'Alarm self-test from ' + vanLabel(v) + ': acknowledge it to prove the emergency path works.');
 		var cmd = fleet.lastCommand(v.unit, 'ack', function (c) { return c.fields.emergency === v.selftest.id; });
-		setText(el.querySelector('.st-status'), cmd ? (cmd.status === 'ok' ? 'van confirmed' : cmd.status) : '');
+		var esc = escalation(Date.now());
+		var da = null;
+		if (esc.up)
+			fleet.baseAlarms(v.unit).forEach(function (a) { if (a.kind === 'drill' && a.vanId === v.selftest.id) da = a; });
+		setText(el.querySelector('.st-status'), (cmd ? (cmd.status === 'ok' ? 'van confirmed' : cmd.status) : '') +
+			(da ? (cmd ? ' · ' : '') + 'vanbase: ' + escText(da, Date.now()) : ''));
 	}
 
 	/* ---- vanbase's alarms ---- */
@@ -794,7 +801,13 @@
 	/* vanbase's list, except the emergencies shown in full above */
 	function renderBaseAlarms(now, esc, shownEm) {
 		var box = $('vbalarms');
-		var items = esc.up ? fleet.baseAlarms().filter(function (a) { return shownEm.indexOf(a.id) < 0; }) : [];
+		var items = esc.up ? fleet.baseAlarms().filter(function (a) {
+			/* a van's self-test running: its blue strip above has the acknowledgement */
+			var v = a.unit ? fleet.vans[a.unit] : null;
+			if (a.kind === 'drill' && a.open && v && v.selftest && v.selftest.id === a.vanId)
+				return false;
+			return shownEm.indexOf(a.id) < 0;
+		}) : [];
 		keyed(box, items, function (a) { return a.id; }, createVba, updateVba);
 		return items;
 	}
