@@ -12,6 +12,10 @@ window.VAN_CONSOLE_CONFIG = {
 	/* Topic prefix (mqtt.prefix of the vans). */
 	prefix: 'vanctld',
 
+	/* vanbase's topic prefix (its mqtt.prefix): the console shows its alarm
+	 * list while it is up, and a loud banner while it is not. */
+	basePrefix: 'vanbase',
+
 	/* MQTT protocol level: 4 = 3.1.1, 5 = MQTT 5. */
 	protocolVersion: 4,
 
@@ -33,7 +37,8 @@ window.VAN_CONSOLE_CONFIG = {
 	center: [53.8, -1.55],
 	zoom: 13,
 
-	/* Escalation on base's own clock (seconds). */
+	/* Escalation on base's own clock (seconds): the console's fallback while
+	 * vanbase is down; keep them equal to vanbase's [rules]. */
 	dueGraceS: 60,      /* check-in / planned end this far past before base alerts */
 	silentAfterS: 180,  /* an online van in a session with no message for this long */
 

@@ -20,7 +20,7 @@
 	for (var k in base)
 		cfg[k] = base[k];
 	var qp = new URLSearchParams(location.search);
-	['url', 'prefix', 'tiles', 'tilesAttribution', 'user', 'operator'].forEach(function (n) {
+	['url', 'prefix', 'basePrefix', 'tiles', 'tilesAttribution', 'user', 'operator'].forEach(function (n) {
 		if (qp.has(n))
 			cfg[n] = qp.get(n);
 	});
@@ -33,9 +33,10 @@
 	if (cfg.tiles === 'none')
 		cfg.tiles = '';
 	cfg.prefix = cfg.prefix || 'vanctld';
+	cfg.basePrefix = cfg.basePrefix || 'vanbase';
 
 	var fleet = new VanFleet({
-		prefix: cfg.prefix, dueGraceS: cfg.dueGraceS, silentAfterS: cfg.silentAfterS,
+		prefix: cfg.prefix, basePrefix: cfg.basePrefix, dueGraceS: cfg.dueGraceS, silentAfterS: cfg.silentAfterS,
 		autoReplay: cfg.autoReplay, gapWaitS: cfg.gapWaitS
 	});
 	var vmap = null;
@@ -48,6 +49,11 @@
 	var dirty = true;
 	var lastSound = { emergency: 0, reminder: 0, alert: 0 };
 	var pageErrors = 0;
+	/* a notification's link: #van=UNIT&alarm=ID (vanbase's console.url) */
+	var target = (function () {
+		var hp = new URLSearchParams(location.hash.replace(/^#/, ''));
+		return { van: hp.get('van'), alarm: hp.get('alarm'), done: false };
+	})();
 
 	/* ---- formatting ---- */
 
@@ -190,6 +196,10 @@
 		var r = fleet.handle(topic, text, { retained: !!(packet && packet.retain), now: now });
 		if (r && r.unit)
 			attachSavedTrack(r.unit);
+		if (r && !target.done && target.van && fleet.vans[target.van]) {
+			target.done = true;
+			setTimeout(function () { select(target.van); }, 0);
+		}
 		dirty = true;
 		schedule();
 	}
@@ -200,6 +210,9 @@
 		['availability', 'state', 'emergency', 'location', 'event', 'reply'].forEach(function (s) {
 			topics[p + '/+/' + s] = { qos: 1 };
 		});
+		/* vanbase, the escalation service: is it up, and its alarms */
+		topics[cfg.basePrefix + '/availability'] = { qos: 1 };
+		topics[cfg.basePrefix + '/alarms'] = { qos: 1 };
 		client.subscribe(topics, function (err, granted) {
 			if (err) {
 				fleet.warn(Date.now(), '', 'subscribe failed: ' + err.message);
@@ -285,8 +298,11 @@
 	}
 
 	function send(unit, name, fields) {
-		var now = Date.now();
-		var cmd = fleet.command(unit, name, fields || {}, now, operator);
+		return publishVan(fleet.command(unit, name, fields || {}, Date.now(), operator));
+	}
+
+	/* a command to a van made by fleet.command() */
+	function publishVan(cmd) {
 		if (!client || connState !== 'on') {
 			var c = fleet.commands[cmd.id];
 			c.status = 'error';
@@ -309,6 +325,50 @@
 		dirty = true;
 		schedule();
 		return cmd.id;
+	}
+
+	/* a command to vanbase (vanbase/cmd/ack|close): no reply comes; it is
+	 * done when vanbase's list shows it (fleet.vbSettle) */
+	function sendBase(cmd) {
+		var c = null;
+		fleet.vb.commands.forEach(function (x) { if (x.id === cmd.id) c = x; });
+		if (!client || connState !== 'on') {
+			if (c) {
+				c.status = 'error';
+				c.error = 'not connected to the broker: not sent';
+			}
+		} else {
+			client.publish(cmd.topic, cmd.payload, { qos: 1, retain: false }, function (err) {
+				if (err && c) {
+					c.status = 'error';
+					c.error = 'not sent: ' + err.message;
+				}
+				dirty = true;
+				schedule();
+			});
+		}
+		dirty = true;
+		schedule();
+	}
+
+	function ackBase(a) {
+		if (!operator) {
+			openLogin();
+			return;
+		}
+		var cmd = fleet.ackCommand(a, Date.now(), operator);
+		if (cmd.to === 'van')
+			publishVan(cmd);
+		else
+			sendBase(cmd);
+	}
+
+	function closeBase(a, note) {
+		if (!operator) {
+			openLogin();
+			return;
+		}
+		sendBase(fleet.closeCommand(a, note, Date.now(), operator));
 	}
 
 	/* ---- today's tracks survive a reload (this computer only) ---- */
@@ -541,7 +601,8 @@
 					h('dt', { text: 'Crew' }), h('dd', { class: 'f-crew' }),
 					h('dt', { text: 'Source' }), h('dd', { class: 'f-source' }),
 					h('dt', { text: 'Timing' }), h('dd', { class: 'f-timing' }),
-					h('dt', { class: 'f-repeats-k', text: 'Repeats' }), h('dd', { class: 'f-repeats' })),
+					h('dt', { class: 'f-repeats-k', text: 'Repeats' }), h('dd', { class: 'f-repeats' }),
+					h('dt', { class: 'f-esc-k', text: 'Escalation' }), h('dd', { class: 'f-esc' })),
 				h('div', { class: 'alarm-actions' },
 					h('button', { class: 'btn ack', type: 'button', onclick: function () {
 						var v = fleet.vans[el.dataset.unit];
@@ -559,7 +620,9 @@
 		var v = it.van, e = it.e, now = Date.now();
 		var s = v.state;
 		el.dataset.unit = v.unit;
-		setClass(el, 'alarm' + (e.covert ? ' covert' : '') + (e.acknowledged ? ' acked' : ''));
+		var escNow = escalation(now);
+		setClass(el, 'alarm' + (e.covert ? ' covert' : '') + (e.acknowledged ? ' acked' : '') +
+			 (escNow.up || escNow.state === 'unknown' ? '' : ' esc-down'));
 		setText(el.querySelector('.alarm-van'), vanLabel(v));
 		var raisedBase = e.raisedBase;
 		setText(el.querySelector('.alarm-since'), 'raised ' + hms(raisedBase) + ' (' + dur(now - raisedBase) + ' ago)' +
@@ -586,6 +649,14 @@
 		el.querySelector('.f-repeats').hidden = el.querySelector('.f-repeats-k').hidden = !rt;
 		setText(el.querySelector('.f-repeats'), rt || '');
 		el.dataset.repeats = U.int(e.repeat) !== null ? e.repeat : 0;
+		/* vanbase's alarm of this emergency: who it paged, and how it stands */
+		var esc = escalation(now);
+		var va = esc.up ? fleet.alarmOfEmergency(v, e) : null;
+		el.dataset.alarm = va ? va.id : '';
+		el.dataset.state = va ? va.state : '';
+		setText(el.querySelector('.f-esc'), esc.state === 'unknown' ? 'unknown (not connected to the broker)' :
+			!esc.up ? 'ESCALATION SERVICE DOWN: nobody is being paged about this' :
+			va ? escText(va, now) : 'not in vanbase\'s list yet');
 		var btn = el.querySelector('.ack');
 		setText(btn, e.acknowledged ? 'Acknowledged ✓ (send again)' : 'ACKNOWLEDGE');
 		var cmd = fleet.lastCommand(v.unit, 'ack', function (c) { return c.fields.emergency === e.id; });
@@ -626,7 +697,119 @@
 		el.dataset.unit = v.unit;
 		setText(el.querySelector('.st-text'), 'Alarm self-test from ' + vanLabel(v) + ': acknowledge it to prove the emergency path works.');
 		var cmd = fleet.lastCommand(v.unit, 'ack', function (c) { return c.fields.emergency === v.selftest.id; });
-		setText(el.querySelector('.st-status'), cmd ? (cmd.status === 'ok' ? 'van confirmed' : cmd.status) : '');
+		var esc = escalation(Date.now());
+		var da = null;
+		if (esc.up)
+			fleet.baseAlarms(v.unit).forEach(function (a) { if (a.kind === 'drill' && a.vanId === v.selftest.id) da = a; });
+		setText(el.querySelector('.st-status'), (cmd ? (cmd.status === 'ok' ? 'van confirmed' : cmd.status) : '') +
+			(da ? (cmd ? ' · ' : '') + 'vanbase: ' + escText(da, Date.now()) : ''));
+	}
+
+	/* ---- vanbase's alarms ---- */
+
+	function escalation(now) {
+		return fleet.escalation(now, connState === 'on');
+	}
+
+	var STATE_WORDS = { raised: 'raised', notified: 'notified', acknowledged: 'acknowledged', resolved: 'resolved', closed: 'closed' };
+
+	/* one line: "NOTIFIED sam by push, mail · next 21:04" / "ACKNOWLEDGED by Sam (in a base console) 21:03" */
+	function escText(a, now) {
+		var bits = [(STATE_WORDS[a.state] || a.state).toUpperCase()];
+		var r = VanFleet.reachedText(a);
+		bits.push(r ? 'paged ' + r : 'nobody paged yet');
+		if (a.acked)
+			bits.push('acknowledged by ' + (a.ackedBy || '?') + ' ' + (VanFleet.ACK_HOW[a.ackedHow] || a.ackedHow || '') +
+				(a.ackedAt ? ' at ' + hms(a.ackedAt) : ''));
+		else if (a.open && a.nextAt)
+			bits.push('next page ' + rel(a.nextAt, now));
+		return bits.join(' · ');
+	}
+
+	function vbFacts(dl, pairs) {
+		facts(dl, pairs);
+	}
+
+	function createVba(a) {
+		var el = h('article', { class: 'vba' },
+			h('div', { class: 'vba-what' },
+				h('span', { class: 'vba-title' }), h('span', { class: 'vba-van' }),
+				h('span', { class: 'pill vba-state' })),
+			h('dl', { class: 'vba-facts' }),
+			h('div', { class: 'vba-actions' },
+				h('button', { class: 'btn vack', type: 'button', text: 'ACKNOWLEDGE', onclick: function () {
+					var x = fleet.baseAlarm(el.dataset.alarm);
+					if (x)
+						ackBase(x);
+				} }),
+				h('div', { class: 'closerow' },
+					h('input', { class: 'vnote', type: 'text', maxlength: '199', placeholder: 'note (optional)',
+						     'aria-label': 'note for closing the alarm' }),
+					h('button', { class: 'btn small vclose', type: 'button', text: 'Close', onclick: function () {
+						var x = fleet.baseAlarm(el.dataset.alarm);
+						if (x)
+							closeBase(x, el.querySelector('.vnote').value);
+					} })),
+				h('div', { class: 'vba-status' })),
+			h('div', { class: 'vba-covert', text: 'COVERT — do not call the van openly. Follow the duress procedure.' }));
+		return el;
+	}
+
+	function updateVba(el, a) {
+		var now = Date.now();
+		var v = a.unit ? fleet.vans[a.unit] : null;
+		var lvl = VanFleet.alarmLevel(a.kind);
+		el.dataset.alarm = a.id;
+		el.dataset.unit = a.unit || '';
+		el.dataset.kind = a.kind;
+		el.dataset.state = a.state;
+		setClass(el, 'vba ' + (a.open ? lvl : 'done') + (a.kind === 'offline' && a.open ? ' offline' : '') +
+			 (a.covert && a.open ? ' covert' : '') + (a.acked ? ' acked' : '') + (target.alarm === a.id ? ' target' : ''));
+		setText(el.querySelector('.vba-title'), (VanFleet.ALARM_TITLES[a.kind] || a.kind) + (a.drill && a.kind !== 'drill' ? ' (drill)' : ''));
+		setText(el.querySelector('.vba-van'), v ? vanLabel(v) : a.unit || 'base (no van)');
+		var st = el.querySelector('.vba-state');
+		setText(st, STATE_WORDS[a.state] || a.state);
+		setClass(st, 'pill vba-state ' + a.state);
+		var r = VanFleet.reachedText(a);
+		vbFacts(el.querySelector('.vba-facts'), [
+			['Since', a.since ? hm(a.since) + ' (' + dur(now - a.since) + ' ago)' : a.raisedAt ? hm(a.raisedAt) : '—'],
+			['Notified', r || (a.open ? 'nobody yet' : 'nobody')],
+			['Next page', a.open && !a.acked && a.nextAt ? hm(a.nextAt) + ' (' + rel(a.nextAt, now) + ')' : null],
+			['Acknowledged', a.acked ? (a.ackedBy || '?') + ' ' + (VanFleet.ACK_HOW[a.ackedHow] || (a.ackedHow ? '(' + a.ackedHow + ')' : '')) +
+				(a.ackedAt ? ' at ' + hms(a.ackedAt) : '') : a.open ? 'NOT YET' : null],
+			['Resolved', a.resolvedAt || a.resolvedWhy ? (a.resolvedAt ? hm(a.resolvedAt) + ': ' : '') + (a.resolvedWhy || '') : null],
+			['Note', a.note]
+		]);
+		el.querySelector('.vba-covert').hidden = !a.covert;
+		var ack = el.querySelector('.vack');
+		ack.hidden = a.acked || !a.open;
+		setText(ack, a.kind === 'emergency' ? 'ACKNOWLEDGE (tells the van)' : 'ACKNOWLEDGE');
+		var c = fleet.baseCommandFor(a.id, null, now);
+		var vc = a.unit && a.vanId !== null ? fleet.lastCommand(a.unit, 'ack', function (x) { return x.fields.emergency === a.vanId; }) : null;
+		var line = '';
+		if (vc && (!c || vc.sentAt > c.sentAt))
+			line = 'Acknowledgement sent to the van ' + hms(vc.sentAt) + ' by ' + (vc.by || '?') + ': ' +
+				(vc.status === 'ok' ? 'van confirmed.' : vc.status === 'error' ? 'van refused (' + (U.str(U.get(vc.reply, 'reason')) || 'error') + ').' :
+				 vc.status === 'no_reply' ? 'no reply from the van.' : 'waiting for the van…');
+		else if (c)
+			line = (c.name === 'ack' ? 'Acknowledgement' : 'Close') + ' sent to vanbase ' + hms(c.sentAt) + ' by ' + (c.by || '?') + ': ' +
+				(c.status === 'done' ? 'vanbase shows it.' : c.status === 'error' ? c.error + '.' :
+				 c.status === 'no_change' ? 'vanbase\'s list has not changed: is vanbase running? (vanbase status)' : 'waiting for vanbase…');
+		setText(el.querySelector('.vba-status'), line);
+	}
+
+	/* vanbase's list, except the emergencies shown in full above */
+	function renderBaseAlarms(now, esc, shownEm) {
+		var box = $('vbalarms');
+		var items = esc.up ? fleet.baseAlarms().filter(function (a) {
+			/* a van's self-test running: its blue strip above has the acknowledgement */
+			var v = a.unit ? fleet.vans[a.unit] : null;
+			if (a.kind === 'drill' && a.open && v && v.selftest && v.selftest.id === a.vanId)
+				return false;
+			return shownEm.indexOf(a.id) < 0;
+		}) : [];
+		keyed(box, items, function (a) { return a.id; }, createVba, updateVba);
+		return items;
 	}
 
 	function renderAlarms(now) {
@@ -638,7 +821,17 @@
 			.filter(function (v) { return v.selftest; });
 		var testEls = box.querySelector('.test-list') || box.appendChild(h('div', { class: 'test-list' }));
 		keyed(testEls, tests, function (v) { return v.unit + ':' + v.selftest.id; }, createTest, updateTest);
-		document.body.classList.toggle('in-alarm', items.length > 0);
+		var esc = escalation(now);
+		var shownEm = [];
+		if (esc.up)
+			items.forEach(function (it) {
+				var a = fleet.alarmOfEmergency(it.van, it.e);
+				if (a)
+					shownEm.push(a.id);
+			});
+		var vbItems = renderBaseAlarms(now, esc, shownEm);
+		var vbEm = vbItems.filter(function (a) { return a.kind === 'emergency' && a.open; });
+		document.body.classList.toggle('in-alarm', items.length + vbEm.length > 0);
 		document.body.classList.toggle('alarm-unacked', items.some(function (it) { return !it.e.acknowledged; }));
 		return items;
 	}
@@ -669,7 +862,7 @@
 	}
 
 	function renderAlerts(now) {
-		var list = fleet.alerts(now, connState === 'on');
+		var list = fleet.shownAlerts(now, connState === 'on');
 		keyed($('alerts'), list, function (a) { return a.key; }, createAlert, updateAlert);
 		return list;
 	}
@@ -687,6 +880,7 @@
 			h('div', { class: 'van-head' }, h('span', { class: 'swatch' }), h('span', { class: 'van-name' }), h('span', { class: 'pill avail' })),
 			h('div', { class: 'van-session' }),
 			row('On board', 'r-occ'), row('Check-in', 'r-ci'), row('Planned end', 'r-end'), row('Next stop', 'r-next'),
+			row('Alarms', 'r-alarms'),
 			row('Position', 'r-pos'), row('Near', 'r-near'), row('Fix', 'r-fix'), row('Link', 'r-link'), row('Heard', 'r-heard'),
 			h('div', { class: 'van-notes' }));
 		return el;
@@ -704,11 +898,14 @@
 		el.dataset.unit = v.unit;
 		var s = session(v);
 		var run = U.running(s.state);
-		var alerts = fleet.alerts(now, connState === 'on').filter(function (a) { return a.unit === v.unit; });
+		var alerts = fleet.shownAlerts(now, connState === 'on').filter(function (a) { return a.unit === v.unit; });
+		var esc = escalation(now);
+		var vbl = esc.up ? fleet.baseAlarms(v.unit) : [];
 		var cls = 'van';
-		if (v.emergency)
+		if (v.emergency || vbl.some(function (a) { return a.open && a.kind === 'emergency'; }))
 			cls += ' emergency';
-		else if (alerts.some(function (a) { return a.level === 'alarm'; }))
+		else if (alerts.some(function (a) { return a.level === 'alarm'; }) ||
+			 vbl.some(function (a) { return a.open && VanFleet.alarmLevel(a.kind) === 'alarm'; }))
 			cls += ' alerting';
 		if (v.availability === 'offline')
 			cls += ' offline';
@@ -746,6 +943,10 @@
 		var np = nextPlanned(v.state);
 		var plan = U.str(s.plan);
 		setRow(el, 'r-next', np || (plan ? 'plan “' + plan + '”' : ''), '', !np && !plan);
+		/* the van's alarms as vanbase has them (while it is up) */
+		setRow(el, 'r-alarms', vbl.map(function (a) {
+			return (VanFleet.ALARM_TITLES[a.kind] || a.kind) + ': ' + escText(a, now);
+		}).join(' | '), vbl.some(function (a) { return a.open && !a.acked; }) ? 'bad' : '', !vbl.length);
 		var pos = vanPos(v);
 		setRow(el, 'r-pos', pos ? coord(pos.lat, pos.lon) : 'no position', pos ? '' : 'warn');
 		var nt = pos ? nearText(v, pos.lat, pos.lon) : null;
@@ -822,7 +1023,8 @@
 			var pos = v.fix || (tr.length ? { lat: tr[tr.length - 1][0], lon: tr[tr.length - 1][1] } : null);
 			if (v.emergency && U.num(v.emergency.lat) !== null && !pos)
 				pos = { lat: v.emergency.lat, lon: v.emergency.lon };
-			var alerting = fleet.alerts(now, connState === 'on').some(function (a) { return a.unit === u && a.level === 'alarm'; });
+			var alerting = fleet.shownAlerts(now, connState === 'on').some(function (a) { return a.unit === u && a.level === 'alarm'; }) ||
+				(escalation(now).up && fleet.baseAlarms(u).some(function (a) { return a.open && VanFleet.alarmLevel(a.kind) !== 'warn'; }));
 			vmap.update(u, {
 				label: v.name || u,
 				lat: pos ? pos.lat : null, lon: pos ? pos.lon : null,
@@ -1020,7 +1222,10 @@
 			['Events', v.lowSeq === null ? 'none yet' : '#' + v.minSeq + '–#' + v.highSeq + (gaps.length ? ', missing ' +
 				gaps.map(function (g) { return g[0] === g[1] ? g[0] : g[0] + '–' + g[1]; }).join(', ') : ', none missing')],
 			['Van clock', offsetNote(v, now) || (fleet.offset(v, now) === null ? 'not known yet' : 'agrees with base')],
-			['Software', U.str(U.get(v.state, 'version'))]
+			['Software', U.str(U.get(v.state, 'version'))],
+			['Alarms (vanbase)', escalation(now).up ? (fleet.baseAlarms(v.unit).map(function (a) {
+				return (VanFleet.ALARM_TITLES[a.kind] || a.kind) + ' since ' + hm(a.since || a.raisedAt) + ': ' + escText(a, now);
+			}).join(' | ') || 'none') : 'vanbase is not up: this console judges base\'s clock itself']
 		]);
 		p.querySelector('.p-fill').hidden = !gaps.length;
 		var cmds = fleet.commandsFor(v.unit, now).slice(0, 30);
@@ -1079,6 +1284,20 @@
 		c.title = connDetail;
 		setClass(c, 'pill ' + (connState === 'on' ? 'on' : connState === 'lost' ? 'bad' : 'off'));
 		$('offline-banner').hidden = connState === 'on' || (connState === 'off' && !everConnected && !Object.keys(fleet.vans).length);
+		var esc = escalation(now);
+		var ep = $('esc');
+		setText(ep, esc.up ? 'escalation: vanbase' + (esc.name ? ' (' + esc.name + ')' : '') + ' up' :
+			esc.state === 'unknown' ? 'escalation: ?' : 'ESCALATION DOWN');
+		setClass(ep, 'pill ' + (esc.up ? 'escup' : esc.state === 'unknown' ? 'off' : 'escdown'));
+		var vb = $('vanbase-banner');
+		vb.hidden = esc.up || esc.state === 'unknown';
+		setText(vb.querySelector('.vb-detail'),
+			(esc.state === 'down' ? 'vanbase is offline' + (esc.sinceKnown && esc.since ? ' since ' + hm(esc.since) : '') + '. ' :
+			 esc.state === 'nolist' ? 'vanbase is online but has published no alarm list. ' :
+			 'No vanbase has been heard on this broker. ') +
+			'This console judges check-ins, overdue sessions and vans offline itself, only while it is open, ' +
+			'and pages nobody: keep it open and watched, and get vanbase running again (systemctl status vanbase on base\'s machine).');
+		document.body.classList.toggle('esc-down', !vb.hidden);
 		setText($('who'), operator ? 'Operator: ' + operator : 'Operator: (not set)');
 		setText($('clock'), hms(now));
 		var sb = $('sound');
@@ -1089,7 +1308,9 @@
 	}
 
 	function sound(now, alarms, alerts) {
-		var unacked = alarms.some(function (it) { return !it.e.acknowledged; });
+		var vbl = escalation(now).up ? fleet.baseAlarms().filter(function (a) { return a.open && !a.acked; }) : [];
+		var unacked = alarms.some(function (it) { return !it.e.acknowledged; }) ||
+			fleet.baseOnlyEmergencies().some(function (a) { return !a.acked && escalation(now).up; });
 		if (unacked) {
 			if (now - lastSound.emergency >= 1400) {
 				VanSound.play('emergency');
@@ -1105,7 +1326,7 @@
 		var unseen = alerts.some(function (a) {
 			var v = fleet.vans[a.unit];
 			return a.level === 'alarm' && !(v && v.seenAlerts[a.key]);
-		});
+		}) || vbl.some(function (a) { return VanFleet.alarmLevel(a.kind) === 'alarm'; });
 		if (unseen && now - lastSound.alert >= 10000) {
 			VanSound.play('alert');
 			lastSound.alert = now;
@@ -1123,7 +1344,9 @@
 			renderPanel(now);
 			renderLog(now);
 			sound(now, alarms, alerts);
-			document.title = (alarms.length ? 'EMERGENCY — ' : alerts.length ? '(' + alerts.length + ' alerts) ' : '') + 'Vans — base console';
+			var nvb = escalation(now).up ? fleet.baseAlarms().filter(function (a) { return a.open; }).length : 0;
+			document.title = (alarms.length ? 'EMERGENCY — ' : alerts.length + nvb ? '(' + (alerts.length + nvb) + ' alerts) ' : '') +
+				(escalation(now).up || connState !== 'on' ? '' : 'NO ESCALATION — ') + 'Vans — base console';
 		} catch (e) {
 			pageErrors++;
 			fleet.warn(now, '', 'display error: ' + (e && e.message ? e.message : e));
@@ -1164,6 +1387,7 @@
 		window.__vanConsole = {
 			fleet: fleet, sound: VanSound, cfg: cfg,
 			conn: function () { return connState; },
+			escalation: function () { return escalation(Date.now()); },
 			pageErrors: function () { return pageErrors; }
 		};
 	}

@@ -21,6 +21,7 @@
 
 	var DEFAULTS = {
 		prefix: 'vanctld',
+		basePrefix: 'vanbase', /* vanbase's topics: its availability, its alarm list, cmd/ack|close */
 		dueGraceS: 60,        /* a due time must be this far past on base's clock before base alerts */
 		silentAfterS: 180,    /* an "online" van in a session with no message for this long */
 		settleS: 15,          /* before judging due times of a van whose clock offset is unknown */
@@ -121,6 +122,9 @@
 		this.cmdSeq = 0;
 		this.started = null;    /* base ms of the first message */
 		this.stats = { messages: 0, duplicates: 0, events: 0 };
+		/* vanbase, the escalation service (docs/escalation.md): what it last said */
+		this.vb = { availability: null, availabilityAt: null, retained: false,
+			    name: null, alarms: null, listAt: null, commands: [] };
 	}
 
 	Fleet.prototype.warn = function (now, topic, text) {
@@ -232,6 +236,8 @@
 		if (this.started === null)
 			this.started = now;
 		this.stats.messages++;
+		if (topic.indexOf(this.o.basePrefix + '/') === 0)
+			return this.handleVanbase(topic, topic.slice(this.o.basePrefix.length + 1), payload, retained, now);
 		var p = this.o.prefix + '/';
 		if (topic.indexOf(p) !== 0) {
 			this.warn(now, topic, 'topic outside ' + this.o.prefix + '/');
@@ -1011,6 +1017,273 @@
 				out.push(v.track[i]);
 		}
 		return out;
+	};
+
+
+	/* ---- vanbase: the alarms that count while it is up ---- */
+
+	var VB_KINDS = ['emergency', 'overdue', 'checkin', 'offline', 'silent', 'selftest_failed', 'drill'];
+	var VB_STATES = ['raised', 'notified', 'acknowledged', 'resolved', 'closed'];
+	/* the console's alerts vanbase raises on base's clock itself: shown from
+	 * vanbase's list while it is up, judged here only while it is down */
+	var VB_JUDGED = ['offline', 'silent', 'checkin', 'overdue', 'selftest'];
+	var VB_ID_RE = /^[A-Za-z0-9_.:-]{1,95}$/;
+
+	Fleet.ALARM_TITLES = {
+		emergency: 'EMERGENCY', overdue: 'Session overdue', checkin: 'Check-in missed',
+		offline: 'Van offline during a session', silent: 'No news from the van',
+		selftest_failed: 'Emergency self-test failed', drill: 'Drill (test alarm)'
+	};
+	/* how serious: emergency > alarm (act now) > warn */
+	Fleet.alarmLevel = function (kind) {
+		return kind === 'emergency' ? 'emergency' : kind === 'overdue' || kind === 'checkin' || kind === 'offline' ? 'alarm' : 'warn';
+	};
+
+	function msOrNull(x) { x = int(x); return x !== null && x > 0 ? x : null; }
+	function textOrNull(x, n) { x = str(x); return x !== null && x !== '' ? shorten(x, n) : null; }
+
+	/* one alarm of vanbase's list, checked; null when it cannot be shown */
+	function vbAlarm(a) {
+		if (!isObj(a) || !str(a.id) || !VB_ID_RE.test(a.id) || !str(a.kind) || !str(a.state))
+			return null;
+		var unit = str(a.unit);
+		if (unit !== null && !UNIT_RE.test(unit))
+			return null;
+		var reached = [];
+		(Array.isArray(a.reached) ? a.reached : []).slice(0, 50).forEach(function (r) {
+			if (isObj(r) && str(r.contact) && str(r.channel))
+				reached.push({ contact: shorten(r.contact, 40), channel: shorten(r.channel, 40) });
+		});
+		return {
+			id: a.id, unit: unit, kind: shorten(a.kind, 30), known: VB_KINDS.indexOf(a.kind) >= 0,
+			state: VB_STATES.indexOf(a.state) >= 0 ? a.state : shorten(a.state, 20),
+			covert: a.covert === true, drill: a.drill === true, byVan: a.by_van === true,
+			vanId: int(a.van_id), raisedAt: msOrNull(a.raised_at), since: msOrNull(a.since),
+			ackedAt: msOrNull(a.acked_at), ackedBy: textOrNull(a.acked_by, 47), ackedHow: textOrNull(a.acked_how, 23),
+			resolvedAt: msOrNull(a.resolved_at), resolvedWhy: textOrNull(a.resolved_why, 120),
+			closedAt: msOrNull(a.closed_at), closedBy: textOrNull(a.closed_by, 47), note: textOrNull(a.note, 200),
+			nextAt: msOrNull(a.next_at), reached: reached,
+			open: a.state !== 'resolved' && a.state !== 'closed',
+			acked: a.state === 'acknowledged' || msOrNull(a.acked_at) !== null || textOrNull(a.acked_by, 47) !== null
+		};
+	}
+
+	Fleet.prototype.handleVanbase = function (topic, sub, payload, retained, now) {
+		var vb = this.vb;
+		if (typeof payload !== 'string')
+			payload = String(payload);
+		if (payload.length > MAX_PAYLOAD) {
+			this.warn(now, topic, 'message too large (' + payload.length + ' bytes): ignored');
+			return null;
+		}
+		if (sub === 'availability') {
+			if (payload === '') {
+				/* the retained availability deleted: vanbase as never seen */
+				vb.availability = vb.availabilityAt = null;
+				return { vanbase: true, sub: sub };
+			}
+			if (payload !== 'online' && payload !== 'offline') {
+				this.warn(now, topic, 'vanbase availability is neither "online" nor "offline": ' + JSON.stringify(shorten(payload, 40)));
+				return null;
+			}
+			if (vb.availability !== payload || vb.availabilityAt === null)
+				vb.availabilityAt = now;
+			vb.availability = payload;
+			vb.retained = retained;
+			return { vanbase: true, sub: sub };
+		}
+		if (sub !== 'alarms') {
+			this.warn(now, topic, 'unexpected topic');
+			return null;
+		}
+		if (payload === '') {
+			vb.alarms = vb.listAt = null;
+			return { vanbase: true, sub: sub };
+		}
+		var m;
+		try {
+			m = JSON.parse(payload);
+		} catch (e) {
+			this.warn(now, topic, 'not JSON: ' + JSON.stringify(shorten(payload, 60)));
+			return null;
+		}
+		if (!isObj(m) || !Array.isArray(m.alarms)) {
+			this.warn(now, topic, 'vanbase alarm list without "alarms": ignored');
+			return null;
+		}
+		if (m.v !== 1) {
+			this.warn(now, topic, 'unsupported vanbase list version v=' + shorten(JSON.stringify(m.v), 20) + ' (this console reads v 1)');
+			return null;
+		}
+		var out = [], dropped = 0;
+		m.alarms.slice(0, 500).forEach(function (a) {
+			var x = vbAlarm(a);
+			if (x && x.state !== 'closed')
+				out.push(x);
+			else if (!x)
+				dropped++;
+		});
+		if (dropped)
+			this.warn(now, topic, dropped + ' alarm(s) of vanbase\'s list not understood: not shown');
+		vb.alarms = out;
+		vb.listAt = now;
+		vb.name = textOrNull(m.vanbase, 60);
+		this.vbSettle(now);
+		return { vanbase: true, sub: sub };
+	};
+
+	/* Is vanbase the one raising base's alarms now?  {up, state, name, since}
+	 * state: "up" | "down" (its last will, or stopped) | "never" (nothing
+	 * ever heard, or its availability deleted) | "nolist" (online, but no
+	 * alarm list yet) | "unknown" (this console is not connected: it cannot
+	 * tell).  Only "up" hands the alarms to vanbase. */
+	Fleet.prototype.escalation = function (now, connected) {
+		var vb = this.vb;
+		var r = { up: false, state: 'never', name: vb.name, since: vb.availabilityAt, sinceKnown: !vb.retained };
+		if (!connected)
+			r.state = 'unknown';
+		else if (vb.availability === 'offline')
+			r.state = 'down';
+		else if (vb.availability === 'online')
+			r.state = vb.alarms ? 'up' : 'nolist';
+		r.up = r.state === 'up';
+		return r;
+	};
+
+	/* the console's own alerts that are shown: while vanbase is up, only
+	 * those it does not judge itself (the van's own reports: over the
+	 * occupancy limit, its disk) */
+	Fleet.prototype.shownAlerts = function (now, connected) {
+		var all = this.alerts(now, connected);
+		if (!this.escalation(now, connected).up)
+			return all;
+		return all.filter(function (a) { return VB_JUDGED.indexOf(a.kind) < 0; });
+	};
+
+	/* vanbase's alarms (of one van, or all): open ones first, emergencies
+	 * first, then the oldest first */
+	Fleet.prototype.baseAlarms = function (unit) {
+		var list = (this.vb.alarms || []).filter(function (a) { return unit === undefined || a.unit === unit; });
+		var rank = function (a) {
+			return (a.open ? 0 : 10) + (a.kind === 'emergency' ? 0 : Fleet.alarmLevel(a.kind) === 'alarm' ? 1 : 2);
+		};
+		return list.sort(function (a, b) {
+			return rank(a) - rank(b) || (a.since || a.raisedAt || 0) - (b.since || b.raisedAt || 0) || (a.id < b.id ? -1 : 1);
+		});
+	};
+
+	Fleet.prototype.baseAlarm = function (id) {
+		var l = this.vb.alarms || [];
+		for (var i = 0; i < l.length; i++)
+			if (l[i].id === id)
+				return l[i];
+		return null;
+	};
+
+	/* vanbase's alarm for a van's emergency e (the console's), or null */
+	Fleet.prototype.alarmOfEmergency = function (v, e) {
+		var l = this.vb.alarms || [], best = null;
+		for (var i = 0; i < l.length; i++) {
+			var a = l[i];
+			if (a.kind !== 'emergency' || a.unit !== v.unit)
+				continue;
+			if (a.vanId === e.id)
+				return a;
+			if (a.vanId === null && a.open)
+				best = a;
+		}
+		return best;
+	};
+
+	/* vanbase's open emergencies the console itself has no emergency for
+	 * (it started after the van's retained topic was cleared, say): shown
+	 * from the list alone, never hidden */
+	Fleet.prototype.baseOnlyEmergencies = function () {
+		var self = this;
+		return this.baseAlarms().filter(function (a) {
+			if (a.kind !== 'emergency' || !a.open)
+				return false;
+			var v = a.unit ? self.vans[a.unit] : null;
+			return !(v && v.emergency && self.alarmOfEmergency(v, v.emergency) === a);
+		});
+	};
+
+	/* "sam by push, mail; alex by sms", or null: who vanbase reached */
+	Fleet.reachedText = function (a) {
+		var order = [], by = {};
+		a.reached.forEach(function (r) {
+			if (!by[r.contact]) {
+				by[r.contact] = [];
+				order.push(r.contact);
+			}
+			if (by[r.contact].indexOf(r.channel) < 0)
+				by[r.contact].push(r.channel);
+		});
+		return order.length ? order.map(function (c) { return c + ' by ' + by[c].join(', '); }).join('; ') : null;
+	};
+
+	Fleet.ACK_HOW = { console: 'in a base console', cli: 'on base\'s machine (vanbase ack)', van: 'at the van (the van confirmed it)' };
+
+	/* ACKNOWLEDGE of one of vanbase's alarms: an emergency (and a van's own
+	 * self-test) goes to the van as ever (cmd/ack: the crew sees it, and
+	 * vanbase reads the van's acknowledgement); an alarm only base knows
+	 * goes to vanbase.  -> {topic, payload, id, to: "van"|"vanbase"} */
+	Fleet.prototype.ackCommand = function (a, now, who) {
+		if ((a.kind === 'emergency' || a.kind === 'drill') && a.unit && a.vanId !== null)
+			return Object.assign(this.command(a.unit, 'ack', { by: who, emergency: a.vanId }, now, who), { to: 'van' });
+		return this.baseCommand('ack', a, { by: who }, now);
+	};
+
+	/* CLOSE (with an optional note): always vanbase's */
+	Fleet.prototype.closeCommand = function (a, note, now, who) {
+		var f = { by: who };
+		note = str(note) !== null ? note.trim().slice(0, 199) : '';
+		if (note)
+			f.note = note;
+		return this.baseCommand('close', a, f, now);
+	};
+
+	/* vanbase/cmd/NAME {"alarm": ID, "by": NAME[, "note": TEXT]}.  vanbase
+	 * sends no reply: the command is done when its alarm list shows it. */
+	Fleet.prototype.baseCommand = function (name, a, fields, now) {
+		var p = { alarm: a.id };
+		for (var k in fields)
+			p[k] = fields[k];
+		var c = { id: 'vb' + (++this.cmdSeq), name: name, alarm: a.id, unit: a.unit, by: fields.by || null,
+			  note: fields.note || null, sentAt: now, status: 'sent', doneAt: null };
+		this.vb.commands.push(c);
+		if (this.vb.commands.length > 100)
+			this.vb.commands.shift();
+		return { topic: this.o.basePrefix + '/cmd/' + name, payload: JSON.stringify(p), id: c.id, to: 'vanbase' };
+	};
+
+	/* a new list: the commands it shows done */
+	Fleet.prototype.vbSettle = function (now) {
+		var self = this;
+		this.vb.commands.forEach(function (c) {
+			if (c.status !== 'sent' && c.status !== 'no_change')
+				return;
+			var a = self.baseAlarm(c.alarm);
+			var done = c.name === 'ack' ? !a || a.acked : !a;
+			if (done) {
+				c.status = 'done';
+				c.doneAt = now;
+			}
+		});
+	};
+
+	/* the newest command of this console for an alarm (status "sent",
+	 * "done", "no_change" after commandTimeoutS, "error"), or null */
+	Fleet.prototype.baseCommandFor = function (id, name, now) {
+		for (var i = this.vb.commands.length - 1; i >= 0; i--) {
+			var c = this.vb.commands[i];
+			if (c.alarm === id && (!name || c.name === name)) {
+				if (c.status === 'sent' && now - c.sentAt > this.o.commandTimeoutS * 1000)
+					c.status = 'no_change';
+				return c;
+			}
+		}
+		return null;
 	};
 
 	Fleet.util = { num: num, int: int, str: str, bool: bool, obj: obj, get: get, isoMs: isoMs, running: running };
