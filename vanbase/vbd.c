@@ -306,7 +306,11 @@ static void drain(struct vbd *d)
 				const struct vb_audit *a = &o->u.a;
 				vbstore_audit(d->st, a->alarm_id, a->at, vb_audit_name(a->what), *a->by ? a->by : NULL,
 					      *a->detail ? a->detail : *a->notify_id ? a->notify_id : NULL);
-				store_alarm(d, a->alarm_id);
+				if (vb_alarm_get(d->core, a->alarm_id))
+					store_alarm(d, a->alarm_id);
+				else if (a->what == VB_AU_CLOSED &&
+					 vbstore_alarm_close(d->st, a->alarm_id, a->at, a->by, a->detail) < 0)
+					log_warnx("vanbase: %s", vbstore_errmsg(d->st));
 				if (a->what == VB_AU_RAISED || a->what == VB_AU_ACKED || a->what == VB_AU_RESOLVED ||
 				    a->what == VB_AU_CLOSED)
 					log_notice("vanbase: alarm %s (%s, van %s) %s%s%s", a->alarm_id,

@@ -203,6 +203,24 @@ int vbstore_alarm_put(vbstore_t *s, const struct vbstore_alarm *a)
 	return run(s, st, "storing an alarm");
 }
 
+int vbstore_alarm_close(vbstore_t *s, const char *id, int64_t at_utc_ms, const char *by, const char *note)
+{
+	sqlite3_stmt *st;
+	/* the row and its view (detail) say the same */
+	int rc = prep(s, &st,
+		      "UPDATE alarm SET state = 'closed', closed_utc_ms = ?2, note = ?3,"
+		      " detail = CASE WHEN detail IS NULL THEN NULL ELSE json_set(detail, '$.state', 'closed',"
+		      " '$.closed_at', ?2, '$.closed_by', ?4, '$.note', ?3) END WHERE id = ?1",
+		      "closing an alarm");
+	if (rc < 0)
+		return rc;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, at_utc_ms);
+	bind_text(st, 3, note && *note ? note : NULL);
+	bind_text(st, 4, by);
+	return run(s, st, "closing an alarm");
+}
+
 int vbstore_audit(vbstore_t *s, const char *alarm_id, int64_t at_utc_ms, const char *what, const char *who,
 		  const char *detail)
 {

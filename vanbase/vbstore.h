@@ -63,6 +63,10 @@ void vbstore_rollback(vbstore_t *s);
 
 /* Insert or update one alarm (by id). */
 int vbstore_alarm_put(vbstore_t *s, const struct vbstore_alarm *a);
+/* Close alarm id (when the core no longer holds it: a resolved alarm
+ * leaves the core when it is closed). */
+int vbstore_alarm_close(vbstore_t *s, const char *id, int64_t at_utc_ms, const char *by, const char *note);
+
 /* One line of the audit trail: what happened to alarm_id at at_utc_ms. */
 int vbstore_audit(vbstore_t *s, const char *alarm_id, int64_t at_utc_ms, const char *what, const char *who,
 		  const char *detail);

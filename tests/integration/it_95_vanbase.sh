@@ -173,6 +173,16 @@ done
 	fail "notifications not all sent: $(vsql "SELECT id, state, result FROM notification WHERE state != 'sent'")"
 pass "vanbase's database holds the alarm, its audit trail and every attempt's result"
 
+# closing a resolved alarm (the usual end: the crew cleared it, a person
+# closes it with a note): the row says so, the note is kept, it leaves the
+# open list
+vb close "$alarm" --by "Pat at base" --note "crew safe, debriefed" > /dev/null || fail "vanbase close"
+[ "$(vsql "SELECT state || '|' || note || '|' || (closed_utc_ms > 0) FROM alarm WHERE id = '$alarm'")" = "closed|crew safe, debriefed|1" ] ||
+	fail "closed alarm row: $(vsql "SELECT state, note, closed_utc_ms FROM alarm WHERE id = '$alarm'")"
+[ "$(vsql "SELECT json_extract(detail, '$.state') FROM alarm WHERE id = '$alarm'")" = closed ] || fail "the alarm's view is not closed"
+vb alarms | grep -q "\"$alarm\"" && fail "a closed alarm is still listed as open"
+pass "vanbase close: a resolved alarm is closed with its note, and leaves the open list"
+
 # ---- 5. covert: the crew's duress word ----
 "$VANCTL" --socket "$WORK/control.sock" session start --crew 2 > /dev/null || fail "session start"
 "$VANCTL" --socket "$WORK/control.sock" checkin --code bluebird > /dev/null 2>&1 || true
