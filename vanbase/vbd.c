@@ -445,6 +445,20 @@ static void base_command(struct vbd *d, const struct mosquitto_message *msg)
 	if (!json_is_true(json_object_get(reply, "ok")))
 		log_warnx("vanbase: %s from a console refused: %s", name,
 			  json_string_value(json_object_get(reply, "reason")));
+	/* the answer, for the console that asked (PREFIX/reply, not retained) */
+	json_object_set_new(reply, "command", json_string(name));
+	json_t *alarm = json_object_get(req, "alarm"), *id = json_object_get(req, "id");
+	if (json_is_string(alarm))
+		json_object_set(reply, "alarm", alarm);
+	if (json_is_string(id) || json_is_integer(id))
+		json_object_set(reply, "id", id);
+	json_object_del(reply, "result");
+	char *text = json_dumps(reply, JSON_COMPACT);
+	if (text && mqttlink_connected(d->link)) {
+		mosquitto_publish_v5(d->mosq, NULL, own_topic(d, "reply"), (int)strlen(text), text, 1, false, NULL);
+		mqttlink_flush(d->link);
+	}
+	free(text);
 	json_decref(reply);
 	json_decref(req);
 }
