@@ -9,3 +9,7 @@ if(TARGET vanbase)
   van_integration_test(it_94_vanbase_config it_94_vanbase_config.sh)
   set_tests_properties(it_94_vanbase_config PROPERTIES LABELS "integration;vanbase")
 endif()
+# vanbase's database on real SQLite files
+if(TARGET vbshell)
+  van_unit_test(test_vbstore SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_vbstore.c LIBS vbshell)
+endif()

@@ -36,7 +36,9 @@ struct vbd {
 	struct mosquitto *mosq;
 	ctl_t *ctl;
 	char topic[256];
-	int64_t wd_timer;
+	int64_t wd_timer, purge_timer;
+	struct notify *retiring;      /* the channels before a reload, until their sends end */
+	struct sent *sending;         /* sends whose result has not come */
 	unsigned long long refused;   /* van messages refused (bad topic, size, JSON) */
 	bool warned_refused;
 };
@@ -103,6 +105,7 @@ static void channel_id(const char *core_id, char *out, size_t n)
 
 struct sent {
 	struct vbd *d;
+	struct sent *prev, *next;      /* in d->sending: freed at the end even if never answered */
 	char nid[VB_NID_MAX];          /* the core's id */
 	char alarm[VB_ID_MAX];
 	char contact[VB_NAME_MAX], channel[VB_NAME_MAX], kind[16];
@@ -110,6 +113,16 @@ struct sent {
 };
 
 static void drain(struct vbd *d);
+
+static void sending_del(struct vbd *d, struct sent *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		d->sending = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+}
 
 static void on_sent(const struct notify_result *res, void *arg)
 {
@@ -136,6 +149,7 @@ static void on_sent(const struct notify_result *res, void *arg)
 	log_info("vanbase: notification %s to %s on %s: %s after %d attempt(s), %lld ms", s->nid, s->contact,
 		 s->channel, res->ok ? "delivered" : "FAILED", res->attempts, (long long)res->elapsed_ms);
 	vb_notified(d->core, &now, s->nid, res->ok, detail);
+	sending_del(d, s);
 	free(s);
 	drain(d);
 }
@@ -185,7 +199,12 @@ static void send_one(struct vbd *d, const struct vb_notify *n)
 	if (notify_send(d->notify, n->channel, &req, on_sent, s) < 0) {
 		log_warnx("vanbase: notification %s on %s could not start", n->id, n->channel);
 		free(s);
+		return;
 	}
+	s->next = d->sending;
+	if (s->next)
+		s->next->prev = s;
+	d->sending = s;
 }
 
 /* A decided notification as stored until it is sent (a restart sends it). */
@@ -609,9 +628,94 @@ static json_t *on_request(void *arg, const json_t *req, int uid)
 
 /* ---- life cycle ---- */
 
+/* SIGHUP: the people, the rota, the chains and the channels again (the
+ * chains in flight go on at their place); what only a restart changes is
+ * named.  A file with problems changes nothing. */
+static void reload(struct vbd *d)
+{
+	struct vbconf *n = calloc(1, sizeof(*n));
+	struct vbroster r;
+	char err[512];
+
+	memset(&r, 0, sizeof(r));
+	if (!n || vbconf_defaults(n) < 0) {
+		log_warnx("reload: out of memory");
+		free(n);
+		return;
+	}
+	vbconf_load(n, d->conf->report.path);
+	vbconf_check(n);
+	if (!n->report.nerrors)
+		vbroster_read(n, &r);
+	struct notify *nn = NULL;
+	const char *why = NULL;
+	if (!n->report.nerrors && !(nn = notify_new(d->loop, r.channels, r.nchannels, err, sizeof(err))))
+		vbconf_error(n, "%s: %s", n->report.path, err);
+	if (!n->report.nerrors && vb_set_roster(d->core, &r.roster, &why) < 0)
+		vbconf_error(n, "%s: the roster: %s", n->report.path, why ? why : "refused");
+	if (n->report.nerrors) {
+		for (size_t i = 0; i < n->report.nerrors; i++)
+			log_warnx("%s", n->report.errors[i]);
+		log_warnx("reload: %s has %zu problem(s); keeping the running configuration", n->report.path,
+			  n->report.nerrors);
+		notify_free(nn);
+		vbroster_fini(&r);
+		vbconf_fini(n);
+		free(n);
+		return;
+	}
+#define NEEDS_RESTART(cond, what) \
+	if (cond) log_notice("reload: %s changed; it takes effect after a restart", what)
+	NEEDS_RESTART(strcmp(n->mqtt.link.host, d->conf->mqtt.link.host) || n->mqtt.link.port != d->conf->mqtt.link.port,
+		      "the broker address");
+	NEEDS_RESTART(strcmp(n->storage.db, d->conf->storage.db), "storage.db");
+	NEEDS_RESTART(strcmp(n->control.socket, d->conf->control.socket), "control.socket");
+	NEEDS_RESTART(n->rules.due_grace_s != d->conf->rules.due_grace_s ||
+		      n->rules.silent_after_s != d->conf->rules.silent_after_s ||
+		      n->rules.settle_s != d->conf->rules.settle_s, "[rules]");
+#undef NEEDS_RESTART
+	char units[1024];
+	snprintf(units, sizeof(units), "%s", n->fleet.units);
+	for (char *save = NULL, *u = strtok_r(units, ", \t", &save); u; u = strtok_r(NULL, ", \t", &save))
+		if (vb_unit_add(d->core, u) == 0)
+			log_info("reload: now watching van %s", u);
+	/* the old channels finish what they are sending, then go */
+	notify_free(d->retiring);
+	d->retiring = d->notify;
+	d->notify = nn;
+	vbroster_fini(&d->roster);
+	d->roster = r;
+	d->conf->storage.retention_days = n->storage.retention_days;
+	log_info("reload: people, rota, chains and channels re-read from %s", n->report.path);
+	vbconf_fini(n);
+	free(n);
+	struct vb_time now = base_now();
+	vb_tick(d->core, &now);
+	drain(d);
+}
+
+/* Closed alarms past the retention period go, daily. */
+static int64_t purge_cb(loop_t *l, void *arg)
+{
+	struct vbd *d = arg;
+	(void)l;
+	int64_t cutoff = wall_now_ms() - (int64_t)d->conf->storage.retention_days * 86400000;
+	int n = vbstore_purge(d->st, cutoff);
+	if (n < 0)
+		log_warnx("vanbase: retention purge failed: %s", vbstore_errmsg(d->st));
+	else if (n > 0)
+		log_notice("vanbase: retention purge: %d closed alarm(s) older than %d days removed, with their "
+			   "notifications and audit trail", n, d->conf->storage.retention_days);
+	return 86400000;
+}
+
 static void on_signal(loop_t *l, int signo, void *arg)
 {
-	(void)arg;
+	struct vbd *d = arg;
+	if (signo == SIGHUP) {
+		reload(d);
+		return;
+	}
 	if (signo == SIGTERM || signo == SIGINT) {
 		log_info("signal %d: shutting down", signo);
 		sd_notify(0, "STOPPING=1");
@@ -628,6 +732,10 @@ static int64_t wd_cb(loop_t *l, void *arg)
 
 	snprintf(status, sizeof(status), "STATUS=broker %s, %zu alarm(s), %zu notification(s) in flight",
 		 mqttlink_connected(d->link) ? "online" : "offline", vb_alarm_count(d->core), notify_pending(d->notify));
+	if (d->retiring && notify_pending(d->retiring) == 0) {
+		notify_free(d->retiring);   /* the channels of before the reload are done */
+		d->retiring = NULL;
+	}
 	sd_notify(0, "WATCHDOG=1");
 	sd_notify(0, status);
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
@@ -709,6 +817,7 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 		goto fail;
 	d->mosq = mqttlink_mosq(d->link);
 	d->wd_timer = loop_add_timer(d->loop, 0, wd_cb, d);
+	d->purge_timer = loop_add_timer(d->loop, 60000, purge_cb, d);
 	resend_pending(d);
 	struct vb_time now = base_now();
 	vb_tick(d->core, &now);   /* what fell due while vanbase was down */
@@ -733,6 +842,12 @@ void vbd_free(struct vbd *d)
 		return;
 	mqttlink_free(d->link);
 	notify_free(d->notify);   /* in-flight sends go: their decisions are stored, pending */
+	notify_free(d->retiring);
+	while (d->sending) {
+		struct sent *s = d->sending;
+		d->sending = s->next;
+		free(s);
+	}
 	ctl_free(d->ctl);
 	vbstore_close(d->st);
 	vb_free(d->core);
@@ -741,6 +856,8 @@ void vbd_free(struct vbd *d)
 		loop_del_timer(d->loop, d->core_timer);
 	if (d->wd_timer)
 		loop_del_timer(d->loop, d->wd_timer);
+	if (d->purge_timer)
+		loop_del_timer(d->loop, d->purge_timer);
 	loop_free(d->loop);
 	free(d);
 }

@@ -214,6 +214,19 @@ vb status > /dev/null || fail "vanbase died on garbage"
 [ "$(vsql "SELECT count(*) FROM alarm WHERE unit = 'intruder'")" = 0 ] || fail "an unknown van raised an alarm"
 pass "malformed and unknown-van messages are refused with a warning; vanbase carries on"
 
+# ---- SIGHUP: a good edit is taken, a bad one keeps what runs ----
+sed -i 's/^second = alex always$/second = alex always\nthird = sam always/' "$WORK/vanbase.conf"
+kill -HUP "$VANBASE_PID"
+WAIT_S=5 wait_for grep -q "reload: people, rota, chains and channels re-read" "$WORK/vanbase.log" ||
+	fail "SIGHUP did not re-read the config"
+printf '[chain.emergency]\nstep = 0s nobody_at_all\n' >> "$WORK/vanbase.conf"
+kill -HUP "$VANBASE_PID"
+WAIT_S=5 wait_for grep -q "keeping the running configuration" "$WORK/vanbase.log" || fail "a bad reload was not refused"
+grep -q "vanbase.conf:[0-9]*: \[chain.emergency\] step: 'nobody_at_all'" "$WORK/vanbase.log" ||
+	fail "the bad reload's problem has no FILE:LINE"
+vb status > /dev/null || fail "vanbase died on a bad reload"
+pass "SIGHUP re-reads people, rota and chains; a bad file is refused at its line and changes nothing"
+
 # ---- stop cleanly: offline published, database sound ----
 kill -TERM "$VANBASE_PID"; wait "$VANBASE_PID" || fail "vanbase exit status $?"
 [ "$(vsql 'PRAGMA integrity_check')" = ok ] || fail "integrity_check"
