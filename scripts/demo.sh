@@ -149,7 +149,7 @@ db = $WORK/vanbase.db
 [control]
 socket = $WORK/vanbase.sock
 [fleet]
-units = demo-van
+demo-van = Demo van
 [channel.phone]
 kind = command
 command = $WORK/phone.sh

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/vb_base.h"
 #include "mqttlink_keys.h"
 
 #define K(sec, nm, ty, field, mn, mx, df, dc) \
@@ -36,9 +37,6 @@ static const struct cfg_key keys[] = {
 	K("control", "group", STR, control.group, 0, 0, NULL,
 	  "Group allowed to use the control socket (mode 0660); default: the daemon's group."),
 
-	K("fleet", "units", STR, fleet.units, 0, 0, NULL,
-	  "The vans vanbase watches, by unit id, comma-separated (their unit.id). Messages from any other are refused. Required."),
-
 	K("console", "url", STR, console.url, 0, 0, NULL,
 	  "Address of the base console; notifications link to it (URL#van=UNIT&alarm=ID). None if unset."),
 
@@ -55,7 +53,7 @@ static const struct cfg_key keys[] = {
 static bool entry_section(const char *s)
 {
 	return !strncmp(s, "contact.", 8) || !strncmp(s, "channel.", 8) || !strncmp(s, "chain.", 6) ||
-	       !strcmp(s, "rota") || !strcmp(s, "test_rota");
+	       !strcmp(s, "rota") || !strcmp(s, "test_rota") || !strcmp(s, "fleet");
 }
 
 static void entry_header(void *ctx, struct cfg_report *r, const char *section, int lineno)
@@ -176,9 +174,19 @@ int vbconf_check(struct vbconf *c)
 	if (c->console.url && strncmp(c->console.url, "https://", 8) && strncmp(c->console.url, "http://", 7))
 		vbconf_error(c, "%s: console.url '%s' must start with https:// or http://", AT("console", "url"),
 			     c->console.url);
-	if (!c->fleet.units || !*c->fleet.units)
-		vbconf_error(c, "%s: fleet.units is required (for example: [fleet] units = van1, van2)",
-			     AT("fleet", "units"));
+	bool vans = false;
+	for (long i = vbconf_next(c, "fleet", 0); i >= 0; i = vbconf_next(c, "fleet", i + 1)) {
+		const struct vbconf_entry *e = &c->entries[i];
+		if (strcmp(e->section, "fleet"))
+			continue;
+		vans = true;
+		if (!vb_valid_unit(e->key))
+			vbconf_error(c, "%s: [fleet] '%s' is not a unit id (1-32 of A-Z a-z 0-9 _ -, as the van's unit.id)",
+				     vbconf_where(c, e).s, e->key);
+	}
+	if (!vans)
+		vbconf_error(c, "%s: [fleet] names no van (one line per van: its unit id = its name, e.g. van1 = North van)",
+			     c->report.path ? c->report.path : "(config)");
 #undef AT
 	return (int)c->report.nerrors;
 }

@@ -7,6 +7,7 @@
  * Plain keys are in the table.  The people and the escalation are sections
  * of their own, one per thing, kept as entries (section, key, value, line)
  * for the modules that own them to read with FILE:LINE errors:
+ *   [fleet]         the vans watched: UNIT = NAME, one line each
  *   [contact.NAME]  a person on call and where they are reached
  *   [channel.NAME]  a way to reach them (webhook, email, command)
  *   [chain.KIND]    the escalation steps for one kind of alarm
@@ -50,9 +51,6 @@ struct vbconf {
 		char *socket;
 		char *group;
 	} control;
-	struct {
-		char *units;             /* "van1, van2": the vans watched */
-	} fleet;
 	struct {
 		char *url;               /* the base console, for links in notifications */
 	} console;

@@ -431,7 +431,7 @@ static void van_message(struct vbd *d, const struct mosquitto_message *msg)
 	int rc = vb_message(d->core, &now, unit, (enum vb_topic)t, msg->payload ? msg->payload : "",
 			    (size_t)msg->payloadlen, msg->retain, &why);
 	if (rc == -ENOENT)
-		refuse(d, msg->topic, "the van is not in fleet.units");
+		refuse(d, msg->topic, "the van is not in [fleet]");
 	else if (rc < 0)
 		refuse(d, msg->topic, why ? why : "malformed");
 	drain(d);
@@ -674,11 +674,9 @@ static void reload(struct vbd *d)
 		      n->rules.silent_after_s != d->conf->rules.silent_after_s ||
 		      n->rules.settle_s != d->conf->rules.settle_s, "[rules]");
 #undef NEEDS_RESTART
-	char units[1024];
-	snprintf(units, sizeof(units), "%s", n->fleet.units);
-	for (char *save = NULL, *u = strtok_r(units, ", \t", &save); u; u = strtok_r(NULL, ", \t", &save))
-		if (vb_unit_add(d->core, u) == 0)
-			log_info("reload: now watching van %s", u);
+	for (long i = vbconf_next(n, "fleet", 0); i >= 0; i = vbconf_next(n, "fleet", i + 1))
+		if (!strcmp(n->entries[i].section, "fleet") && vb_unit_add(d->core, n->entries[i].key) == 0)
+			log_info("reload: now watching van %s", n->entries[i].key);
 	/* the old channels finish what they are sending, then go */
 	notify_free(d->retiring);
 	d->retiring = d->notify;
@@ -780,13 +778,12 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 	if (!(d->st = vbstore_open(c->storage.db, err, errlen)))
 		goto fail;
 	/* the fleet first: a restore keeps the saved state of the vans watched */
-	char units[1024];
-	snprintf(units, sizeof(units), "%s", c->fleet.units);
-	for (char *save = NULL, *u = strtok_r(units, ", \t", &save); u; u = strtok_r(NULL, ", \t", &save)) {
-		int rc2 = vb_unit_add(d->core, u);
+	for (long i = vbconf_next(c, "fleet", 0); i >= 0; i = vbconf_next(c, "fleet", i + 1)) {
+		const struct vbconf_entry *e = &c->entries[i];
+		int rc2 = strcmp(e->section, "fleet") ? 0 : vb_unit_add(d->core, e->key);
 		if (rc2 < 0 && rc2 != -EEXIST) {
-			snprintf(err, errlen, "%s: fleet.units: '%s' %s", c->report.path ? c->report.path : "(config)", u,
-				 rc2 == -EINVAL ? "is not a unit id" : "is one van too many");
+			snprintf(err, errlen, "%s: [fleet] '%s' %s", vbconf_where(c, e).s, e->key,
+				 rc2 == -EINVAL ? "is not a unit id (1-32 of A-Z a-z 0-9 _ -)" : "is one van too many");
 			goto fail;
 		}
 	}

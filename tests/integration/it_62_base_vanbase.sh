@@ -68,7 +68,8 @@ db = $WORK/vanbase.db
 [control]
 socket = $WORK/vanbase.sock
 [fleet]
-units = van1, van4
+van1 = Van one
+van4 = Van four
 [console]
 url = http://127.0.0.1:$WS_PORT/
 [rules]

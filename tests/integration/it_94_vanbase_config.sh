@@ -22,7 +22,7 @@ cat > "$WORK/bad.conf" <<'CONF'
 port = 99999
 prefix = vanctld
 [fleet]
-units = van1
+van 1 = spaced
 [channel.sms]
 kind = pager
 [contact.sam]
@@ -40,6 +40,7 @@ rc=0
 out=$("$VANBASE" -c "$WORK/bad.conf" --check-config 2>&1) || rc=$?
 [ "$rc" = 2 ] || fail "exit $rc for a bad config, not 2: $out"
 for want in "bad.conf:2: mqtt.port: 99999 is out of range" "bad.conf:3: mqtt.prefix must differ" \
+	"bad.conf:5: [fleet] 'van 1' is not a unit id" \
 	"bad.conf:7: [channel.sms] kind" "bad.conf:9: [contact.sam] mail: no [channel.mail]" \
 	"bad.conf:11: [rota] on_call: 'bob' is no [contact.bob]" "bad.conf:12: [rota] on_call" \
 	"bad.conf:15: [chain.emergency] step: 'soon' is not an offset" \

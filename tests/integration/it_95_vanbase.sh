@@ -41,7 +41,7 @@ db = $WORK/vanbase.db
 [control]
 socket = $WORK/vanbase.sock
 [fleet]
-units = van1
+van1 = Test van
 [console]
 url = https://base.example.org/console/
 
