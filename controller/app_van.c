@@ -266,12 +266,14 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 		.data_json = data, .incident = json_is_true(json_object_get(d, "incident")),
 		.category = json_string_value(json_object_get(d, "category")),
 	};
-	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false) : -ENOMEM;
+	int64_t outbox_row = 0;
+	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false, &outbox_row)
+				      : -ENOMEM;
 	/* an emergency is stored even on a full disk (the reserve), so it is
 	 * known after a restart and reaches base in order */
 	while (row == -ENOSPC && ev_type_is_emergency(e->t) && e->t != EV_T_SELFTEST_PASSED &&
 	       e->t != EV_T_SELFTEST_FAILED && app_reserve_release(a, e->type))
-		row = store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false);
+		row = store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false, &outbox_row);
 	if (row < 0) {
 		a->events_unstored++;
 		log_warnx("store: event %s (seq %lld) not stored: %s", e->type, (long long)seq,
@@ -303,13 +305,8 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 			/* now, after the durable commit (not the batch's start time) */
 			van_emergency_timing(a->van, "stored", mono_now_ms());
 			/* the outbox row that carries it: its broker confirmation is timed */
-			struct outbox_msg om[1];
-			int n = store_outbox_peek(a->st, om, 1, NULL, 0);
-			if (n == 1) {
-				if (om[0].seq == seq)
-					a->em_outbox_id = om[0].id;
-				store_outbox_msg_free(&om[0]);
-			}
+			if (outbox_row > 0)
+				a->em_outbox_id = outbox_row;
 		}
 	}
 	/* the crew's display sees what the crew may see: never a covert alarm */

@@ -156,7 +156,9 @@ uint64_t store_points_dropped(store_t *s);
  * log, under category (may be NULL).  Crew notes are free text: no names.
  * topic NULL = store the event without queueing it (MQTT off); payload is
  * the exact message published, kept for replays (may be NULL with topic NULL).
- * Returns the event's row id (> 0), or <0 (-EEXIST: seq already stored).
+ * Returns the event's row id (> 0), or <0 (-EEXIST: seq already stored);
+ * *outbox_id (if not NULL) is then its outbox row (0 without a topic), so a
+ * caller can follow that message to base's confirmation.
  */
 struct stored_event {
 	int64_t seq;
@@ -172,7 +174,7 @@ struct stored_event {
 	const char *category;
 };
 int64_t store_add_event(store_t *s, const struct stored_event *e,
-			const char *topic, const char *payload, int qos, bool retain);
+			const char *topic, const char *payload, int qos, bool retain, int64_t *outbox_id);
 
 /*
  * Outbox: everything meant for base goes here first.  Send order: prio DESC

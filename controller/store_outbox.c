@@ -84,8 +84,11 @@ static int64_t outbox_insert(store_t *s, int kind, int prio, const char *topic,
 /* ---- events ------------------------------------------------------------ */
 
 int64_t store_add_event(store_t *s, const struct stored_event *e,
-			const char *topic, const char *payload, int qos, bool retain)
+			const char *topic, const char *payload, int qos, bool retain, int64_t *outbox_id)
 {
+	int64_t oid = 0;
+	if (outbox_id)
+		*outbox_id = 0;
 	static const char what[] = "storing an event";
 	sqlite3_stmt *st;
 	int rc;
@@ -148,8 +151,8 @@ int64_t store_add_event(store_t *s, const struct stored_event *e,
 		goto fail;
 
 	if (topic) {
-		int64_t oid = outbox_insert(s, STORE_OUTBOX_EVENT, e->prio, topic, payload, qos,
-					    retain, e->seq, e->utc_ms, "queueing an event");
+		oid = outbox_insert(s, STORE_OUTBOX_EVENT, e->prio, topic, payload, qos,
+				    retain, e->seq, e->utc_ms, "queueing an event");
 		if (oid < 0) {
 			rc = (int)oid;
 			goto fail;
@@ -161,6 +164,8 @@ int64_t store_add_event(store_t *s, const struct stored_event *e,
 		outbox_added(s, e->utc_ms);
 	if (e->seq >= s->next_seq)
 		s->next_seq = e->seq + 1;
+	if (outbox_id)
+		*outbox_id = oid;
 	return id;
 fail:
 	st_tx_rollback(s, true);

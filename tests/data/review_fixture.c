@@ -251,7 +251,7 @@ static void store_ev(struct build *b, int64_t t, const char *type, int prio, jso
 				  .prio = prio, .session_id = b->id, .data_json = txt,
 				  .incident = cat != NULL, .category = cat };
 	e.has_pos = b->d->gps && pos_at(b, t, &e.lat, &e.lon);
-	if (!txt || e.seq < 0 || store_add_event(db, &e, NULL, NULL, 0, false) < 0)
+	if (!txt || e.seq < 0 || store_add_event(db, &e, NULL, NULL, 0, false, NULL) < 0)
 		die("adding an event");
 	free(txt);
 	json_decref(data);

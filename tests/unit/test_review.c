@@ -719,7 +719,7 @@ static void test_bad_utf8_in_db(void **state)
 	struct stored_event e = { .seq = store_next_seq(w), .utc_ms = t0 + 90000, .type = "incident",
 				  .session_id = t0, .data_json = "{\"note\":\"ok\"}", .incident = true,
 				  .category = "cat\xfe" };
-	assert_true(store_add_event(w, &e, NULL, NULL, 0, false) > 0);
+	assert_true(store_add_event(w, &e, NULL, NULL, 0, false, NULL) > 0);
 	store_close(w);
 
 	store_t *r;

@@ -143,7 +143,7 @@ static int64_t add_event(store_t *s, int64_t seq, int prio, const char *topic)
 		.session_id = 7, .has_pos = true, .lat = 52.5, .lon = -1.9,
 		.data_json = "{\"n\":1}",
 	};
-	return store_add_event(s, &e, topic, topic ? payload : NULL, 1, false);
+	return store_add_event(s, &e, topic, topic ? payload : NULL, 1, false, NULL);
 }
 
 static int count_point_cb(void *ctx, const struct route_point *p)
@@ -508,7 +508,7 @@ static void test_migration_counters_never_go_back(void **state)
 	struct stored_event inc = { .seq = 7, .utc_ms = T0, .type = "incident.recorded",
 				    .incident = true, .category = "abuse",
 				    .data_json = "{\"note\":\"verbal abuse from passer-by\"}" };
-	assert_true(store_add_event(s, &inc, NULL, NULL, 0, false) > 0);
+	assert_true(store_add_event(s, &inc, NULL, NULL, 0, false, NULL) > 0);
 	store_close(s);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE incident AND "
 				 "category = 'abuse'"), 1);
@@ -666,21 +666,21 @@ static void test_event_and_outbox_atomic(void **state)
 	assert_int_equal(outbox_count(s), 1);
 	/* bad arguments */
 	struct stored_event e = { .seq = 9, .type = "x", .data_json = "[1,2]" };
-	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false), -EINVAL);
+	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false, NULL), -EINVAL);
 	e.data_json = "{not json";
-	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false), -EINVAL);
+	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false, NULL), -EINVAL);
 	e.data_json = NULL;
-	assert_int_equal(store_add_event(s, &e, "t", NULL, 1, false), -EINVAL);
-	assert_int_equal(store_add_event(s, &e, "t", "{}", 3, false), -EINVAL);
+	assert_int_equal(store_add_event(s, &e, "t", NULL, 1, false, NULL), -EINVAL);
+	assert_int_equal(store_add_event(s, &e, "t", "{}", 3, false, NULL), -EINVAL);
 	e.seq = 0;
-	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false), -EINVAL);
+	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false, NULL), -EINVAL);
 	e.seq = 9;
 	e.has_pos = true;
 	e.lat = 200;
-	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false), -EINVAL);
+	assert_int_equal(store_add_event(s, &e, "t", "{}", 1, false, NULL), -EINVAL);
 	/* stored without queueing (MQTT off) */
 	e.has_pos = false;
-	assert_true(store_add_event(s, &e, NULL, NULL, 0, false) > 0);
+	assert_true(store_add_event(s, &e, NULL, NULL, 0, false, NULL) > 0);
 	assert_int_equal(outbox_count(s), 1);
 	store_close(s);
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), 2);
@@ -979,9 +979,13 @@ static void test_kept_statements(void **state)
 	/* an event with a position, then one without: no position is left over */
 	struct stored_event e = { .seq = store_next_seq(s), .utc_ms = T0, .type = "a",
 				  .has_pos = true, .lat = 52.5, .lon = -1.9, .category = "c" };
-	assert_true(store_add_event(s, &e, "van/t/events", "{}", 1, false) > 0);
+	int64_t oid = -1;
+	assert_true(store_add_event(s, &e, "van/t/events", "{}", 1, false, &oid) > 0);
+	/* the event's outbox row, as the uplink will see it */
+	assert_int_equal(raw_int(f->db, "SELECT max(id) FROM outbox WHERE topic = 'van/t/events'"), oid);
 	struct stored_event e2 = { .seq = store_next_seq(s), .utc_ms = T0, .type = "b" };
-	assert_true(store_add_event(s, &e2, NULL, NULL, 0, false) > 0);
+	assert_true(store_add_event(s, &e2, NULL, NULL, 0, false, &oid) > 0);
+	assert_int_equal(oid, 0);   /* not queued: no outbox row */
 	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE type = 'b' AND lat IS NULL "
 				 "AND lon IS NULL AND category IS NULL AND topic IS NULL"), 1);
 	/* route points with and without the optional fields */
@@ -1275,16 +1279,16 @@ static void test_purge_by_age(void **state)
 	assert_true(store_stop_add(s, &sp) > 0);
 	struct stored_event e = { .seq = 1, .utc_ms = old, .type = "test.event", .has_pos = true,
 				  .lat = 52.4, .lon = -1.8, .data_json = "{\"lat\":52.4}" };
-	assert_true(store_add_event(s, &e, "van/t/events", "{\"seq\":1}", 1, false) > 0);
+	assert_true(store_add_event(s, &e, "van/t/events", "{\"seq\":1}", 1, false, NULL) > 0);
 	e.seq = 2;
 	e.type = "incident.recorded";
 	e.incident = true;
 	e.category = "vehicle";
 	e.data_json = "{\"note\":\"van door damaged\"}";
-	assert_true(store_add_event(s, &e, "van/t/events", "{\"seq\":2}", 1, false) > 0);
+	assert_true(store_add_event(s, &e, "van/t/events", "{\"seq\":2}", 1, false, NULL) > 0);
 	e.seq = 3;
 	e.utc_ms = recent;
-	assert_true(store_add_event(s, &e, "van/t/events", "{\"seq\":3}", 1, false) > 0);
+	assert_true(store_add_event(s, &e, "van/t/events", "{\"seq\":3}", 1, false, NULL) > 0);
 	struct store_session ss = { .id = 1, .started_utc_ms = old, .ended_utc_ms = old + 3600000,
 				    .crew = 2, .summary_json = "{\"entries\":4}" };
 	assert_int_equal(store_session_upsert(s, &ss), 0);
@@ -1402,7 +1406,7 @@ static void full_disk_checks(store_t *s, int npoints, int (*make_room)(void *), 
 	big[0] = '"';
 	big[sizeof(big) - 2] = '"';
 	struct stored_event e = { .seq = 1000, .utc_ms = T0, .type = "alarm.raised", .prio = 2 };
-	int64_t id = store_add_event(s, &e, "van/t/emergency", big, 1, true);
+	int64_t id = store_add_event(s, &e, "van/t/emergency", big, 1, true, NULL);
 	assert_int_equal(id, -ENOSPC);
 	int64_t events_now = 0;
 	assert_int_equal(store_events_foreach(s, &all, count_event_cb, &events_now), 0);
@@ -1419,7 +1423,7 @@ static void full_disk_checks(store_t *s, int npoints, int (*make_room)(void *), 
 		fail_msg("flush after making room: %d %s", rc, store_errmsg(s));
 	assert_int_equal(store_pending_points(s), 0);
 	assert_int_equal(count_points(s), points_before + npoints);
-	assert_true(store_add_event(s, &e, "van/t/emergency", "{\"v\":1}", 1, true) > 0);
+	assert_true(store_add_event(s, &e, "van/t/emergency", "{\"v\":1}", 1, true, NULL) > 0);
 	assert_int_equal(outbox_count(s), outbox_before + 1);
 	char *res = NULL;
 	assert_int_equal(store_integrity_check(s, &res), 0);
