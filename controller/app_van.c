@@ -146,49 +146,37 @@ int64_t app_state_cb(loop_t *l, void *arg)
 
 static void derived_records(struct app *a, const struct van_event *e)
 {
-	json_t *d = e->data;
 	enum ev_type t = e->t;
 
 	if (t == EV_T_SESSION_STARTED || t == EV_T_SESSION_EXTENDED || t == EV_T_SESSION_ENDED) {
-		json_t *snap = van_state_json(a->van, &(struct vtime){ e->mono_ms, e->utc_ms, 0 }, true);
-		json_t *ses = json_object_get(snap, "session");
-		char *summary = t == EV_T_SESSION_ENDED ? json_dumps(d, JSON_COMPACT) : NULL;
+		const struct ev_session_rec *r = &e->rec.session;
+		char *summary = t == EV_T_SESSION_ENDED ? json_dumps(e->data, JSON_COMPACT) : NULL;
 		struct store_session ss = {
 			.id = e->session_id,
-			.started_utc_ms = json_integer_value(json_object_get(d, "started_utc")),
-			.ended_utc_ms = t == EV_T_SESSION_ENDED ? e->utc_ms : 0,
-			.planned_end_utc_ms = json_integer_value(json_object_get(d, "planned_end_utc")),
-			.crew = (int)json_integer_value(json_object_get(d, "crew")),
-			.lone = json_is_true(json_object_get(d, "lone")),
-			.plan = json_string_value(json_object_get(d, "plan")),
+			.started_utc_ms = r->started_utc_ms,
+			.ended_utc_ms = r->ended_utc_ms,
+			.planned_end_utc_ms = r->planned_end_utc_ms,
+			.crew = r->crew,
+			.lone = r->lone,
+			.plan = *r->plan ? r->plan : NULL,
 			.summary_json = summary,
 		};
-		if (!ss.started_utc_ms)
-			ss.started_utc_ms = json_integer_value(json_object_get(ses, "started_utc"));
-		if (!ss.started_utc_ms && t == EV_T_SESSION_STARTED)
-			ss.started_utc_ms = e->utc_ms;
-		if (!ss.crew)
-			ss.crew = (int)json_integer_value(json_object_get(ses, "crew"));
-		if (!ss.planned_end_utc_ms)
-			ss.planned_end_utc_ms = json_integer_value(json_object_get(ses, "planned_end_utc"));
 		if (ss.id && store_session_upsert(a->st, &ss) < 0)
 			log_warnx("store: session record not saved: %s", store_errmsg(a->st));
 		free(summary);
-		json_decref(snap);
 	} else if (t == EV_T_STOP_STARTED || t == EV_T_STOP_ENDED) {
+		const struct ev_stop_rec *r = &e->rec.stop;
 		struct store_stop st = {
 			.session_id = e->session_id,
-			.arrived_utc_ms = json_integer_value(json_object_get(d, "arrival_utc")),
-			.departed_utc_ms = json_integer_value(json_object_get(d, "departure_utc")),
-			.lat = json_is_number(json_object_get(d, "lat")) ? json_number_value(json_object_get(d, "lat")) : NAN,
-			.lon = json_is_number(json_object_get(d, "lon")) ? json_number_value(json_object_get(d, "lon")) : NAN,
-			.name = json_string_value(json_object_get(d, "name")),
-			.entries = (int)json_integer_value(json_object_get(d, "entries")),
-			.peak = (int)json_integer_value(json_object_get(d, "peak_occupancy")),
-			.door_openings = (int)json_integer_value(json_object_get(d, "door_openings")),
+			.arrived_utc_ms = r->arrived_utc_ms,
+			.departed_utc_ms = r->departed_utc_ms,
+			.lat = r->lat,
+			.lon = r->lon,
+			.name = *r->name ? r->name : NULL,
+			.entries = r->entries,
+			.peak = r->peak,
+			.door_openings = r->door_openings,
 		};
-		if (!st.arrived_utc_ms)
-			st.arrived_utc_ms = e->utc_ms;
 		if (t == EV_T_STOP_STARTED) {
 			int64_t id = store_stop_add(a->st, &st);
 			a->stop_row = id > 0 ? id : 0;

@@ -10,6 +10,7 @@
 #ifndef VAN_CORE_EVQ_H
 #define VAN_CORE_EVQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,23 @@
 
 enum ev_prio { EV_NORMAL = 0, EV_URGENT = 1, EV_EMERGENCY = 2 };
 
+/* Typed records of the events the shell files in tables of their own
+ * (sessions, stops): filled by the core, so the shell reads fields instead
+ * of parsing the event's JSON back.  Times are UTC ms, 0 when unknown. */
+struct ev_session_rec {
+	int64_t started_utc_ms, ended_utc_ms, planned_end_utc_ms;
+	int crew;
+	bool lone;
+	char plan[64];          /* "" = none */
+};
+
+struct ev_stop_rec {
+	int64_t arrived_utc_ms, departed_utc_ms;
+	double lat, lon;        /* NAN when unknown */
+	char name[64];          /* the planned location it is at; "" = none */
+	int entries, peak, door_openings;
+};
+
 struct van_event {
 	enum ev_type t;       /* what happened (evtype.h): the shell switches on it */
 	const char *type;     /* its name, e.g. "occupancy.over_limit" (static) */
@@ -27,6 +45,10 @@ struct van_event {
 	enum ev_prio prio;    /* emergencies jump the outbox queue */
 	int64_t session_id;   /* 0 = outside a session */
 	json_t *data;         /* owned; never NULL after push (empty object) */
+	union {               /* session.started/extended/ended; stop.started/ended */
+		struct ev_session_rec session;
+		struct ev_stop_rec stop;
+	} rec;
 };
 
 struct evq {

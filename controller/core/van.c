@@ -344,6 +344,54 @@ static void plan_stops(van_t *v, size_t mark, const struct emit *e)
 	}
 }
 
+static int64_t jms(const json_t *d, const char *key)
+{
+	const json_t *x = json_object_get(d, key);
+	return json_is_integer(x) ? (int64_t)json_integer_value(x) : 0;
+}
+
+/* The typed records of session and stop events (evq.h), from what the
+ * core knows when they are pushed. */
+static void fill_records(van_t *v, const struct vtime *now, size_t mark)
+{
+	for (size_t i = mark; i < v->q.n; i++) {
+		struct van_event *ev = &v->q.v[i];
+		const json_t *d = ev->data;
+		if (ev->t == EV_T_SESSION_STARTED || ev->t == EV_T_SESSION_EXTENDED || ev->t == EV_T_SESSION_ENDED) {
+			struct ev_session_rec *r = &ev->rec.session;
+			const struct session *s = &v->s;
+			memset(r, 0, sizeof(*r));
+			r->started_utc_ms = s->start_utc > 0 ? s->start_utc : jms(d, "started_utc");
+			if (!r->started_utc_ms && ev->t == EV_T_SESSION_STARTED)
+				r->started_utc_ms = ev->utc_ms;
+			r->ended_utc_ms = ev->t == EV_T_SESSION_ENDED ? ev->utc_ms : 0;
+			r->planned_end_utc_ms = jms(d, "planned_end_utc");
+			if (!r->planned_end_utc_ms && s->planned_end_mono != VAN_NEVER && s->planned_end_mono > 0)
+				r->planned_end_utc_ms = now->utc_ms + (s->planned_end_mono - now->mono_ms);
+			r->crew = json_is_integer(json_object_get(d, "crew")) ? (int)json_integer_value(json_object_get(d, "crew"))
+									       : s->crew;
+			r->lone = json_is_boolean(json_object_get(d, "lone")) ? json_is_true(json_object_get(d, "lone")) : s->lone;
+			const char *plan = json_string_value(json_object_get(d, "plan"));
+			snprintf(r->plan, sizeof(r->plan), "%s", plan ? plan : s->plan);
+		} else if (ev->t == EV_T_STOP_STARTED || ev->t == EV_T_STOP_ENDED) {
+			struct ev_stop_rec *r = &ev->rec.stop;
+			const json_t *lat = json_object_get(d, "lat"), *lon = json_object_get(d, "lon");
+			const char *name = json_string_value(json_object_get(d, "name"));
+			memset(r, 0, sizeof(*r));
+			r->arrived_utc_ms = jms(d, "arrival_utc");
+			if (!r->arrived_utc_ms)
+				r->arrived_utc_ms = ev->utc_ms;
+			r->departed_utc_ms = jms(d, "departure_utc");
+			r->lat = json_is_number(lat) ? json_number_value(lat) : NAN;
+			r->lon = json_is_number(lon) ? json_number_value(lon) : NAN;
+			snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
+			r->entries = (int)jms(d, "entries");
+			r->peak = (int)jms(d, "peak_occupancy");
+			r->door_openings = (int)jms(d, "door_openings");
+		}
+	}
+}
+
 void van_post(van_t *v, const struct vtime *now, size_t mark)
 {
 	struct emit e = van_emit(v, now);
@@ -353,6 +401,7 @@ void van_post(van_t *v, const struct vtime *now, size_t mark)
 	door_moving(v, &e);
 	stops_occupancy(&v->stops, occ_occupancy(&v->occ));
 	plan_stops(v, mark, &e);
+	fill_records(v, now, mark);
 	for (size_t i = mark; i < v->q.n; i++)
 		tally(v, &v->q.v[i]);
 }
