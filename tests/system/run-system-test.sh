@@ -30,7 +30,7 @@
 # cut does; see docs/install.md for what it does NOT model).
 #
 # Environment:
-#   VAN_SKIP_SYSTEM=1      skip (exit 77)
+#   VAN_SKIP_SYSTEM=1      skip (exit 77); VAN_SKIP_VM=1 too
 #   VAN_SYSTEM_CUTS=20     power cuts
 #   VAN_VM_CACHE=DIR       image cache (default /var/cache/vanctld-vm)
 #   VAN_QEMU_ACCEL=kvm|tcg skip the KVM probe (tests/vm/qemu-accel.sh)
@@ -38,8 +38,8 @@
 #   VAN_BINARY_DIR         the build tree (CPackConfig.cmake); logs copied there
 set -euo pipefail
 
-if [ "${VAN_SKIP_SYSTEM:-0}" = 1 ]; then
-	echo "system_vm: SKIPPED because VAN_SKIP_SYSTEM=1"
+if [ "${VAN_SKIP_SYSTEM:-0}" = 1 ] || [ "${VAN_SKIP_VM:-0}" = 1 ]; then
+	echo "system_vm: SKIPPED because VAN_SKIP_SYSTEM=1 or VAN_SKIP_VM=1 (the package is NOT tested on a booted system)"
 	exit 77
 fi
 SRC=${VAN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -73,13 +73,12 @@ CACHE=${VAN_VM_CACHE:-/var/cache/vanctld-vm}
 mkdir -p "$CACHE"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vanctld-system.XXXXXX")
 QPID="" FEEDPID="" BROKERPID="" SUBPID="" FLOWPID=""
-stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; return 0; }
 cleanup() {
-	[ -n "$FLOWPID" ] && kill "$FLOWPID" 2>/dev/null
-	[ -n "$QPID" ] && kill -KILL "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null
-	stop_pid "$FEEDPID"
-	stop_pid "$SUBPID"
-	stop_pid "$BROKERPID"
+	# every helper of ours by its PID: signal all first, then reap
+	local p
+	[ -n "$QPID" ] && kill -KILL "$QPID" 2>/dev/null
+	for p in $FLOWPID $FEEDPID $SUBPID $BROKERPID; do kill "$p" 2>/dev/null; done
+	for p in $QPID $FLOWPID $FEEDPID $SUBPID $BROKERPID; do wait "$p" 2>/dev/null; done
 	ssh -S "$WORK/ssh.ctl" -O exit x 2>/dev/null || true
 	if [ -n "${VAN_BINARY_DIR:-}" ] && [ -d "$VAN_BINARY_DIR" ]; then
 		mkdir -p "$VAN_BINARY_DIR/system_vm"
@@ -92,6 +91,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 # ---- 1. image, package ------------------------------------------------------
 IMG=$(bash "$HERE/build-image.sh" "$CACHE") || die "no guest image"
