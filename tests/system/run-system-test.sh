@@ -273,7 +273,7 @@ g "systemd-analyze security vanctld --no-pager" >"$WORK/security.txt" 2>&1 || tr
 SCORE=$(grep -o 'Overall exposure level for vanctld.service: [0-9.]* [A-Z]*' "$WORK/security.txt" | awk '{ print $6, $7 }')
 [ -n "$SCORE" ] && pass "systemd-analyze security vanctld: exposure $SCORE" || bad "no exposure score (security.txt)"
 echo "security $SCORE" >>"$WORK/figures.txt"
-grep -E '^✗' "$WORK/security.txt" | sed 's/^/    /' | head -30 || true
+grep -E '^(✗|-) ' "$WORK/security.txt" | awk '{ print "    open: " $2 " " $NF }' || true
 
 # vanctl: crew yes, other no
 if g "runuser -u crew -- vanctl status" >"$WORK/status.txt" 2>&1; then
