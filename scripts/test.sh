@@ -34,6 +34,9 @@ bash scripts/install-base-deps.sh     # chromium, node + the console's npm packa
 if [ "${VAN_SKIP_VM:-0}" != 1 ]; then
 	bash scripts/install-vm-deps.sh   # qemu, Debian's kernel packages for the gpio-sim VM
 fi
+if [ "${VAN_SKIP_VM:-0}" != 1 ] && [ "${VAN_SKIP_SYSTEM:-0}" != 1 ]; then
+	bash scripts/install-system-deps.sh   # mmdebstrap, qemu, mosquitto: the van-in-a-box test (system_vm)
+fi
 
 run_suite() {
 	local dir=$1; shift
