@@ -231,16 +231,39 @@ static void reload(struct app *a)
 	NEEDS_RESTART(strcmp(n->mqtt.link.host, o->mqtt.link.host) || n->mqtt.link.port != o->mqtt.link.port, "the broker address");
 	NEEDS_RESTART(strcmp(n->gps.host, o->gps.host) || strcmp(n->gps.port, o->gps.port), "the gpsd address");
 	NEEDS_RESTART(n->gpio.nlines != o->gpio.nlines || n->gpio.backend != o->gpio.backend, "the GPIO lines");
+	/* the rules' parameters are the core's, fixed at its start (only the
+	 * location rates change live, below) */
+	NEEDS_RESTART(memcmp(&n->occ, &o->occ, sizeof(n->occ)) != 0, "[occupancy]");
+	NEEDS_RESTART(n->session.default_length_min != o->session.default_length_min ||
+		      n->session.checkin_interval_min != o->session.checkin_interval_min ||
+		      n->session.checkin_interval_lone_min != o->session.checkin_interval_lone_min ||
+		      n->session.checkin_interval_risk_min != o->session.checkin_interval_risk_min ||
+		      n->session.checkin_reminder_s != o->session.checkin_reminder_s ||
+		      n->session.checkin_grace_s != o->session.checkin_grace_s ||
+		      n->session.overdue_grace_min != o->session.overdue_grace_min ||
+		      n->session.overdue_repeat_min != o->session.overdue_repeat_min ||
+		      n->session.stop_speed_mps != o->session.stop_speed_mps ||
+		      n->session.stop_after_s != o->session.stop_after_s ||
+		      strcmp(n->session.incident_types, o->session.incident_types), "[session]");
+	NEEDS_RESTART(n->alarm.repeat_s != o->alarm.repeat_s || n->alarm.selftest_timeout_s != o->alarm.selftest_timeout_s ||
+		      strcmp(n->alarm.cue, o->alarm.cue) ||
+		      (n->alarm.duress_code ? !o->alarm.duress_code || strcmp(n->alarm.duress_code, o->alarm.duress_code)
+					    : o->alarm.duress_code != NULL), "[alarm]");
 #undef NEEDS_RESTART
 	/* live: intervals and filters read from a->conf at each use */
 	a->conf->track = n->track;
 	a->conf->mqtt.location_interval_s = n->mqtt.location_interval_s;
+	a->conf->mqtt.emergency_location_interval_s = n->mqtt.emergency_location_interval_s;
+	if (a->van)   /* the rate the core keeps (it raises it during an emergency) */
+		van_set_location_intervals(a->van, n->mqtt.location_interval_s, n->mqtt.emergency_location_interval_s);
 	a->conf->mqtt.state_interval_s = n->mqtt.state_interval_s;
 	a->conf->mqtt.backlog_location_keep_s = n->mqtt.backlog_location_keep_s;
 	a->conf->storage.retention_days = n->storage.retention_days;
 	struct track_params tp;
 	track_params_from_conf(a->conf, &tp);
 	a->track.p = tp;
+	if (a->van)
+		log_info("reload: the live location goes every %lld s now", (long long)(van_location_interval_ms(a->van) / 1000));
 	log_info("reload: configuration re-read from %s", o->report.path);
 	conf_fini(n);
 	free(n);

@@ -571,6 +571,14 @@ int64_t van_session_id(const van_t *v)
 	return session_running(&v->s) ? v->s.id : 0;
 }
 
+void van_set_location_intervals(van_t *v, int normal_s, int emergency_s)
+{
+	if (normal_s >= 1)
+		v->p.location_interval_s = normal_s;
+	if (emergency_s >= 1)
+		v->p.emergency_location_interval_s = emergency_s;
+}
+
 int64_t van_location_interval_ms(const van_t *v)
 {
 	int s = alarm_active(&v->alarm) ? v->p.emergency_location_interval_s

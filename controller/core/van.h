@@ -152,6 +152,9 @@ int van_params_check_each(const struct van_params *p, van_params_bad_fn bad, voi
 /* A new van in state idle, occupancy 0.  Copies what it needs from p.
  * Returns NULL if p fails van_params_check or on ENOMEM. */
 van_t *van_new(const struct van_params *p);
+/* The live location's rates, changed at run time (a reload): normal and
+ * during an emergency, in s (>= 1; others are ignored). */
+void van_set_location_intervals(van_t *v, int normal_s, int emergency_s);
 /* Free everything (events not drained included).  Accepts NULL. */
 void van_free(van_t *v);
 

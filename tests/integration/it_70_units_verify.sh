@@ -62,7 +62,7 @@ done
 # one should be a decision, not an accident).
 S="$VAN_SOURCE_DIR/systemd/vanctld.service"
 for want in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' 'User=vanctld' 'SupplementaryGroups=.*gpio' \
-	'StateDirectory=vanctld' 'RuntimeDirectory=vanctld' 'RuntimeDirectoryMode=0750' 'NoNewPrivileges=yes' \
+	'StateDirectory=vanctld' 'RuntimeDirectory=vanctld' 'RuntimeDirectoryMode=0755' 'NoNewPrivileges=yes' \
 	'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' 'DevicePolicy=closed' 'DeviceAllow=char-gpiochip rw' \
 	'CapabilityBoundingSet=$' 'SystemCallFilter=@system-service' 'MemoryDenyWriteExecute=yes' \
 	'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' 'UMask=0027' 'ExecStartPre=/usr/sbin/vanctld --check-config' \

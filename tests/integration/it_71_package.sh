@@ -10,8 +10,8 @@
 #  3. runuser -u vanctld -- vanctld --check-config -c /etc/vanctld/vanctld.conf
 #     (the shipped example must pass), and nobody else can read the config
 #  4. the installed daemon, started the way the unit starts it (user vanctld,
-#     groups vanctld + gpio + vanctl, umask 0027, /run/vanctld 0750 handed to
-#     vanctl, /var/lib/vanctld): the database is 0600, the control socket
+#     groups vanctld + gpio + vanctl, umask 0027, /run/vanctld 0755,
+#     /var/lib/vanctld): the database is 0600, the control socket
 #     answers a member of vanctl and refuses anyone else
 #  5. dpkg -i again (the upgrade path) keeps a locally edited conffile
 #  6. dpkg -r: binaries gone, config and database kept; dpkg -P: config and
@@ -141,13 +141,11 @@ fi
 pass "the config is not world-readable"
 
 # ---- 4. the installed daemon, as the unit runs it (minus systemd) ----
-# RuntimeDirectory=vanctld + RuntimeDirectoryMode=0750, then the unit's
-# ExecStartPre chgrp (as vanctld, no capabilities).
+# RuntimeDirectory=vanctld + RuntimeDirectoryMode=0755 (the socket's own
+# mode and group keep others out).
 if [ $had_run = 0 ]; then
-	install -d -o vanctld -g vanctld -m 0750 /run/vanctld
-	runuser -u vanctld -g vanctld -G gpio -G vanctl -- chgrp vanctl /run/vanctld ||
-		fail "vanctld cannot hand /run/vanctld to vanctl (the unit's ExecStartPre)"
-	check_stat 750 vanctld vanctl /run/vanctld
+	install -d -o vanctld -g vanctld -m 0755 /run/vanctld
+	check_stat 755 vanctld vanctld /run/vanctld
 	# The shipped config with the network parts off: no broker here.
 	CONF_DIR=$(mktemp -d /tmp/vanpkg.XXXXXX)
 	sed -e '/^\[mqtt\]/,/^\[/{/^\[mqtt\]/!{/^\[/!d}}' -e 's/^\[mqtt\]$/[mqtt]\nenabled = false/' \
@@ -179,7 +177,7 @@ sys.stdout.write(b.decode())'
 	kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=""
 	[ $rc -eq 0 ] || fail "the installed daemon exited $rc on SIGTERM"
 	rm -rf /run/vanctld
-	pass "installed daemon as vanctld: database 0600, socket vanctld:vanctl 0660 in a 0750 dir; vanctl member served, others refused"
+	pass "installed daemon as vanctld: database 0600, socket vanctld:vanctl 0660; vanctl member served, others refused"
 else
 	note "/run/vanctld exists on this machine: daemon run skipped"
 fi
