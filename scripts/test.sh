@@ -60,8 +60,8 @@ if [ "${VAN_CROSS_ARM64:-0}" = 1 ]; then step "arm64 cross-build + unit tests (q
 if [ "${VAN_TRIXIE:-0}" = 1 ]; then step "Debian 13 chroot suite"; bash scripts/trixie-test.sh; fi
 if [ "${VAN_SKIP_VALGRIND:-0}" != 1 ]; then
 	# the daemon under valgrind memcheck: any error or definite leak fails
-	step "valgrind memcheck on three integration tests"
-	(cd build && VAN_VALGRIND=1 ctest --output-on-failure -R "it_01_|it_10_|it_13_")
+	step "valgrind memcheck on four integration tests (vanctld; vanbase in it_95)"
+	(cd build && VAN_VALGRIND=1 ctest --output-on-failure -R "it_01_|it_10_|it_13_|it_95_")
 fi
 if [ "${VAN_SKIP_SANITIZE:-0}" != 1 ]; then
 	# the VM test runs a static build inside qemu: once is enough

@@ -83,11 +83,16 @@ CONF
 "$VANBASE" -c "$WORK/vanbase.conf" --check-config > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "config refused"; }
 
 start_vanbase() {
-	"$VANBASE" -c "$WORK/vanbase.conf" -v >> "$WORK/vanbase.log" 2>&1 &
+	if [ "${VAN_VALGRIND:-0}" = 1 ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no \
+			"$VANBASE" -c "$WORK/vanbase.conf" -v >> "$WORK/vanbase.log" 2>&1 &
+	else
+		"$VANBASE" -c "$WORK/vanbase.conf" -v >> "$WORK/vanbase.log" 2>&1 &
+	fi
 	VANBASE_PID=$!
 	PIDS+=("$VANBASE_PID")
-	WAIT_S=10 wait_for "$VANBASE" -c "$WORK/vanbase.conf" status || fail "vanbase did not answer"
-	WAIT_S=10 wait_for bash -c "'$VANBASE' -c '$WORK/vanbase.conf' status | grep -q '\"broker\": true'" ||
+	WAIT_S=30 wait_for "$VANBASE" -c "$WORK/vanbase.conf" status || fail "vanbase did not answer"
+	WAIT_S=30 wait_for bash -c "'$VANBASE' -c '$WORK/vanbase.conf' status | grep -q '\"broker\": true'" ||
 		fail "vanbase did not reach the broker"
 }
 vb() { "$VANBASE" -c "$WORK/vanbase.conf" "$@"; }
@@ -228,6 +233,6 @@ vb status > /dev/null || fail "vanbase died on a bad reload"
 pass "SIGHUP re-reads people, rota and chains; a bad file is refused at its line and changes nothing"
 
 # ---- stop cleanly: offline published, database sound ----
-kill -TERM "$VANBASE_PID"; wait "$VANBASE_PID" || fail "vanbase exit status $?"
+kill -TERM "$VANBASE_PID"; wait "$VANBASE_PID" || fail "vanbase exit status $? (99: valgrind found errors or leaks, see vanbase.log)"
 [ "$(vsql 'PRAGMA integrity_check')" = ok ] || fail "integrity_check"
 pass "it_95: an emergency reaches a person on call, and everything about it is on record"
