@@ -289,6 +289,39 @@ static int setup_signals(struct app *a)
 	return loop_add_fd(a->loop, a->sigfd, POLLIN, sig_cb, a);
 }
 
+/* ---- the commands' view of the shell (cmd.h) ---- */
+
+static void cmd_after(void *arg)
+{
+	app_van_after(arg);
+}
+
+static json_t *cmd_snapshot(void *arg, bool for_base)
+{
+	return app_snapshot(arg, for_base);
+}
+
+static void on_command(void *arg, const char *name, const char *payload, size_t len)
+{
+	struct app *a = arg;
+	cmd_from_base(&a->cmd, name, payload, len);
+}
+
+void cmd_env_fill(struct app *a)
+{
+	struct cmd_env *e = &a->cmd;
+	e->conf = a->conf;
+	e->van = a->van;
+	e->st = a->st;
+	e->gpio = a->gpio;
+	e->up = a->up;
+	e->clock = &a->clock;
+	e->events_unstored = &a->events_unstored;
+	e->after = cmd_after;
+	e->snapshot = cmd_snapshot;
+	e->arg = a;
+}
+
 struct app *app_new(struct conf *c)
 {
 	struct app *a = calloc(1, sizeof(*a));
@@ -349,7 +382,7 @@ struct app *app_new(struct conf *c)
 	}
 
 	if (c->mqtt.enabled) {
-		struct uplink_callbacks ucb = { .on_command = cmd_from_base, .on_link = on_link,
+		struct uplink_callbacks ucb = { .on_command = on_command, .on_link = on_link,
 						.on_delivered = app_on_delivered,
 						.on_retained_emergency = app_retained_emergency };
 		a->up = uplink_new(a->loop, c, a->st, &ucb, a, err, sizeof(err));
@@ -358,7 +391,7 @@ struct app *app_new(struct conf *c)
 			goto fail;
 		}
 	}
-	a->ctl = ctl_new(a->loop, c->control.socket, c->control.group, cmd_from_ctl, a, err, sizeof(err));
+	a->ctl = ctl_new(a->loop, c->control.socket, c->control.group, cmd_from_ctl, &a->cmd, err, sizeof(err));
 	if (!a->ctl) {
 		log_warnx("control socket: %s", err);
 		goto fail;
@@ -367,6 +400,7 @@ struct app *app_new(struct conf *c)
 		log_warnx("gps: %s", err);
 		goto fail;
 	}
+	cmd_env_fill(a);   /* before the loop runs: no command comes earlier */
 	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
 	a->state_timer = loop_add_timer(a->loop, 0, app_state_cb, a);
 	a->wd_timer = loop_add_timer(a->loop, 0, wd_cb, a);

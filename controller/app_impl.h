@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "cmd.h"
 #include "conf.h"
 #include "core/fix.h"
 #include "core/track.h"
@@ -25,7 +26,6 @@
 #include "uplink.h"
 
 #define APP_MAX_GPIO_FDS 32
-#define APP_CMD_SEEN 256             /* base commands remembered against repeats */
 /* The emergency reserve beside the database (store_reserve_*): what it
  * holds, given back a chunk at a time to an emergency's write on a full
  * disk, grown again while the disk keeps the margin free. */
@@ -33,12 +33,6 @@
 #define APP_RESERVE_CHUNK (64 * 1024)
 #define APP_RESERVE_MARGIN (512 * 1024)
 
-/* A base command carried out (or refused) recently: its id and time. */
-struct cmd_seen {
-	char id[72];                 /* "s:TEXT" or "n:NUMBER"; "" = free */
-	int64_t time_ms;             /* its "time", 0 without */
-	int64_t mono_ms;             /* when it came */
-};
 
 struct app {
 	struct conf *conf;
@@ -87,9 +81,8 @@ struct app {
 	int exit_status;
 	uint64_t points_kept, points_dropped;
 
-	/* base commands (cmd.c) */
-	struct cmd_seen cmd_seen[APP_CMD_SEEN];
-	size_t cmd_seen_next;
+	/* the commands' view of the shell (cmd.h): filled in app_new */
+	struct cmd_env cmd;
 };
 
 /* app_publish.c: what goes to base */
@@ -112,7 +105,8 @@ void app_gps_epoch_flush(struct app *a);
 /* The route filter's figures, logged at exit. */
 void app_gps_summary(struct app *a);
 
-/* app.c: life cycle */
+/* app.c: life cycle; the commands' environment (cmd.h) from the shell */
+void cmd_env_fill(struct app *a);
 void app_retained_emergency(void *arg, const char *payload, size_t len);
 /* An emergency's write failed (a full disk): give a chunk of the reserve
  * back to the disk.  True if it did (retry the write), false if the
@@ -130,14 +124,5 @@ void app_van_fix(struct app *a, const struct fix *f, bool lost);
 json_t *app_snapshot(struct app *a, bool for_base);
 void app_on_delivered(void *arg, const struct outbox_msg *m, int64_t mono_ms);
 
-/* cmd.c: run one command (control socket or base).  args: the request
- * object (may hold "cmd", "id", "v", "unit": ignored here).  Returns a new
- * reply object {"ok":...}. */
-json_t *cmd_run(struct app *a, const char *name, const json_t *args, enum van_source src);
-/* Base: a command message on PREFIX/UNIT/cmd/NAME, validated and answered
- * on PREFIX/UNIT/reply. */
-void cmd_from_base(void *arg, const char *name, const char *payload, size_t len);
-/* Control socket handler (see ctl.h). */
-json_t *cmd_from_ctl(void *arg, const json_t *req, int client_uid);
 
 #endif

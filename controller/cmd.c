@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "app_impl.h"
+#include "cmd.h"
 #include "core/plan.h"
 #include "log.h"
 #include "planfile.h"
@@ -61,7 +61,7 @@ static json_t *reply_rc(int rc, const char *why, const char *enoent_code)
 /* The command took effect, but the store refused its record (a full disk):
  * an incident exists only as its record, so that is an error; otherwise the
  * reply says the change is not saved.  Takes r. */
-static json_t *not_stored(json_t *r, const char *name, struct app *a)
+static json_t *not_stored(json_t *r, const char *name, struct cmd_env *env)
 {
 	char why[400];
 	const char *was = json_string_value(json_object_get(r, "reason"));
@@ -69,11 +69,11 @@ static json_t *not_stored(json_t *r, const char *name, struct app *a)
 	if (!strcmp(name, "incident")) {
 		json_decref(r);
 		snprintf(why, sizeof(why), "the incident was NOT saved (the van's storage failed: %s); note it down",
-			 store_errmsg(a->st));
+			 store_errmsg(env->st));
 		return reply_err("not_stored", why);
 	}
 	snprintf(why, sizeof(why), "%s%sbut NOT saved (the van's storage failed: %s)", was ? was : "done",
-		 was ? "; " : ", ", store_errmsg(a->st));
+		 was ? "; " : ", ", store_errmsg(env->st));
 	json_object_set_new(r, "reason", json_string(why));
 	return r;
 }
@@ -187,17 +187,17 @@ static int64_t parse_until(const char *s, const struct vtime *now)
 
 /* ---- the commands ---- */
 
-typedef json_t *(*cmd_fn)(struct app *a, struct args *ar, enum van_source src, const struct vtime *now);
+typedef json_t *(*cmd_fn)(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now);
 
-static json_t *c_status(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_status(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	(void)now;
 	if (!only_fields(ar, NULL))
 		return reply_err("invalid_argument", ar->bad);
-	return reply_ok(NULL, app_snapshot(a, src == VAN_SRC_BASE));
+	return reply_ok(NULL, env->snapshot(env->arg, src == VAN_SRC_BASE));
 }
 
-static json_t *c_session_start(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_session_start(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "crew", "lone", "until", "plan", NULL };
 	long crew = 0;
@@ -211,7 +211,7 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 	if (until && !(end = parse_until(until, now)))
 		return reply_err("invalid_argument", "'until' must be HH:MM or an ISO 8601 UTC time like 2026-11-24T23:30Z");
 	if (!plan) {
-		int rc = van_session_start(a->van, (int)crew, lone, end, NULL, src, now, &why);
+		int rc = van_session_start(env->van, (int)crew, lone, end, NULL, src, now, &why);
 		return reply_rc(rc, why, "not_found");
 	}
 
@@ -223,7 +223,7 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 	struct plan_tz tz = planfile_tz(now->utc_ms);
 	if (!def)
 		return reply_err("internal", "out of memory");
-	if (planfile_load_named(a->conf->session.plans_dir, plan, def, &errs) < 0) {
+	if (planfile_load_named(env->conf->session.plans_dir, plan, def, &errs) < 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("plan: %s", errs.v[i]);
 		snprintf(reason, sizeof(reason), "plan '%s' cannot be used: %s%s", plan,
@@ -237,8 +237,8 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 		if (pe > now->utc_ms + 60000)
 			end = pe;
 	}
-	int rc = van_session_start(a->van, (int)crew, lone, end, plan, src, now, &why);
-	if (rc == 0 && van_plan_start(a->van, def, tz, now, &why) < 0) {
+	int rc = van_session_start(env->van, (int)crew, lone, end, plan, src, now, &why);
+	if (rc == 0 && van_plan_start(env->van, def, tz, now, &why) < 0) {
 		log_warnx("plan: %s not followed: %s", plan, why);
 		snprintf(reason, sizeof(reason), "session started, but the plan is not followed: %s", why);
 		free(def);
@@ -248,7 +248,7 @@ static json_t *c_session_start(struct app *a, struct args *ar, enum van_source s
 	return reply_rc(rc, why, "not_found");
 }
 
-static json_t *c_plan_change(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_plan_change(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "change", "location", "reason", NULL };
 	const char *change = NULL, *loc = NULL, *reason = NULL, *why = NULL;
@@ -260,23 +260,23 @@ static json_t *c_plan_change(struct app *a, struct args *ar, enum van_source src
 		return reply_err("invalid_argument", "'change' must be skip or add_stop");
 	if (!reason)
 		return reply_err("invalid_argument", "'reason' is required: " PLAN_REASONS);
-	int rc = !strcmp(change, "skip") ? van_plan_skip(a->van, loc, reason, src, now, &why)
-					 : van_plan_add_stop(a->van, reason, src, now, &why);
+	int rc = !strcmp(change, "skip") ? van_plan_skip(env->van, loc, reason, src, now, &why)
+					 : van_plan_add_stop(env->van, reason, src, now, &why);
 	return reply_rc(rc, why, "not_found");
 }
 
-static json_t *c_session_end(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_session_end(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "code", NULL };
 	const char *code = NULL, *why = NULL;
 
 	if (!only_fields(ar, f) || !get_str(ar, "code", 64, &code))
 		return reply_err("invalid_argument", ar->bad);
-	int rc = van_session_end(a->van, code, src, now, &why);
+	int rc = van_session_end(env->van, code, src, now, &why);
 	return reply_rc(rc, why, "no_session");
 }
 
-static json_t *c_session_extend(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_session_extend(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "minutes", "until", NULL };
 	long minutes = 0;
@@ -289,22 +289,22 @@ static json_t *c_session_extend(struct app *a, struct args *ar, enum van_source 
 		return reply_err("invalid_argument", "give either 'minutes' or 'until'");
 	if (until && !(end = parse_until(until, now)))
 		return reply_err("invalid_argument", "'until' must be HH:MM or an ISO 8601 UTC time");
-	int rc = van_session_extend(a->van, end, (int)minutes, src, now, &why);
+	int rc = van_session_extend(env->van, end, (int)minutes, src, now, &why);
 	return reply_rc(rc, why, "no_session");
 }
 
-static json_t *c_checkin(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_checkin(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "code", NULL };
 	const char *code = NULL, *why = NULL;
 
 	if (!only_fields(ar, f) || !get_str(ar, "code", 64, &code))
 		return reply_err("invalid_argument", ar->bad);
-	int rc = van_checkin(a->van, code, src, now, &why);
+	int rc = van_checkin(env->van, code, src, now, &why);
 	return reply_rc(rc, why, "no_session");
 }
 
-static json_t *c_crew(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_crew(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "crew", NULL };
 	long crew = 0;
@@ -314,11 +314,11 @@ static json_t *c_crew(struct app *a, struct args *ar, enum van_source src, const
 		return reply_err("invalid_argument", ar->bad);
 	if (!crew)
 		return reply_err("invalid_argument", "'crew' is required");
-	int rc = van_set_crew(a->van, (int)crew, src, now, &why);
+	int rc = van_set_crew(env->van, (int)crew, src, now, &why);
 	return reply_rc(rc, why, "no_session");
 }
 
-static json_t *c_occupancy(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_occupancy(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "delta", "set", "empty", NULL };
 	long delta = 0, set = -1;
@@ -330,22 +330,22 @@ static json_t *c_occupancy(struct app *a, struct args *ar, enum van_source src, 
 		return reply_err("invalid_argument", ar->bad);
 	if ((delta != 0) + (set >= 0) + empty != 1)
 		return reply_err("invalid_argument", "give one of 'delta' (not 0), 'set' or 'empty'");
-	int rc = empty ? van_empty(a->van, src, now, &why)
-	       : set >= 0 ? van_occupancy_set(a->van, (int)set, src, now, &why)
-			  : van_occupancy_adjust(a->van, (int)delta, src, now, &why);
+	int rc = empty ? van_empty(env->van, src, now, &why)
+	       : set >= 0 ? van_occupancy_set(env->van, (int)set, src, now, &why)
+			  : van_occupancy_adjust(env->van, (int)delta, src, now, &why);
 	return reply_rc(rc, why, "no_session");
 }
 
-static json_t *c_mute(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_mute(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	const char *why = NULL;
 	if (!only_fields(ar, NULL))
 		return reply_err("invalid_argument", ar->bad);
-	int rc = van_mute(a->van, src, now, &why);
+	int rc = van_mute(env->van, src, now, &why);
 	return reply_rc(rc, why, "not_found");
 }
 
-static json_t *c_incident(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_incident(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "type", "note", NULL };
 	const char *type = NULL, *note = NULL, *why = NULL;
@@ -354,11 +354,11 @@ static json_t *c_incident(struct app *a, struct args *ar, enum van_source src, c
 		return reply_err("invalid_argument", ar->bad);
 	if (!type)
 		return reply_err("invalid_argument", "'type' is required");
-	int rc = van_incident(a->van, type, note, src, now, &why);
+	int rc = van_incident(env->van, type, note, src, now, &why);
 	return reply_rc(rc, why, "not_found");
 }
 
-static json_t *c_panic(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_panic(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "covert", "test", NULL };
 	bool covert = false, test = false;
@@ -366,21 +366,21 @@ static json_t *c_panic(struct app *a, struct args *ar, enum van_source src, cons
 
 	if (!only_fields(ar, f) || !get_bool(ar, "covert", &covert) || !get_bool(ar, "test", &test))
 		return reply_err("invalid_argument", ar->bad);
-	int rc = test ? van_selftest_start(a->van, src, now, &why)
-		      : van_panic(a->van, src, covert, now->mono_ms, now, &why);
+	int rc = test ? van_selftest_start(env->van, src, now, &why)
+		      : van_panic(env->van, src, covert, now->mono_ms, now, &why);
 	return reply_rc(rc, why, "not_found");
 }
 
-static json_t *c_alarm_clear(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_alarm_clear(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	const char *why = NULL;
 	if (!only_fields(ar, NULL))
 		return reply_err("invalid_argument", ar->bad);
-	int rc = van_alarm_clear(a->van, src, now, &why);
+	int rc = van_alarm_clear(env->van, src, now, &why);
 	return reply_rc(rc, why, "not_found");
 }
 
-static json_t *c_sim(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_sim(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "line", "value", "ms", NULL };
 	const char *line = NULL, *value = NULL;
@@ -392,11 +392,11 @@ static json_t *c_sim(struct app *a, struct args *ar, enum van_source src, const 
 		return reply_err("invalid_argument", ar->bad);
 	if (!line || !value || (strcmp(value, "on") && strcmp(value, "off") && strcmp(value, "pulse")))
 		return reply_err("invalid_argument", "give 'line' and 'value' (on, off or pulse)");
-	if (!a->gpio)
+	if (!env->gpio)
 		return reply_err("not_allowed", "no inputs are configured ([gpio] backend = sim)");
-	int rc = gpio_sim_inject(a->gpio, line, strcmp(value, "off") != 0, now->mono_ms);
+	int rc = gpio_sim_inject(env->gpio, line, strcmp(value, "off") != 0, now->mono_ms);
 	if (rc == 0 && !strcmp(value, "pulse"))
-		rc = gpio_sim_inject(a->gpio, line, false, now->mono_ms + ms);
+		rc = gpio_sim_inject(env->gpio, line, false, now->mono_ms + ms);
 	if (rc == -ENOENT)
 		return reply_err("not_found", "no input line or role of that name");
 	if (rc == -ENOTSUP)
@@ -404,16 +404,16 @@ static json_t *c_sim(struct app *a, struct args *ar, enum van_source src, const 
 	return rc < 0 ? reply_err("internal", strerror(-rc)) : reply_ok("done", NULL);
 }
 
-static json_t *c_watch(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_watch(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	(void)ar;
 	(void)src;
 	(void)now;
-	return reply_ok(NULL, app_snapshot(a, false));
+	return reply_ok(NULL, env->snapshot(env->arg, false));
 }
 
 /* base only */
-static json_t *c_ack(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_ack(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "by", "emergency", NULL };
 	const char *by = NULL, *why = NULL;
@@ -428,11 +428,11 @@ static json_t *c_ack(struct app *a, struct args *ar, enum van_source src, const 
 	id = e ? json_integer_value(e) : 0;
 	if (!by || !*by)
 		return reply_err("invalid_argument", "'by' (the operator's name) is required");
-	int rc = van_emergency_ack(a->van, id, by, now, &why);
+	int rc = van_emergency_ack(env->van, id, by, now, &why);
 	return reply_rc(rc, why, "not_found");
 }
 
-static json_t *c_checkin_request(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_checkin_request(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "by", NULL };
 	const char *by = NULL, *why = NULL;
@@ -440,11 +440,11 @@ static json_t *c_checkin_request(struct app *a, struct args *ar, enum van_source
 
 	if (!only_fields(ar, f) || !get_str(ar, "by", 47, &by))
 		return reply_err("invalid_argument", ar->bad);
-	int rc = van_request_checkin(a->van, by ? by : "base", now, &why);
+	int rc = van_request_checkin(env->van, by ? by : "base", now, &why);
 	return reply_rc(rc, why, "no_session");
 }
 
-static json_t *c_replay(struct app *a, struct args *ar, enum van_source src, const struct vtime *now)
+static json_t *c_replay(struct cmd_env *env, struct args *ar, enum van_source src, const struct vtime *now)
 {
 	static const char *f[] = { "from_seq", NULL };
 	json_t *v = json_object_get(ar->o, "from_seq");
@@ -456,9 +456,9 @@ static json_t *c_replay(struct app *a, struct args *ar, enum van_source src, con
 		return reply_err("invalid_argument", ar->bad);
 	if (!json_is_integer(v) || json_integer_value(v) < 1)
 		return reply_err("invalid_argument", "'from_seq' must be a sequence number (1 or more)");
-	if (store_replay_from(a->st, json_integer_value(v), &n) < 0)
-		return reply_err("internal", store_errmsg(a->st));
-	uplink_kick(a->up);
+	if (store_replay_from(env->st, json_integer_value(v), &n) < 0)
+		return reply_err("internal", store_errmsg(env->st));
+	uplink_kick(env->up);
 	return reply_ok("replay queued", json_pack("{s:I}", "requeued", (json_int_t)n));
 }
 
@@ -488,7 +488,7 @@ static const struct cmd {
 	{ "replay", c_replay, FROM_BASE },
 };
 
-json_t *cmd_run(struct app *a, const char *name, const json_t *args, enum van_source src)
+json_t *cmd_run(struct cmd_env *env, const char *name, const json_t *args, enum van_source src)
 {
 	struct args ar = { .o = args };
 	struct vtime now;
@@ -501,15 +501,15 @@ json_t *cmd_run(struct app *a, const char *name, const json_t *args, enum van_so
 			return reply_err("not_allowed", from == FROM_BASE ? "base may not send this command"
 									  : "only base sends this command");
 		if (src == VAN_SRC_BASE && (!strcmp(name, "session_start") || !strcmp(name, "session_end")) &&
-		    !a->conf->session.base_may_start)
+		    !env->conf->session.base_may_start)
 			return reply_err("not_allowed", "this van does not let base start or end sessions "
 							"(session.base_may_start)");
-		clock_now(&a->clock, &now);
-		uint64_t unstored = a->events_unstored;
-		json_t *r = cmds[i].fn(a, &ar, src, &now);
-		app_van_after(a);
-		if (a->events_unstored != unstored && json_is_true(json_object_get(r, "ok")))
-			r = not_stored(r, name, a);
+		clock_now(env->clock, &now);
+		uint64_t unstored = *env->events_unstored;
+		json_t *r = cmds[i].fn(env, &ar, src, &now);
+		env->after(env->arg);
+		if (*env->events_unstored != unstored && json_is_true(json_object_get(r, "ok")))
+			r = not_stored(r, name, env);
 		return r;
 	}
 	return reply_err("unknown_command", "unknown command");
@@ -567,7 +567,7 @@ static int64_t parse_cmd_time(const json_t *t)
 }
 
 /* Has this command (id and time) been seen?  Remembers it if not. */
-static bool seen_before(struct app *a, const json_t *id, int64_t time_ms, const struct vtime *now)
+static bool seen_before(struct cmd_env *env, const json_t *id, int64_t time_ms, const struct vtime *now)
 {
 	char key[72];
 
@@ -575,11 +575,11 @@ static bool seen_before(struct app *a, const json_t *id, int64_t time_ms, const 
 		snprintf(key, sizeof(key), "n:%lld", (long long)json_integer_value(id));
 	else
 		snprintf(key, sizeof(key), "s:%s", json_string_value(id));
-	for (size_t i = 0; i < APP_CMD_SEEN; i++)
-		if (a->cmd_seen[i].id[0] && !strcmp(a->cmd_seen[i].id, key) && a->cmd_seen[i].time_ms == time_ms)
+	for (size_t i = 0; i < CMD_SEEN; i++)
+		if (env->seen[i].id[0] && !strcmp(env->seen[i].id, key) && env->seen[i].time_ms == time_ms)
 			return true;
-	struct cmd_seen *e = &a->cmd_seen[a->cmd_seen_next];
-	a->cmd_seen_next = (a->cmd_seen_next + 1) % APP_CMD_SEEN;
+	struct cmd_seen *e = &env->seen[env->seen_next];
+	env->seen_next = (env->seen_next + 1) % CMD_SEEN;
 	snprintf(e->id, sizeof(e->id), "%s", key);
 	e->time_ms = time_ms;
 	e->mono_ms = now->mono_ms;
@@ -588,7 +588,7 @@ static bool seen_before(struct app *a, const json_t *id, int64_t time_ms, const 
 
 /* The checks every base command passes before it runs: its id and time
  * (a repeat or a stale one is refused), its name.  NULL = run it. */
-static json_t *base_checks(struct app *a, const char *name, const json_t *req, const json_t *id,
+static json_t *base_checks(struct cmd_env *env, const char *name, const json_t *req, const json_t *id,
 			   const struct vtime *now)
 {
 	const json_t *t = json_object_get(req, "time");
@@ -608,7 +608,7 @@ static json_t *base_checks(struct app *a, const char *name, const json_t *req, c
 			 fmt_utc(time_ms, b1, sizeof(b1)), CMD_BASE_WINDOW_MS / 1000, fmt_utc(now->utc_ms, b2, sizeof(b2)));
 		return reply_err("stale", why);
 	}
-	if (id && seen_before(a, id, time_ms, now))
+	if (id && seen_before(env, id, time_ms, now))
 		return reply_err("already", "a repeat of a command already received (same 'id' and 'time'): "
 					    "not carried out again");
 	return NULL;
@@ -616,14 +616,14 @@ static json_t *base_checks(struct app *a, const char *name, const json_t *req, c
 
 void cmd_from_base(void *arg, const char *name, const char *payload, size_t len)
 {
-	struct app *a = arg;
+	struct cmd_env *env = arg;
 	json_t *req = NULL, *r = NULL;
 	json_error_t jerr;
 	json_t *id = NULL;
 	char buf[40];
 	struct vtime now;
 
-	clock_now(&a->clock, &now);
+	clock_now(env->clock, &now);
 	if (len > CMD_BASE_MAX_BYTES) {
 		r = reply_err("bad_request", "command too large");
 	} else if (!(req = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr)) || !json_is_object(req)) {
@@ -640,27 +640,27 @@ void cmd_from_base(void *arg, const char *name, const char *payload, size_t len)
 			r = reply_err("bad_request", "'id' must be text (at most 64 bytes) or a whole number");
 		} else if (v && !(json_is_integer(v) && json_integer_value(v) == 1)) {
 			r = reply_err("bad_request", "unsupported version 'v' (this van speaks 1)");
-		} else if (!unit || strcmp(unit, a->conf->unit.id)) {
+		} else if (!unit || strcmp(unit, env->conf->unit.id)) {
 			r = reply_err("bad_request", "'unit' must name this van");
-		} else if (!(r = base_checks(a, name, req, id, &now))) {
-			r = cmd_run(a, name, req, VAN_SRC_BASE);
+		} else if (!(r = base_checks(env, name, req, id, &now))) {
+			r = cmd_run(env, name, req, VAN_SRC_BASE);
 		}
 	}
 	if (!r)
 		r = reply_err("internal", "out of memory");
 	json_object_set_new(r, "v", json_integer(1));
-	json_object_set_new(r, "unit", json_string(a->conf->unit.id));
+	json_object_set_new(r, "unit", json_string(env->conf->unit.id));
 	/* the name as it came (MQTT topics are UTF-8), null if too long to echo */
 	json_object_set_new(r, "command", strlen(name) <= 64 ? json_string(name) : json_null());
 	json_object_set(r, "id", id ? id : json_null());
-	clock_now(&a->clock, &now);
+	clock_now(env->clock, &now);
 	json_object_set_new(r, "time", json_string(fmt_utc(now.utc_ms, buf, sizeof(buf))));
 	if (!json_is_true(json_object_get(r, "ok")))
 		log_warnx("base: rejected command '%.64s': %s", name, json_string_value(json_object_get(r, "reason")));
 	else
 		log_info("base: command '%s' done", name);
 	char *text = json_dumps(r, JSON_COMPACT);
-	if (text && uplink_publish_now(a->up, "reply", text, 1, false) < 0)
+	if (text && uplink_publish_now(env->up, "reply", text, 1, false) < 0)
 		log_warnx("base: reply to '%.64s' not sent: link down", name);
 	free(text);
 	json_decref(r);

@@ -36,6 +36,7 @@ static void setup(void)
 	A->loop = loop_new();
 	if (!A->loop || !(A->st = store_open(db, false, err, sizeof(err))) || app_van_init(A, err, sizeof(err)) < 0)
 		abort();
+	cmd_env_fill(A);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,11 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 1)
 		return 0;
-	cmd_from_base(A, names[data[0] % nn], (const char *)data + 1, size - 1);
+	cmd_from_base(&A->cmd, names[data[0] % nn], (const char *)data + 1, size - 1);
 	/* the control-socket path too: the same bytes as a request object */
 	json_t *req = json_loadb((const char *)data + 1, size - 1, 0, NULL);
 	if (req) {
-		json_t *r = cmd_from_ctl(A, req, 0);
+		json_t *r = cmd_from_ctl(&A->cmd, req, 0);
 		json_decref(r);
 		json_decref(req);
 	}
