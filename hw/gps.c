@@ -49,7 +49,7 @@ gps_t *gps_new(const struct gps_params *p, const struct gps_callbacks *cb, void 
 		return NULL;
 	}
 	if (p->replay_file) {
-		if (gps_replay_load(&g->rp, p->replay_file, err, errlen) < 0) {
+		if (gps_replay_open(&g->rp, p->replay_file, err, errlen) < 0) {
 			gps_free(g);
 			return NULL;
 		}
@@ -98,11 +98,11 @@ void gps_free(gps_t *g)
 }
 
 int gps_fd(const gps_t *g) { return g->open && !g->replay ? g->data->gps_fd : -1; }
-bool gps_replay_done(const gps_t *g) { return g->replay && g->rp.next >= g->rp.n; }
+bool gps_replay_done(const gps_t *g) { return g->replay && gps_replay_end(&g->rp); }
 
 static int64_t replay_due(const gps_t *g)
 {
-	return g->replay_start + g->rp.v[g->rp.next].due_ms;
+	return g->replay_start + gps_replay_peek(&g->rp)->due_ms;
 }
 bool gps_connected(const gps_t *g) { return g->open; }
 const char *gps_last_error(const gps_t *g) { return g->err; }
@@ -113,7 +113,7 @@ int64_t gps_deadline(const gps_t *g)
 	int64_t dl = g->open ? -1 : g->retry_at;
 
 	if (g->replay)
-		dl = g->rp.next < g->rp.n ? replay_due(g) : -1;
+		dl = !gps_replay_end(&g->rp) ? replay_due(g) : -1;
 
 	/* staleness runs whether or not gpsd is there: a dead gpsd ages the fix out too */
 	if (!g->stale) {
@@ -159,9 +159,10 @@ static void replay_service(gps_t *g, int64_t now_ms)
 		if (g->cb.on_link)
 			g->cb.on_link(g->arg, true);
 	}
-	while (g->rp.next < g->rp.n && replay_due(g) <= now_ms) {
+	while (!gps_replay_end(&g->rp) && replay_due(g) <= now_ms) {
 		struct gps_report f;
-		gps_replay_to_fix(&g->rp.v[g->rp.next++], now_ms, &f);
+		gps_replay_to_fix(gps_replay_peek(&g->rp), now_ms, &f);
+		gps_replay_pop(&g->rp);
 		g->reports++;
 		g->last_report = now_ms;
 		g->stale = false;

@@ -70,118 +70,163 @@ static int64_t tod_ms(const char *v)
 	return (int64_t)h * 3600000 + (int64_t)m * 60000 + (int64_t)llround(sec * 1000);
 }
 
-static int push(struct gps_replay *r, const struct replay_fix *rf)
+/* One line: RMC starts (or continues) an epoch, GGA adds to it.  Returns
+ * true when the line began a new epoch and the one before is complete (in
+ * r->done). */
+static bool take_line(struct gps_replay *r, char *line)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 1024;
-		struct replay_fix *v = realloc(r->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
+	char *f[24];
+
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!checksum_ok(line)) {
+		r->skipped++;
+		return false;
 	}
-	r->v[r->n++] = *rf;
-	return 0;
+	int n = split(line, f, 24);
+	if (n < 7 || strlen(f[0]) < 6) {
+		r->skipped++;
+		return false;
+	}
+	const char *kind = f[0] + 3;
+	int64_t tod = tod_ms(f[1]);
+	if (tod < 0) {
+		r->skipped++;
+		return false;
+	}
+	bool completed = false;
+	struct replay_fix *cur = &r->cur;
+	if (!strcmp(kind, "RMC") && n >= 10) {
+		if (strlen(f[9]) == 6) {
+			struct tm tm = { .tm_mday = atoi((char[]){ f[9][0], f[9][1], 0 }),
+					 .tm_mon = atoi((char[]){ f[9][2], f[9][3], 0 }) - 1,
+					 .tm_year = 100 + atoi((char[]){ f[9][4], f[9][5], 0 }) };
+			r->day_ms = (int64_t)timegm(&tm) * 1000;
+		}
+		if (r->have && cur->utc_ms != r->day_ms + tod) {
+			r->done = *cur;
+			completed = true;
+		}
+		if (!r->have || cur->utc_ms != r->day_ms + tod) {
+			memset(cur, 0, sizeof(*cur));
+			cur->utc_ms = r->day_ms + tod;
+			cur->alt = cur->eph = NAN;
+			cur->sats = -1;
+		}
+		r->have = true;
+		cur->valid = f[2][0] == 'A';
+		cur->lat = coord(f[3], f[4], 2);
+		cur->lon = coord(f[5], f[6], 3);
+		cur->speed = *f[7] ? atof(f[7]) * KNOTS_TO_MPS : NAN;
+		cur->track = *f[8] ? atof(f[8]) : NAN;
+	} else if (!strcmp(kind, "GGA") && n >= 10 && r->have && cur->utc_ms % 86400000 == tod) {
+		int q = atoi(f[6]);
+		cur->valid = cur->valid && q > 0;
+		cur->sats = *f[7] ? atoi(f[7]) : -1;
+		cur->eph = *f[8] ? atof(f[8]) * UERE_M : NAN;
+		cur->alt = *f[9] ? atof(f[9]) : NAN;
+		cur->has_gga = true;
+	}
+	return completed;
 }
 
-int gps_replay_load(struct gps_replay *r, const char *path, char *err, size_t errlen)
+/* Pace a fix by the time since the last fix in order; one out of order (a
+ * stale sentence, a bad date) is due an epoch after the one before. */
+static void pace(struct gps_replay *r, struct replay_fix *fx)
 {
-	FILE *fp = fopen(path, "r");
-	char line[512];
-	struct replay_fix cur = { 0 };
-	bool have = false;
-	int64_t day_ms = 0; /* UTC ms of midnight of the RMC date */
-	int lineno = 0;
-
-	memset(r, 0, sizeof(*r));
-	if (!fp) {
-		snprintf(err, errlen, "gps.replay_file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		char *f[24];
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!checksum_ok(line)) {
-			r->skipped++;
-			continue;
-		}
-		int n = split(line, f, 24);
-		if (n < 7 || strlen(f[0]) < 6) {
-			r->skipped++;
-			continue;
-		}
-		const char *kind = f[0] + 3;
-		int64_t tod = tod_ms(f[1]);
-		if (tod < 0) {
-			r->skipped++;
-			continue;
-		}
-		if (!strcmp(kind, "RMC") && n >= 10) {
-			if (strlen(f[9]) == 6) {
-				struct tm tm = { .tm_mday = atoi((char[]){ f[9][0], f[9][1], 0 }),
-						 .tm_mon = atoi((char[]){ f[9][2], f[9][3], 0 }) - 1,
-						 .tm_year = 100 + atoi((char[]){ f[9][4], f[9][5], 0 }) };
-				day_ms = (int64_t)timegm(&tm) * 1000;
-			}
-			if (have && cur.utc_ms != day_ms + tod && push(r, &cur) < 0)
-				goto oom;
-			if (!have || cur.utc_ms != day_ms + tod) {
-				memset(&cur, 0, sizeof(cur));
-				cur.utc_ms = day_ms + tod;
-				cur.alt = cur.eph = NAN;
-				cur.sats = -1;
-			}
-			have = true;
-			cur.valid = f[2][0] == 'A';
-			cur.lat = coord(f[3], f[4], 2);
-			cur.lon = coord(f[5], f[6], 3);
-			cur.speed = *f[7] ? atof(f[7]) * KNOTS_TO_MPS : NAN;
-			cur.track = *f[8] ? atof(f[8]) : NAN;
-		} else if (!strcmp(kind, "GGA") && n >= 10 && have && cur.utc_ms % 86400000 == tod) {
-			int q = atoi(f[6]);
-			cur.valid = cur.valid && q > 0;
-			cur.sats = *f[7] ? atoi(f[7]) : -1;
-			cur.eph = *f[8] ? atof(f[8]) * UERE_M : NAN;
-			cur.alt = *f[9] ? atof(f[9]) : NAN;
-			cur.has_gga = true;
-		}
-	}
-	if (have && push(r, &cur) < 0)
-		goto oom;
-	fclose(fp);
-	/* pace by the time since the last fix in order; one out of order (a
-	 * stale sentence, a bad date) is due an epoch after the one before */
-	int64_t step = 1000;
-	size_t ref = 0;
-	for (size_t i = 1; i < r->n; i++) {
-		int64_t d = r->v[i].utc_ms - r->v[ref].utc_ms;
-		if (d > 0 && d <= GPS_REPLAY_MAX_GAP_MS) {
-			r->v[i].due_ms = r->v[ref].due_ms + d;
-			if (i == ref + 1 && d <= 10000)
-				step = d; /* the receiver's rate, not a gap */
-			ref = i;
+	if (!r->count) {
+		fx->due_ms = 0;
+		r->ref_utc = fx->utc_ms;
+		r->ref_due = 0;
+		r->ref_is_prev = true;
+		r->step = 1000;
+	} else {
+		int64_t d = fx->utc_ms - r->ref_utc;
+		bool in_order = d > 0 && d <= GPS_REPLAY_MAX_GAP_MS;
+		if (in_order) {
+			fx->due_ms = r->ref_due + d;
+			if (r->ref_is_prev && d <= 10000)
+				r->step = d; /* the receiver's rate, not a gap */
 		} else {
-			r->v[i].due_ms = r->v[i - 1].due_ms + step;
+			fx->due_ms = r->prev_due + r->step;
 		}
-		if (r->v[i].due_ms < r->v[i - 1].due_ms)
-			r->v[i].due_ms = r->v[i - 1].due_ms;
+		if (fx->due_ms < r->prev_due)
+			fx->due_ms = r->prev_due;
+		if (in_order) {
+			r->ref_utc = fx->utc_ms;
+			r->ref_due = fx->due_ms;
+		}
+		r->ref_is_prev = in_order;
 	}
-	if (!r->n) {
+	r->prev_due = fx->due_ms;
+	r->count++;
+}
+
+/* Read on until the next epoch is complete (or the file ends). */
+static void fill(struct gps_replay *r)
+{
+	char line[512];
+
+	if (r->ready || !r->fp)
+		return;
+	while (fgets(line, sizeof(line), r->fp)) {
+		r->lineno++;
+		if (take_line(r, line)) {
+			r->next = r->done;
+			r->ready = true;
+			break;
+		}
+	}
+	if (!r->ready && r->have) {   /* the end: the last epoch is complete */
+		r->next = r->cur;
+		r->have = false;
+		r->ready = true;
+	}
+	if (r->ready)
+		pace(r, &r->next);
+	else {
+		fclose(r->fp);
+		r->fp = NULL;
+	}
+}
+
+int gps_replay_open(struct gps_replay *r, const char *path, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->fp = fopen(path, "r");
+	if (!r->fp) {
+		int e = errno;
+		snprintf(err, errlen, "gps.replay_file %s: %s", path, strerror(e));
+		return -e;
+	}
+	fill(r);
+	if (!r->ready) {
 		snprintf(err, errlen, "gps.replay_file %s: no RMC sentences with valid checksums", path);
+		gps_replay_free(r);
 		return -EINVAL;
 	}
 	return 0;
-oom:
-	fclose(fp);
-	gps_replay_free(r);
-	snprintf(err, errlen, "gps.replay_file %s: out of memory at line %d", path, lineno);
-	return -ENOMEM;
+}
+
+const struct replay_fix *gps_replay_peek(const struct gps_replay *r)
+{
+	return r->ready ? &r->next : NULL;
+}
+
+void gps_replay_pop(struct gps_replay *r)
+{
+	r->ready = false;
+	fill(r);   /* the next is read now, so peeking never reads */
+}
+
+bool gps_replay_end(const struct gps_replay *r)
+{
+	return !r->ready;
 }
 
 void gps_replay_free(struct gps_replay *r)
 {
-	free(r->v);
+	if (r->fp)
+		fclose(r->fp);
 	memset(r, 0, sizeof(*r));
 }
 
