@@ -21,6 +21,7 @@ vb_setup
 
 start_broker
 start_http hook
+dead_PORT=$(free_port)   # nobody listens: connections refused
 start_smtp mx --tls none
 cat > "$WORK/pager.sh" <<'SH'
 #!/bin/sh
@@ -59,12 +60,21 @@ from = base@example.org
 [channel.sms]
 kind = command
 command = $WORK/pager.sh {to}
+# a push service that is down (nothing listens there): it must not delay the SMS
+[channel.deadpush]
+kind = webhook
+template = generic
+url = http://127.0.0.1:$dead_PORT/push
+timeout = 1s
+attempts = 3
+backoff = 500ms
 
 [contact.sam]
 push = sam
 mail = sam@example.org
 [contact.alex]
 sms = +447700900001
+deadpush = alex
 [contact.drill]
 test = true
 mail = drill@example.org
@@ -113,6 +123,7 @@ PY
 }
 # ge N CMD...: CMD prints a number of at least N (for wait_for: run afresh each try)
 ge() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
+eq() { local want=$1; shift; [ "$("$@")" = "$want" ]; }
 n_mail() { grep -l -- "$1" "$mx_DIR"/*.json 2>/dev/null | wc -l; }
 n_sms() { grep -c -- "$1" "$WORK/pager.jsonl" 2>/dev/null || echo 0; }
 vsql() { sqlite3 -batch -noheader "$WORK/vanbase.db" "$1"; }
@@ -150,6 +161,13 @@ sleep 1
 [ "$(n_req /push EMERGENCY)" = 1 ] || fail "the first step was sent again after the restart"
 grep -q "alarm(s) restored" "$WORK/vanbase.log" || fail "vanbase did not say it restored its alarms"
 pass "SIGKILL mid-chain: the next step comes once after the restart, the first is not repeated"
+# the dead push service: retried, logged with why, recorded as failed; the SMS went regardless
+WAIT_S=15 wait_for grep -q "notify deadpush .*failed" "$WORK/vanbase.log" || fail "no failed attempt of the dead channel logged"
+WAIT_S=15 wait_for eq failed vsql "SELECT state FROM notification WHERE channel = 'deadpush' AND alarm_id = '$alarm'" ||
+	fail "the dead channel's notification: $(vsql "SELECT state, attempts, result FROM notification WHERE channel = 'deadpush'")"
+[ "$(vsql "SELECT attempts FROM notification WHERE channel = 'deadpush' AND alarm_id = '$alarm'")" = 3 ] ||
+	fail "the dead channel was not retried 3 times"
+pass "a push service that refuses connections: retried and recorded as failed, the SMS of the same step on time"
 
 # ---- 3. ack from the command line: the chain stops, the crew sees it ----
 vb ack "$alarm" --by "Pat at base" > "$WORK/ack.json" || fail "vanbase ack"
@@ -174,7 +192,7 @@ for w in raised notify notified acknowledged resolved; do
 done
 [ "$(vsql "SELECT count(*) FROM notification WHERE alarm_id = '$alarm' AND state = 'sent' AND result LIKE 'HTTP 200%'")" -ge 2 ] ||
 	fail "webhook results not recorded: $(vsql "SELECT id, state, result FROM notification")"
-[ "$(vsql "SELECT count(*) FROM notification WHERE alarm_id = '$alarm' AND state != 'sent'")" = 0 ] ||
+[ "$(vsql "SELECT count(*) FROM notification WHERE alarm_id = '$alarm' AND state != 'sent' AND channel != 'deadpush'")" = 0 ] ||
 	fail "notifications not all sent: $(vsql "SELECT id, state, result FROM notification WHERE state != 'sent'")"
 pass "vanbase's database holds the alarm, its audit trail and every attempt's result"
 
