@@ -255,13 +255,18 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 		.category = json_string_value(json_object_get(d, "category")),
 	};
 	int64_t outbox_row = 0;
-	int64_t row = payload && data ? store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false, &outbox_row)
+	/* queued for base whenever MQTT is on, even before the uplink exists:
+	 * the events of the start (a restored emergency's repeat, the inputs
+	 * found active) were stored without an outbox row and never reached
+	 * base (the system test's power cuts found it) */
+	bool queue_it = a->conf->mqtt.enabled;
+	int64_t row = payload && data ? store_add_event(a->st, &se, queue_it ? topic : NULL, payload, 1, false, &outbox_row)
 				      : -ENOMEM;
 	/* an emergency is stored even on a full disk (the reserve), so it is
 	 * known after a restart and reaches base in order */
 	while (row == -ENOSPC && ev_type_is_emergency(e->t) && e->t != EV_T_SELFTEST_PASSED &&
 	       e->t != EV_T_SELFTEST_FAILED && app_reserve_release(a, e->type))
-		row = store_add_event(a->st, &se, a->up ? topic : NULL, payload, 1, false, &outbox_row);
+		row = store_add_event(a->st, &se, queue_it ? topic : NULL, payload, 1, false, &outbox_row);
 	if (row < 0) {
 		a->events_unstored++;
 		log_warnx("store: event %s (seq %lld) not stored: %s", e->type, (long long)seq,
@@ -430,6 +435,11 @@ void app_van_after(struct app *a)
 				break;
 			}
 		}
+		/* the state first, then the events: each event's durable commit
+		 * makes the state before it durable too, so after a power cut the
+		 * restored state is never older than the stored events (it was: a
+		 * cleared emergency came back as active) */
+		save(a, &now, em);
 		for (size_t i = 0; i < q->n; i++) {
 			const struct van_event *e = &q->v[i];
 			handle_event(a, e, &now);
@@ -437,7 +447,6 @@ void app_van_after(struct app *a)
 				       !strcmp(json_string_value(json_object_get(e->data, "source")) ?: "", "button");
 		}
 		evq_clear(q);
-		save(a, &now, em);
 		a->state_dirty = true;
 		if (button_plan)
 			start_button_plan(a, &now);  /* its events go round the loop again */
