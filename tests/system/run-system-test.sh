@@ -343,14 +343,17 @@ tr2=$(date +%s.%N); sleep 12; tr3=$(date +%s.%N)
 L1=$(locs_between "$tr2" "$tr3")
 CAP1=$(g "vanctl --json status" | python3 -c 'import json,sys; r=json.load(sys.stdin)["result"]["occupancy"]; print("%s/%s" % (r.get("limit"), r.get("capacity")))' 2>/dev/null || echo "?")
 RL=$(g "journalctl -b -u vanctld --no-pager -n 30" | grep -m1 'reload:' | sed 's/.*\]: //')
+RLOC=$(g "journalctl -b -u vanctld --no-pager -n 30" | grep -c 'reload: the live location goes every 4 s now' || true)
 PID3=$(g systemctl show vanctld -p MainPID --value)
-if [ "$PID3" = "$PIDR" ] && [ "$L0" -ge 5 ] && [ "$L1" -le 4 ] && [ -n "$RL" ]; then
+# before: as fast as the fixes come (the feed's pace under TCG, 0.5-1 Hz);
+# after: at most one in 4 s, and the core says so
+if [ "$PID3" = "$PIDR" ] && [ "$L0" -ge 3 ] && [ "$L1" -le 4 ] && [ "$RLOC" -ge 1 ] && [ -n "$RL" ]; then
 	pass "systemctl reload: same process $PID3, '$RL'; location messages at base: $L0 in 8 s before, $L1 in 12 s after (location_interval 1 -> 4 s)"
 else
-	bad "systemctl reload: pid $PIDR -> $PID3, locations $L0 in 8 s -> $L1 in 12 s, journal: '$RL'"
+	bad "systemctl reload: pid $PIDR -> $PID3, locations $L0 in 8 s -> $L1 in 12 s, 'every 4 s now' logged $RLOC time(s), journal: '$RL'"
 fi
 echo "reload_locations_before_after $L0/8s $L1/12s" >>"$WORK/figures.txt"
-[ "$CAP0" = "$CAP1" ] && log "NOTE: occupancy limit/capacity after reload with capacity = 4: $CAP0 -> $CAP1 (not applied, nothing logged about it)"
+[ "$CAP0" = "$CAP1" ] && log "NOTE: occupancy limit/capacity after reload with capacity = 4: $CAP0 -> $CAP1 (not applied: the journal says it needs a restart)"
 echo "reload_capacity $CAP0 -> $CAP1" >>"$WORK/figures.txt"
 g "sed -i 's/^location_interval = 4$/location_interval = 1/; s/^capacity = 4/capacity = 6/' /etc/vanctld/vanctld.conf && systemctl reload vanctld"
 
