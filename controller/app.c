@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <systemd/sd-daemon.h>
@@ -147,24 +145,20 @@ static int64_t selftest_cb(loop_t *l, void *arg)
 
 static void reload(struct app *a);
 
-static void sig_cb(loop_t *l, int fd, short revents, void *arg)
+static void on_signal(loop_t *l, int signo, void *arg)
 {
 	struct app *a = arg;
-	struct signalfd_siginfo si;
-	(void)revents;
 
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT:
-			log_info("signal %d: shutting down", (int)si.ssi_signo);
-			sd_notify(0, "STOPPING=1");
-			loop_stop(l);
-			break;
-		case SIGHUP:
-			reload(a);
-			break;
-		}
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: shutting down", signo);
+		sd_notify(0, "STOPPING=1");
+		loop_stop(l);
+		break;
+	case SIGHUP:
+		reload(a);
+		break;
 	}
 }
 
@@ -271,22 +265,11 @@ static void reload(struct app *a)
 
 /* ---- life cycle ---- */
 
+/* SIGTERM/SIGINT stop, SIGHUP reloads; SIGPIPE is ignored (loop.h). */
 static int setup_signals(struct app *a)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGPIPE);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	sigdelset(&set, SIGPIPE); /* ignored: broken sockets show as errors */
-	a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (a->sigfd < 0)
-		return -errno;
-	return loop_add_fd(a->loop, a->sigfd, POLLIN, sig_cb, a);
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	return loop_add_signals(a->loop, sigs, sizeof(sigs) / sizeof(sigs[0]), on_signal, a);
 }
 
 /* ---- the commands' view of the shell (cmd.h) ---- */
@@ -334,7 +317,6 @@ struct app *app_new(struct conf *c)
 		return NULL;
 	}
 	a->conf = c;
-	a->sigfd = -1;
 	a->gps_fd = -1;
 	clock_init(&a->clock, clock_force_from_env(), 0, mono_now_ms());
 	a->loop = loop_new();
@@ -448,9 +430,7 @@ void app_free(struct app *a)
 	uplink_free(a->up);
 	app_van_fini(a);
 	store_close(a->st);
-	if (a->sigfd >= 0)
-		close(a->sigfd);
-	loop_free(a->loop);
+	loop_free(a->loop);   /* closes the signalfd */
 	conf_fini(a->conf);
 	free(a->conf);
 	free(a);

@@ -75,7 +75,6 @@ struct app {
 	int64_t loc_published_mono;  /* last live location queued for base */
 	int64_t loc_seq, loc_seq_reserved;
 
-	int sigfd;
 	int64_t flush_timer, state_timer, wd_timer, purge_timer;
 	bool purge_waiting;             /* the retention purge waits for a trusted clock */
 	int exit_status;

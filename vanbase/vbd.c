@@ -399,13 +399,9 @@ static bool van_topic(const struct vbd *d, const char *topic, char *unit, size_t
 	const char *u = topic + plen + 1, *slash = strchr(u, '/');
 	if (!slash || slash == u || (size_t)(slash - u) >= ulen)
 		return false;
-	for (const char *p = u; p < slash; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-		      *p == '-'))
-			return false;
 	snprintf(unit, ulen, "%.*s", (int)(slash - u), u);
 	*sub = slash + 1;
-	return true;
+	return vb_valid_unit(unit);   /* the core's rule for unit ids */
 }
 
 static void van_message(struct vbd *d, const struct mosquitto_message *msg)

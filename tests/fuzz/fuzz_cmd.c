@@ -30,7 +30,6 @@ static void setup(void)
 	if (conf_defaults(A->conf) < 0 || conf_set(A->conf, "fuzz", "unit", "id", "van1") < 0 ||
 	    conf_set(A->conf, "fuzz", "session", "base_may_start", "true") < 0)
 		abort();
-	A->sigfd = -1;
 	A->gps_fd = -1;
 	clock_init(&A->clock, CLOCK_AUTO, 0, mono_now_ms());
 	A->loop = loop_new();
