@@ -132,6 +132,22 @@ bool cfg_parse_duration_ms(const char *v, int bare_unit_s, int64_t *ms)
 	return true;
 }
 
+bool cfg_split_hostport(const char *v, char *host, size_t hostlen, const char **port)
+{
+	const char *colon = strrchr(v, ':');
+
+	if (!colon || colon == v || !colon[1])
+		return false;
+	size_t n = (size_t)(colon - v);
+	if (v[0] == '[' && n > 2 && v[n - 1] == ']') {
+		v++;
+		n -= 2;
+	}
+	snprintf(host, hostlen, "%.*s", (int)n, v);
+	*port = colon + 1;
+	return true;
+}
+
 static const char *type_name(enum cfg_type t)
 {
 	switch (t) {

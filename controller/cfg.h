@@ -110,6 +110,10 @@ void cfg_print_doc(const struct cfg_table *t, FILE *out, const char *generator);
 bool cfg_parse_bool(const char *v, bool *out);
 bool cfg_parse_duration_ms(const char *v, int bare_unit_s, int64_t *ms);
 
+/* "HOST:PORT" or "[v6]:PORT" (a --broker, --gpsd override) into host and
+ * *port (pointing into v).  false when it is neither. */
+bool cfg_split_hostport(const char *v, char *host, size_t hostlen, const char **port);
+
 /* Free the strings of base and everything r holds; both are left zeroed
  * where they were freed.  Accepts a zeroed report. */
 void cfg_free(const struct cfg_table *t, void *base, struct cfg_report *r);

@@ -37,21 +37,15 @@ static void usage(FILE *out)
 /* "HOST:PORT" or "[v6]:PORT" into section.host / section.port. */
 static void override_hostport(struct conf *c, const char *opt, const char *section, const char *v)
 {
-	const char *colon = strrchr(v, ':');
 	char host[256];
+	const char *port;
 
-	if (!colon || colon == v || !colon[1]) {
+	if (!cfg_split_hostport(v, host, sizeof(host), &port)) {
 		conf_error(c, "%s: '%s' is not HOST:PORT", opt, v);
 		return;
 	}
-	size_t n = (size_t)(colon - v);
-	if (v[0] == '[' && n > 2 && v[n - 1] == ']') {
-		v++;
-		n -= 2;
-	}
-	snprintf(host, sizeof(host), "%.*s", (int)n, v);
 	conf_set(c, opt, section, "host", host);
-	conf_set(c, opt, section, "port", colon + 1);
+	conf_set(c, opt, section, "port", port);
 }
 
 int main(int argc, char **argv)

@@ -45,16 +45,15 @@ static void usage(FILE *out)
 
 static void override_broker(struct vbconf *c, const char *v)
 {
-	const char *colon = strrchr(v, ':');
 	char host[256];
+	const char *port;
 
-	if (!colon || colon == v || !colon[1]) {
+	if (!cfg_split_hostport(v, host, sizeof(host), &port)) {
 		vbconf_error(c, "--broker: '%s' is not HOST:PORT", v);
 		return;
 	}
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - v), v);
 	vbconf_set(c, "--broker", "mqtt", "host", host);
-	vbconf_set(c, "--broker", "mqtt", "port", colon + 1);
+	vbconf_set(c, "--broker", "mqtt", "port", port);
 }
 
 /* A command through the control socket; prints the result for a person. */
