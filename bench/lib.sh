@@ -56,12 +56,12 @@ bench_build() {
 	export BENCH_NO_BUILD=1 VAN_BINARY_DIR   # sub-benchmarks of run-all.sh build once
 }
 
-# bench_tools: the C helpers (msub, panic_bench) next to the build
+# bench_tools: the C helpers (msub, panic_bench, panic_floor) next to the build
 bench_tools() {
 	TOOLS="$VAN_BINARY_DIR/bench-tools"
 	mkdir -p "$TOOLS"
 	local t
-	for t in msub panic_bench; do
+	for t in msub panic_bench panic_floor; do
 		if [ ! -x "$TOOLS/$t" ] || [ "$BENCH_DIR/$t.c" -nt "$TOOLS/$t" ]; then
 			cc -O2 -Wall -o "$TOOLS/$t" "$BENCH_DIR/$t.c" \
 				$(pkg-config --cflags --libs libmosquitto jansson) -lm || die "cannot build $t"

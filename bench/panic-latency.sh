@@ -1,34 +1,61 @@
 #!/usr/bin/env bash
 # bench/panic-latency.sh - panic press -> emergency at a subscriber on a
 # loopback broker, while route logging runs (gpsfake replays a 10 Hz track
-# in real time: gpsd -> vanctld -> filter -> SQLite + location to MQTT).
+# in real time: gpsd -> vanctld -> filter -> SQLite + location to MQTT),
+# side by side with the floor: bench/panic_floor.c, a minimal C program that
+# only publishes the emergency through libmosquitto when the same press
+# arrives.
 #
-#   bash bench/panic-latency.sh            # PRESSES=500 by default
+#   bash bench/panic-latency.sh     # PRESSES=500 RUNS=3 BUSY=1 EXTRA=1
 #
 # bench/panic_bench.c presses the simulated panic line through the control
 # socket and is itself the subscriber (QoS 1, CLOCK_MONOTONIC stamps); every
 # press is cleared with alarm_clear, and seen cleared at base, before the
-# next.  Two runs:
-#   A  debounce_ms = 0 on the panic line: the daemon's own path, from the
-#      input event entering the daemon to the message at base;
-#   B  the default debounce_ms (10): what a crew gets with software debounce
-#      (libgpiod 1.6 / the sim backend; with libgpiod 2.x the kernel
-#      debounces before the event enters the daemon, as in A);
-# vanctld runs at Nice=-10, as the systemd unit runs it (gpsfake, gpsd and the
-# broker compete for the same CPUs; at nice 0 the p99 was their scheduling).
-#   C  as A with the database on tmpfs (/dev/shm): fsync costs nothing, so
-#      this shows how much of A is waiting for the disk (diagnostic only: a
-#      van keeps its database on the SD card).
+# next.  The daemon stamps each stage in us (docs/mqtt.md, the retained
+# emergency's timing; "written" from the control socket's status), so the
+# bench reports p50/p90/p99/max per stage.  Runs, each of PRESSES presses:
+#   floor / A  RUNS times, alternating: the floor, then vanctld with
+#              debounce_ms = 0 on the panic line (the daemon's own path);
+#   busy       BUSY=1: one floor and one A run with one core kept busy by
+#              a spinning process at nice 0 (the machine has 2);
+#   B, C       EXTRA=1: B the default debounce_ms (10: what a crew gets with
+#              software debounce; libgpiod 2.x debounces in the kernel, as
+#              in A); C as A with the database on tmpfs (/dev/shm: how much
+#              is the disk; diagnostic only).
+# vanctld runs at Nice=-10, as the systemd unit runs it, and so does the
+# floor.  The load average is printed before every run: a figure taken while
+# something else ran is not a quiet-machine figure.
 . "$(dirname "$0")/lib.sh"
 bench_setup panic
 PRESSES=${PRESSES:-500}
+RUNS=${RUNS:-3}
+BUSY=${BUSY:-1}
+EXTRA=${EXTRA:-1}
 
-python3 "$VAN_SOURCE_DIR/tools/make-track.py" --rate 10 --hours 0.5 -o "$WORK/track.nmea" \
+python3 "$VAN_SOURCE_DIR/tools/make-track.py" --rate 10 --hours 1 -o "$WORK/track.nmea" \
 	--stops-json none > /dev/null
 start_broker
 start_gps "$WORK/track.nmea" "" 0.0333     # 3 sentences per 0.1 s epoch: real time
 
-run_one() {   # run_one LABEL DB [extra INI lines]
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+press() {   # press LABEL SOCKET
+	echo "== $1  (load average before: $(load))"
+	"$TOOLS/panic_bench" -p "$BROKER_PORT" -s "$2" -n "$PRESSES" -o "$WORK/$1.tsv" \
+		|| echo "  (panic_bench failed: see above)"
+}
+
+run_floor() {   # run_floor LABEL
+	nice -n -10 "$TOOLS/panic_floor" -p "$BROKER_PORT" -s "$WORK/floor.sock" > "$WORK/floor.log" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	WAIT_S=10 wait_for grep -q ready "$WORK/floor.log" || die "panic_floor did not start"
+	sleep 1
+	press "$1" "$WORK/floor.sock"
+	kill -TERM "$pid"; wait "$pid" 2>/dev/null
+}
+
+run_van() {   # run_van LABEL DB [extra INI lines]
 	local label=$1 db=$2; shift 2
 	rm -f "$db"*
 	write_conf "$WORK/van.conf" "[gpio]" "backend = sim" "[line.panic]" "role = panic" "$@"
@@ -40,12 +67,9 @@ run_one() {   # run_one LABEL DB [extra INI lines]
 	WAIT_S=30 wait_for has_fix || die "vanctld: no GPS fix"
 	WAIT_S=10 wait_for grep -q 'mqtt: connected' "$WORK/vanctld.log" || die "vanctld: no broker"
 	sleep 2
-	echo "== $label  (database: $(df -T "$(dirname "$db")" | awk 'NR==2 {print $2}'))"
-	"$TOOLS/panic_bench" -p "$BROKER_PORT" -s "$WORK/control.sock" -n "$PRESSES" -o "$WORK/$label.tsv" \
-		|| echo "  (panic_bench failed: see above)"
-	local kept
-	kept=$(sql "select count(*) from route_points" "$db")
-	echo "  route logging meanwhile: $kept route points stored, $(sql "select count(*) from events where type='emergency.raised'" "$db") emergencies stored"
+	press "$label  (database: $(df -T "$(dirname "$db")" | awk 'NR==2 {print $2}'))" "$WORK/control.sock"
+	echo "  route logging meanwhile: $(sql "select count(*) from route_points" "$db") route points stored," \
+		"$(sql "select count(*) from events where type='emergency.raised'" "$db") emergencies stored"
 	kill -TERM "$pid"; wait "$pid" 2>/dev/null
 	: > "$WORK/vanctld.log"
 }
@@ -63,12 +87,37 @@ ts.sort()
 print("p50 %.2f ms, p99 %.2f ms" % (ts[50], ts[98]))
 PY
 )"
-run_one "A-debounce-0" "$WORK/van.db" "debounce_ms = 0"
-run_one "B-debounce-default" "$WORK/van.db"
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	SHMDB=$(mktemp -d /dev/shm/vanbench.XXXXXX)
-	run_one "C-debounce-0-db-on-tmpfs" "$SHMDB/van.db" "debounce_ms = 0"
-	rm -rf "$SHMDB"
+for r in $(seq 1 "$RUNS"); do
+	run_floor "floor-$r"
+	run_van "A-$r-debounce-0" "$WORK/van.db" "debounce_ms = 0"
+done
+if [ "$BUSY" = 1 ]; then
+	( trap 'exit 0' TERM; while :; do :; done ) &
+	SPIN=$!
+	PIDS+=("$SPIN")
+	echo "(one core busy from here: pid $SPIN spins at nice 0)"
+	run_floor "floor-busy"
+	run_van "A-busy-debounce-0" "$WORK/van.db" "debounce_ms = 0"
+	kill "$SPIN"; wait "$SPIN" 2>/dev/null
+fi
+if [ "$EXTRA" = 1 ]; then
+	run_van "B-debounce-default" "$WORK/van.db"
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+		SHMDB=$(mktemp -d /dev/shm/vanbench.XXXXXX)
+		run_van "C-debounce-0-db-on-tmpfs" "$SHMDB/van.db" "debounce_ms = 0"
+		rm -rf "$SHMDB"
+	fi
 fi
 gps_done && echo "WARNING: the track ended during the run (route logging stopped)"
+echo "summary: first emergency message p99 (ms) per run"
+for f in "$WORK"/*.tsv; do
+	python3 - "$f" <<'PY'
+import csv, os, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
+v = sorted(min(int(r['ev_ns']), int(r['em_ns'])) - int(r['inj_ns']) for r in rows)
+if v:
+    pct = lambda p: v[int(p * (len(v) - 1) + 0.5)] / 1e6
+    print("  %-26s n=%3d  p50 %6.3f  p99 %6.3f  max %6.3f" % (os.path.basename(sys.argv[1])[:-4], len(v), pct(.5), pct(.99), v[-1] / 1e6))
+PY
+done
 exit 0

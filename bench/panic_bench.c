@@ -44,8 +44,11 @@
 #include <mosquitto.h>
 
 struct press {
-	long long inj, ev, em, clr;
+	long long inj, ev, em, clr;          /* ns, this program's stamps */
 	long long edge_ms, raised_ms, stored_ms, id;
+	/* us, the daemon's stages (docs/mqtt.md: the retained emergency's
+	 * timing; "written" from the control socket's status) */
+	long long edge_us, read_us, decided_us, handed_us, written_us, done_us;
 };
 
 static struct {
@@ -53,7 +56,7 @@ static struct {
 	bool connected;
 	/* the press in progress */
 	long long want_id;     /* id from the event, 0 = not yet */
-	bool want_clear;
+	bool want_clear, want_status;
 	bool got_ev, got_em, got_clr_ev, got_clr_em;
 	struct press *cur;
 	long long unexpected;
@@ -117,6 +120,10 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
 			S.cur->edge_ms = json_integer_value(json_object_get(tm, "edge_mono_ms"));
 			S.cur->raised_ms = json_integer_value(json_object_get(tm, "raised_mono_ms"));
 			S.cur->stored_ms = json_integer_value(json_object_get(tm, "stored"));
+			S.cur->edge_us = json_integer_value(json_object_get(tm, "edge_mono_us"));
+			S.cur->read_us = json_integer_value(json_object_get(tm, "read_mono_us"));
+			S.cur->decided_us = json_integer_value(json_object_get(tm, "decided_mono_us"));
+			S.cur->handed_us = json_integer_value(json_object_get(tm, "handed_mono_us"));
 		} else if (!active && S.want_clear) {
 			S.got_clr_em = true;
 		}
@@ -159,6 +166,16 @@ static void ctl_read(void)
 		*nl = '\0';
 		if (!strstr(ctl_buf, "\"ok\":true"))
 			fprintf(stderr, "panic_bench: control reply: %s\n", ctl_buf);
+		if (S.want_status && S.cur) {
+			/* the status reply: the daemon's "written" stamp of this press */
+			json_t *j = json_loads(ctl_buf, 0, NULL);
+			json_t *pp = json_object_get(json_object_get(j, "result"), "panic_path_us");
+			if (json_integer_value(json_object_get(pp, "edge")) == S.cur->edge_us) {
+				S.cur->written_us = json_integer_value(json_object_get(pp, "written"));
+				S.cur->done_us = json_integer_value(json_object_get(pp, "done"));
+			}
+			json_decref(j);
+		}
 		ctl_replies++;
 		size_t used = (size_t)(nl + 1 - ctl_buf);
 		memmove(ctl_buf, nl + 1, ctl_len - used);
@@ -202,6 +219,7 @@ static int replies_wanted;
 static bool subscribed(void) { return S.nacked >= 2; }
 static bool raised(void) { return S.got_ev && S.got_em && ctl_replies >= replies_wanted; }
 static bool cleared(void) { return S.got_clr_ev && S.got_clr_em && ctl_replies >= replies_wanted; }
+static bool replied(void) { return ctl_replies >= replies_wanted; }
 
 static int cmp_ll(const void *a, const void *b)
 {
@@ -277,6 +295,7 @@ int main(int argc, char **argv)
 	int done = 0;
 	for (int i = 0; i < n; i++) {
 		S.want_id = 0;
+		S.want_status = false;
 		S.want_clear = S.got_ev = S.got_em = S.got_clr_ev = S.got_clr_em = false;
 		S.cur = &P[i];
 		replies_wanted = ctl_replies + 1;
@@ -294,6 +313,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "panic_bench: press %d: clearing not seen at base within 5 s\n", i);
 			break;
 		}
+		S.want_status = true;
+		replies_wanted = ctl_replies + 1;
+		ctl_send("{\"cmd\":\"status\"}\n");
+		run_until(m, replied, 5000);
+		S.want_status = false;
 		S.cur = NULL;
 		done++;
 		/* the next press only after this pulse (50 ms) has ended and
@@ -305,57 +329,75 @@ int main(int argc, char **argv)
 	if (raw) {
 		FILE *f = fopen(raw, "w");
 		if (f) {
-			fprintf(f, "press\tinj_ns\tev_ns\tem_ns\tedge_mono_ms\traised_mono_ms\tstored_mono_ms\tid\n");
+			fprintf(f, "press\tinj_ns\tev_ns\tem_ns\tedge_mono_ms\traised_mono_ms\tstored_mono_ms\tid"
+				   "\tedge_us\tread_us\tdecided_us\thanded_us\twritten_us\n");
 			for (int i = 0; i < done; i++)
-				fprintf(f, "%d\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\n", i, P[i].inj, P[i].ev,
-					P[i].em, P[i].edge_ms, P[i].raised_ms, P[i].stored_ms, P[i].id);
+				fprintf(f, "%d\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\t%lld\n", i,
+					P[i].inj, P[i].ev, P[i].em, P[i].edge_ms, P[i].raised_ms, P[i].stored_ms,
+					P[i].id, P[i].edge_us, P[i].read_us, P[i].decided_us, P[i].handed_us,
+					P[i].written_us);
 			fclose(f);
 		}
 	}
 	if (done == 0)
 		return 1;
 	long long *a = calloc((size_t)done, sizeof(*a)), *b = calloc((size_t)done, sizeof(*b)),
-		  *e = calloc((size_t)done, sizeof(*e)), *first = calloc((size_t)done, sizeof(*first));
+		  *first = calloc((size_t)done, sizeof(*first));
 	int bad_edge = 0;
 	for (int i = 0; i < done; i++) {
 		a[i] = P[i].ev - P[i].inj;
 		b[i] = P[i].em - P[i].inj;
 		first[i] = a[i] < b[i] ? a[i] : b[i];
-		e[i] = P[i].ev - P[i].edge_ms * 1000000LL;
 		if (P[i].edge_ms <= 0)
 			bad_edge++;
-	}
-	long long *s1 = calloc((size_t)done, sizeof(*s1)), *s2 = calloc((size_t)done, sizeof(*s2)),
-		  *s3 = calloc((size_t)done, sizeof(*s3));
-	for (int i = 0; i < done; i++) {
-		s1[i] = (P[i].raised_ms - P[i].edge_ms) * 1000000LL;
-		s2[i] = (P[i].stored_ms - P[i].raised_ms) * 1000000LL;
-		s3[i] = P[i].ev - P[i].stored_ms * 1000000LL;
 	}
 	printf("presses: %d of %d (each cleared and seen cleared at base before the next)\n", done, n);
 	report("injected -> first emergency message", first, done);
 	report("injected -> event emergency.raised", a, done);
 	report("injected -> retained emergency", b, done);
-	report("edge_mono_ms -> event (ms-coarse)", e, done);
-	printf("  stages from the daemon's own timing (whole ms each end, so +-1 ms):\n");
-	report("  edge -> raised", s1, done);
-	int nst = 0;
-	for (int i = 0; i < done; i++)
-		if (P[i].stored_ms > 0) {
-			s2[nst] = s2[i];
-			s3[nst++] = s3[i];
-		}
-	if (nst) {
-		report("  raised -> stored (committed)", s2, nst);
-		report("  stored -> event at base", s3, nst);
-	} else {
-		printf("    (no 'stored' stage: the retained emergency now leaves before the event is committed)\n");
+	/* stage by stage, in us on the one CLOCK_MONOTONIC: presses whose
+	 * message carried every stamp and whose status reply gave "written" */
+	long long *st[8];
+	int ns = 0, ndone = 0;
+	for (int k = 0; k < 8; k++)
+		st[k] = calloc((size_t)done, sizeof(long long));
+	for (int i = 0; i < done; i++) {
+		const struct press *p = &P[i];
+		if (!p->edge_us || !p->read_us || !p->decided_us || !p->handed_us || !p->written_us)
+			continue;
+		long long em_us = p->em / 1000, inj_us = p->inj / 1000;
+		st[0][ns] = (p->edge_us - inj_us) * 1000;
+		st[1][ns] = (p->read_us - p->edge_us) * 1000;
+		st[2][ns] = (p->decided_us - p->read_us) * 1000;
+		st[3][ns] = (p->handed_us - p->decided_us) * 1000;
+		st[4][ns] = (p->written_us - p->handed_us) * 1000;
+		st[5][ns] = (em_us - p->written_us) * 1000;
+		st[6][ns] = (em_us - p->edge_us) * 1000;
+		if (p->done_us)
+			st[7][ndone++] = (p->done_us - p->written_us) * 1000;
+		ns++;
 	}
+	if (ns) {
+		printf("  stages (us stamps of the daemon and of this program, one CLOCK_MONOTONIC), %d presses:\n", ns);
+		report("  injected -> edge (control socket)", st[0], ns);
+		report("  edge -> read by the loop", st[1], ns);
+		report("  read -> decided by the core", st[2], ns);
+		report("  decided -> handed to libmosquitto", st[3], ns);
+		report("  handed -> written to the socket", st[4], ns);
+		report("  written -> at the subscriber", st[5], ns);
+		report("  edge -> at the subscriber", st[6], ns);
+		if (ndone)
+			report("  (written -> the daemon's turn done)", st[7], ndone);
+	} else {
+		printf("  (no stage stamps: timing.*_mono_us missing, or no panic_path_us in status)\n");
+	}
+	for (int k = 0; k < 8; k++)
+		free(st[k]);
 	if (bad_edge)
 		printf("  (%d presses without timing.edge_mono_ms)\n", bad_edge);
 	if (S.unexpected)
 		printf("  (%lld unexpected emergency.* events)\n", S.unexpected);
-	free(a); free(b); free(e); free(first); free(s1); free(s2); free(s3); free(P);
+	free(a); free(b); free(first); free(P);
 	mosquitto_disconnect(m);
 	mosquitto_destroy(m);
 	mosquitto_lib_cleanup();

@@ -34,6 +34,17 @@
 #define APP_RESERVE_MARGIN (512 * 1024)
 
 
+/* The panic path's stages in CLOCK_MONOTONIC us (docs/mqtt.md, the
+ * retained emergency's timing; bench/panic-latency.sh reports them):
+ * the input's edge (the kernel's or the sim's stamp), the loop reading it,
+ * the core's decision, the message handed to libmosquitto, and the
+ * publish returned with the message written to the socket.  0: unknown
+ * (an emergency raised by a command or a timer has no edge). */
+struct em_stages {
+	int64_t edge_us, read_us, decided_us, handed_us, written_us;
+	int64_t done_us;   /* the rest of that turn's work done (events stored, state sent) */
+};
+
 struct app {
 	struct conf *conf;
 	loop_t *loop;
@@ -57,6 +68,8 @@ struct app {
 	int64_t van_src;          /* the core's deadlines: a loop source */
 	uint64_t events_unstored;    /* events the store refused (full disk), counted */
 	int64_t em_outbox_id;        /* outbox row of the newest emergency event */
+	struct em_stages em_next;    /* an input's emergency, decided, not yet published */
+	struct em_stages em_last;    /* the last emergency published (ctl status) */
 	int64_t reserve_said;        /* 1 + the reserve size last warned about, -1 an error, 0 none */
 	int64_t stop_row;            /* stops row of the stop in progress, 0 = none */
 	bool state_dirty;

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "core/plan.h"
 #include "log.h"
+#include "loop.h"
 #include "planfile.h"
 
 #define CMD_BASE_MAX_BYTES 2048
@@ -386,6 +387,7 @@ static json_t *c_sim(struct cmd_env *env, struct args *ar, enum van_source src, 
 	const char *line = NULL, *value = NULL;
 	long ms = 200;
 	(void)src;
+	(void)now;
 
 	if (!only_fields(ar, f) || !get_str(ar, "line", 64, &line) || !get_str(ar, "value", 8, &value) ||
 	    !get_int(ar, "ms", 1, 60000, &ms))
@@ -394,9 +396,11 @@ static json_t *c_sim(struct cmd_env *env, struct args *ar, enum van_source src, 
 		return reply_err("invalid_argument", "give 'line' and 'value' (on, off or pulse)");
 	if (!env->gpio)
 		return reply_err("not_allowed", "no inputs are configured ([gpio] backend = sim)");
-	int rc = gpio_sim_inject(env->gpio, line, strcmp(value, "off") != 0, now->mono_ms);
+	/* stamped now, to the us, as a kernel stamps an edge (stage timing) */
+	int64_t at_us = mono_now_us();
+	int rc = gpio_sim_inject_at(env->gpio, line, strcmp(value, "off") != 0, at_us);
 	if (rc == 0 && !strcmp(value, "pulse"))
-		rc = gpio_sim_inject(env->gpio, line, false, now->mono_ms + ms);
+		rc = gpio_sim_inject(env->gpio, line, false, at_us / 1000 + ms);
 	if (rc == -ENOENT)
 		return reply_err("not_found", "no input line or role of that name");
 	if (rc == -ENOTSUP)

@@ -83,6 +83,15 @@ void loop_virtual_time(void)
 bool loop_is_virtual(void) { return vclock.on; }
 
 int64_t mono_now_ms(void) { return vclock.on ? vclock.mono : clock_ms(CLOCK_MONOTONIC); }
+int64_t mono_now_us(void)
+{
+	struct timespec ts;
+
+	if (vclock.on)
+		return vclock.mono * 1000;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 int64_t wall_now_ms(void) { return vclock.on ? vclock.mono + vclock.wall_off : clock_ms(CLOCK_REALTIME); }
 
 int64_t loop_now_ms(loop_t *l)

@@ -87,6 +87,9 @@ bool loop_is_virtual(void);
 int64_t loop_now_ms(loop_t *l);
 /* Uncached CLOCK_MONOTONIC in ms. */
 int64_t mono_now_ms(void);
+/* Uncached CLOCK_MONOTONIC in us: stage timing of the panic path
+ * (virtual time: its ms, times 1000). */
+int64_t mono_now_us(void);
 /* Uncached CLOCK_REALTIME in ms since the epoch. */
 int64_t wall_now_ms(void);
 

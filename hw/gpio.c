@@ -156,18 +156,18 @@ int gpio__lookup_errno(int e, char *path, size_t plen)
 	return e;
 }
 
-int64_t gpio__kernel_ts_ms(int64_t ts_ns, int64_t now_ms)
+int64_t gpio__kernel_ts_us(int64_t ts_ns, int64_t now_ms)
 {
 	int64_t ms = ts_ns / 1000000;
 
 	if (ms > now_ms + GPIO_TS_FUTURE_MS || ms < now_ms - GPIO_TS_PAST_MS)
-		return now_ms;
-	return ms;
+		return now_ms * 1000;
+	return ts_ns / 1000;
 }
 
 /* ---- the state machine ------------------------------------------------- */
 
-static void enqueue(gpio_t *g, size_t idx, bool active, int64_t ts, int64_t at)
+static void enqueue(gpio_t *g, size_t idx, bool active, int64_t ts, int64_t ts_us, int64_t at)
 {
 	struct gpio_qev *e;
 	size_t pos;
@@ -206,12 +206,13 @@ static void enqueue(gpio_t *g, size_t idx, bool active, int64_t ts, int64_t at)
 	e->ev.role = g->lines[idx].role;
 	e->ev.active = active;
 	e->ev.ts_ms = ts;
+	e->ev.ts_us = ts_us;
 	e->ready_at = at;
 	g->qlen++;
 }
 
 /* The debounced level of line idx changed at ts (settled at at). */
-static void stable_change(gpio_t *g, size_t idx, int64_t ts, int64_t at)
+static void stable_change(gpio_t *g, size_t idx, int64_t ts, int64_t ts_us, int64_t at)
 {
 	struct gpio_line *l = &g->lines[idx];
 
@@ -219,17 +220,18 @@ static void stable_change(gpio_t *g, size_t idx, int64_t ts, int64_t at)
 		if (l->stable) {
 			l->holding = true;
 			l->hold_ts = ts;
+			l->hold_us = ts_us;
 			l->hold_at = ts + l->hold_ms;
 		} else if (l->holding) {
 			l->holding = false;       /* let go too early: nothing happened */
 		} else if (l->reported) {
 			l->reported = false;
-			enqueue(g, idx, false, ts, at);
+			enqueue(g, idx, false, ts, ts_us, at);
 		}
 		return;
 	}
 	l->reported = l->stable;
-	enqueue(g, idx, l->stable, ts, at);
+	enqueue(g, idx, l->stable, ts, ts_us, at);
 }
 
 /* Run everything due at or before t, in time order. */
@@ -273,14 +275,14 @@ static void advance(gpio_t *g, int64_t t)
 			l->pending = false;
 			if (l->raw != l->stable) {
 				l->stable = l->raw;
-				stable_change(g, bi, l->change_ts, best);
+				stable_change(g, bi, l->change_ts, l->change_us, best);
 			}
 		} else if (kind == 2) {
 			struct gpio_line *l = &g->lines[bi];
 
 			l->holding = false;
 			l->reported = true;
-			enqueue(g, bi, true, l->hold_ts, best);
+			enqueue(g, bi, true, l->hold_ts, l->hold_us, best);
 		} else {
 			g->ops->fire(g);
 		}
@@ -289,31 +291,35 @@ static void advance(gpio_t *g, int64_t t)
 		g->t_proc = t;
 }
 
-void gpio__edge_now(gpio_t *g, size_t idx, bool active, int64_t ts)
+void gpio__edge_now(gpio_t *g, size_t idx, bool active, int64_t ts_us)
 {
 	struct gpio_line *l;
+	int64_t ts = gpio__ms_of_us(ts_us);
 
 	if (idx >= g->nlines)
 		return;
 	l = &g->lines[idx];
 	if (l->output)
 		return;
-	if (ts < g->t_proc)
+	if (ts < g->t_proc) {
 		ts = g->t_proc;
+		ts_us = ts * 1000;
+	}
 	if (g->trace)
 		g->trace(g->trace_ctx, idx, active, ts);
 	if (!l->pending) {
 		l->pending = true;
 		l->change_ts = ts;
+		l->change_us = ts_us;
 	}
 	l->raw = active;
 	l->settle_at = ts + l->sw_debounce_ms;
 }
 
-void gpio__edge(gpio_t *g, size_t idx, bool active, int64_t ts)
+void gpio__edge(gpio_t *g, size_t idx, bool active, int64_t ts_us)
 {
-	advance(g, ts);
-	gpio__edge_now(g, idx, active, ts);
+	advance(g, gpio__ms_of_us(ts_us));
+	gpio__edge_now(g, idx, active, ts_us);
 }
 
 void gpio__init_level(gpio_t *g, size_t idx, bool active)
@@ -617,8 +623,9 @@ int gpio_get_output(gpio_t *g, enum gpio_role role, bool *on)
 	return -ENOENT;
 }
 
-int gpio_sim_inject(gpio_t *g, const char *name_or_role, bool active, int64_t now_ms)
+int gpio_sim_inject_at(gpio_t *g, const char *name_or_role, bool active, int64_t stamp_us)
 {
+	int64_t now_ms = gpio__ms_of_us(stamp_us);
 	long idx;
 
 	if (!g || !name_or_role)
@@ -630,9 +637,14 @@ int gpio_sim_inject(gpio_t *g, const char *name_or_role, bool active, int64_t no
 		return -ENOENT;
 	/* a time not yet reached: a step for gpio_service to apply then */
 	if (now_ms > g->t_proc)
-		return g->ops->inject(g, (size_t)idx, active, now_ms);
-	gpio__edge(g, (size_t)idx, active, now_ms);
+		return g->ops->inject(g, (size_t)idx, active, stamp_us);
+	gpio__edge(g, (size_t)idx, active, stamp_us);
 	return 0;
+}
+
+int gpio_sim_inject(gpio_t *g, const char *name_or_role, bool active, int64_t now_ms)
+{
+	return gpio_sim_inject_at(g, name_or_role, active, now_ms * 1000);
 }
 
 void gpio_set_trace(gpio_t *g, void (*fn)(void *ctx, size_t line, bool active, int64_t ts_ms),

@@ -73,6 +73,7 @@ struct gpio_event {
 	enum gpio_role role;
 	bool active;
 	int64_t ts_ms;         /* CLOCK_MONOTONIC ms of the edge (kernel stamp where available) */
+	int64_t ts_us;         /* the same stamp in us (kernel: ns / 1000; sim: the injection) */
 };
 
 typedef struct gpio gpio_t;
@@ -114,6 +115,8 @@ int gpio_set(gpio_t *g, enum gpio_role role, bool on);
  * from `vanctl sim ROLE on|off`.  Returns 0, -ENOENT (no such line), -ENOTSUP
  * (not the sim backend). */
 int gpio_sim_inject(gpio_t *g, const char *name_or_role, bool active, int64_t now_ms);
+/* The same at a time in us (CLOCK_MONOTONIC): the edge's gpio_event.ts_us. */
+int gpio_sim_inject_at(gpio_t *g, const char *name_or_role, bool active, int64_t stamp_us);
 
 /* ---- additions (hw/gpio owner) ------------------------------------------ */
 

@@ -38,7 +38,7 @@ struct v1 {
 struct v1_raw {
 	size_t line;
 	bool active;
-	int64_t ts;
+	int64_t ts;            /* us */
 	size_t seq;
 };
 
@@ -233,7 +233,7 @@ static int v1_read(gpio_t *g, int fd, int64_t now_ms)
 	struct v1_raw raw[V1_READ_MAX], fix[V1_MAX_INPUTS];
 	struct pollfd pfd[V1_MAX_INPUTS];
 	size_t map[V1_MAX_INPUTS], np = 0, nraw = 0, nfix = 0;
-	int64_t tmax = now_ms;
+	int64_t tmax = now_ms * 1000;   /* us, as the stamps */
 	bool known = false;
 
 	for (size_t i = 0; i < g->nlines && np < V1_MAX_INPUTS; i++) {
@@ -270,7 +270,7 @@ static int v1_read(gpio_t *g, int fd, int64_t now_ms)
 				int64_t ns = (int64_t)evs[j].ts.tv_sec * 1000000000 + evs[j].ts.tv_nsec;
 
 				last = evs[j].event_type == GPIOD_LINE_EVENT_RISING_EDGE;
-				raw[nraw] = (struct v1_raw){ idx, last, gpio__kernel_ts_ms(ns, now_ms), nraw };
+				raw[nraw] = (struct v1_raw){ idx, last, gpio__kernel_ts_us(ns, now_ms), nraw };
 				nraw++;
 				seen = true;
 			}

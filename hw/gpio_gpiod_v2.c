@@ -403,7 +403,7 @@ static int v2_read(gpio_t *g, int fd, int64_t now_ms)
 {
 	struct v2 *v = g->bk;
 	struct v2_chip *c = NULL;
-	int64_t tmax = now_ms;
+	int64_t tmax = now_ms * 1000;   /* us, as the stamps */
 
 	for (size_t i = 0; i < v->nchips; i++)
 		if (v->chips[i]->fd == fd && fd >= 0)
@@ -425,7 +425,7 @@ static int v2_read(gpio_t *g, int fd, int64_t now_ms)
 
 			if (k < 0)
 				continue;
-			ts = gpio__kernel_ts_ms((int64_t)gpiod_edge_event_get_timestamp_ns(ev), now_ms);
+			ts = gpio__kernel_ts_us((int64_t)gpiod_edge_event_get_timestamp_ns(ev), now_ms);
 			if (ts > tmax)
 				tmax = ts;
 			gpio__edge(g, c->idx[k],

@@ -32,7 +32,7 @@ struct gpio_ops {
 	/* An edge on input idx at a time not yet reached (gpio_sim_inject):
 	 * kept until gpio_service reaches it.  0 or -errno.  NULL when the
 	 * backend takes no injected edges (real lines). */
-	int (*inject)(gpio_t *g, size_t idx, bool active, int64_t at);
+	int (*inject)(gpio_t *g, size_t idx, bool active, int64_t at_us);
 };
 
 struct gpio_line {
@@ -56,9 +56,11 @@ struct gpio_line {
 	bool reported;         /* level the daemon has been told (after hold) */
 	bool pending;          /* raw activity since stable, not yet settled */
 	int64_t change_ts;     /* first edge of the pending bout */
+	int64_t change_us;     /* ... its stamp in us (the kernel's or the sim's) */
 	int64_t settle_at;     /* last edge + debounce */
 	bool holding;          /* stable active, hold time not yet reached */
 	int64_t hold_ts;       /* edge that started the hold */
+	int64_t hold_us;
 	int64_t hold_at;
 
 	bool out_on;           /* outputs: last state driven */
@@ -102,16 +104,22 @@ struct gpio {
 #define GPIO_TS_PAST_MS   60000
 #define GPIO_TS_FUTURE_MS 1000
 
-/* A raw edge at ts_ms: first advances the state machine to ts_ms (settling
- * debounce and hold deadlines and scripted edges that come before it).
- * ts_ms earlier than what was already processed is taken as that time. */
-void gpio__edge(gpio_t *g, size_t idx, bool active, int64_t ts_ms);
+/* A raw edge stamped ts_us (CLOCK_MONOTONIC us): first advances the state
+ * machine to its ms (settling debounce and hold deadlines and scripted
+ * edges that come before it; the state machine counts whole ms, the stamp
+ * is carried to gpio_event.ts_us as it is).  A time earlier than what was
+ * already processed is taken as that time. */
+void gpio__edge(gpio_t *g, size_t idx, bool active, int64_t ts_us);
 /* The same without advancing first: for a backend's fire() hook. */
-void gpio__edge_now(gpio_t *g, size_t idx, bool active, int64_t ts_ms);
+void gpio__edge_now(gpio_t *g, size_t idx, bool active, int64_t ts_us);
+static inline int64_t gpio__ms_of_us(int64_t us)
+{
+	return us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+}
 /* Level at open (no event; gpio_get reports it, hold times do not apply). */
 void gpio__init_level(gpio_t *g, size_t idx, bool active);
-/* A kernel event stamp in ns, as ms, or now_ms if it is implausible. */
-int64_t gpio__kernel_ts_ms(int64_t ts_ns, int64_t now_ms);
+/* A kernel event stamp in ns, as us, or now_ms in us if it is implausible. */
+int64_t gpio__kernel_ts_us(int64_t ts_ns, int64_t now_ms);
 /* First input line named name, else first input line of role name; -1. */
 long gpio__find_input(gpio_t *g, const char *name_or_role);
 /* snprintf into err, returning -e (e > 0) */

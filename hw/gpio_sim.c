@@ -22,7 +22,8 @@
 #include <string.h>
 
 struct sim_step {
-	int64_t at;
+	int64_t at;            /* ms, as the state machine counts */
+	int64_t at_us;         /* the edge's stamp */
 	size_t line;
 	bool active;
 	size_t seq;            /* file order, for a stable sort */
@@ -36,8 +37,10 @@ struct sim {
 #define SIM_MAX_SECONDS (7 * 24 * 3600.0)
 #define SIM_MAX_PULSE_MS 600000
 
-static int add_step(struct sim *s, int64_t at, size_t line, bool active)
+static int add_step(struct sim *s, int64_t at_us, size_t line, bool active)
 {
+	int64_t at = gpio__ms_of_us(at_us);
+
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 64;
 		struct sim_step *ns = realloc(s->steps, ncap * sizeof(*ns));
@@ -47,7 +50,7 @@ static int add_step(struct sim *s, int64_t at, size_t line, bool active)
 		s->steps = ns;
 		s->cap = ncap;
 	}
-	s->steps[s->n] = (struct sim_step){ at, line, active, s->n };
+	s->steps[s->n] = (struct sim_step){ at, at_us, line, active, s->n };
 	s->n++;
 	return 0;
 }
@@ -121,8 +124,8 @@ static int parse_line(gpio_t *g, struct sim *s, char *text, int64_t t0, char *ms
 		return -1;
 	}
 	at = t0 + (int64_t)(sec * 1000.0 + 0.5);
-	if (add_step(s, at, (size_t)idx, on) < 0 ||
-	    (pulse && add_step(s, at + pulse, (size_t)idx, false) < 0)) {
+	if (add_step(s, at * 1000, (size_t)idx, on) < 0 ||
+	    (pulse && add_step(s, (at + pulse) * 1000, (size_t)idx, false) < 0)) {
 		snprintf(msg, msglen, "out of memory");
 		return -1;
 	}
@@ -208,17 +211,18 @@ static void sim_fire(gpio_t *g)
 	if (!s || s->next >= s->n)
 		return;
 	st = &s->steps[s->next++];
-	gpio__edge_now(g, st->line, st->active, st->at);
+	gpio__edge_now(g, st->line, st->active, st->at_us);
 }
 
-static int sim_inject(gpio_t *g, size_t idx, bool active, int64_t at)
+static int sim_inject(gpio_t *g, size_t idx, bool active, int64_t at_us)
 {
 	struct sim *s = g->bk;
+	int64_t at = gpio__ms_of_us(at_us);
 	size_t pos;
 
 	if (!s)
 		return -EINVAL;
-	if (add_step(s, at, idx, active) < 0)
+	if (add_step(s, at_us, idx, active) < 0)
 		return -ENOMEM;
 	/* keep steps[next..n) sorted by time, after steps of the same time */
 	pos = s->n - 1;

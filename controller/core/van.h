@@ -286,6 +286,9 @@ int64_t van_session_id(const van_t *v);
  * for_base true: the whole truth; false: what the crew display may show
  * (no covert emergency).  Layout: docs/events.md, section "state". */
 json_t *van_state_json(const van_t *v, const struct vtime *now, bool for_base);
+/* Only its "emergency" member (null when none, or covert and !for_base):
+ * what the retained emergency carries, without building the snapshot. */
+json_t *van_emergency_json(const van_t *v, const struct vtime *now, bool for_base);
 
 /* Persistent state (new reference).  NULL on ENOMEM. */
 json_t *van_save(const van_t *v);

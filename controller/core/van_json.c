@@ -69,3 +69,8 @@ json_t *van_state_json(const van_t *v, const struct vtime *now, bool for_base)
 		jset_int(d, "location_interval_ms", van_location_interval_ms(v));
 	return d;
 }
+
+json_t *van_emergency_json(const van_t *v, const struct vtime *now, bool for_base)
+{
+	return alarm_state_json(&v->alarm, now, for_base);
+}

@@ -37,8 +37,19 @@ ctx = d.get('context') or {}
 assert ctx, d
 print("context keys:", sorted(ctx))
 assert em['active'] is True and em['acknowledged'] is False and 'lat' in em, em
+# the panic path in us: edge (the sim's stamp) <= read <= decided <= handed
+t = em['timing']
+us = [t[k] for k in ('edge_mono_us', 'read_mono_us', 'decided_mono_us', 'handed_mono_us')]
+assert us == sorted(us) and us[0] // 1000 == t['edge_mono_ms'], t
+assert us[3] - us[0] < 5000000, t
 PY
 pass "emergency at base with position and context"
+ctl '{"cmd":"status"}' | python3 -c '
+import json,sys; p=json.load(sys.stdin)["result"]["panic_path_us"]
+k=["edge","read","decided","handed","written"]; v=[p[x] for x in k]
+assert v == sorted(v) and v[0] > 0, p
+print("panic path (us after the edge):", {x: p[x]-p["edge"] for x in k})' || fail "status: no panic path stages"
+pass "status: the panic path stage by stage"
 ctl '{"cmd":"status"}' | python3 -c '
 import json,sys; h=json.load(sys.stdin)["result"]["output_lines"]
 assert h["alarm_light"] is True and h["buzzer"] is False, h' || fail "alarm.cue = light: the light only"

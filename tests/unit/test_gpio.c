@@ -461,9 +461,9 @@ static void test_gpiod_messages(void **state)
 	assert_non_null(strstr(err, "GPIO chip 'gpiochip0' not found"));
 
 	/* kernel stamps: monotonic ones are kept, realtime-like ones replaced */
-	assert_int_equal(gpio__kernel_ts_ms(5000123456LL, 5001), 5000);
-	assert_int_equal(gpio__kernel_ts_ms(1700000000000000000LL, 5001), 5001);
-	assert_int_equal(gpio__kernel_ts_ms(0, 500000), 500000);
+	assert_int_equal(gpio__kernel_ts_us(5000123456LL, 5001), 5000123);
+	assert_int_equal(gpio__kernel_ts_us(1700000000000000000LL, 5001), 5001000);
+	assert_int_equal(gpio__kernel_ts_us(0, 500000), 500000000);
 }
 
 /* ---- sim: roles, outputs ----------------------------------------------- */
@@ -890,6 +890,36 @@ static void test_drain_partial(void **state)
 	gpio_conf_fini(&gc);
 }
 
+/* The edge's stamp in us reaches the event as it was, through debounce and
+ * a hold time; the state machine's ms are those of the stamp. */
+static void test_edge_stamp_us(void **state)
+{
+	struct gpio_conf gc = { 0 };
+	struct gpio_event ev[4];
+	int64_t now = T0;
+	gpio_t *g;
+
+	(void)state;
+	line(&gc, "p", "panic", "0", NULL);
+	line(&gc, "d", "door", "10", NULL);
+	g = open_sim(&gc, now);
+	assert_int_equal(gpio_sim_inject_at(g, "p", true, (now + 1) * 1000 + 123), 0);
+	assert_int_equal(gpio_sim_inject_at(g, "d", true, (now + 2) * 1000 + 999), 0);
+	assert_int_equal(gpio_service(g, now + 1, ev, 4), 1);
+	assert_int_equal(ev[0].ts_ms, now + 1);
+	assert_int_equal(ev[0].ts_us, (now + 1) * 1000 + 123);
+	assert_int_equal(gpio_service(g, now + 11, ev, 4), 0);  /* still settling */
+	assert_int_equal(gpio_service(g, now + 12, ev, 4), 1);
+	assert_int_equal(ev[0].ts_ms, now + 2);
+	assert_int_equal(ev[0].ts_us, (now + 2) * 1000 + 999);
+	/* the ms form stamps whole ms */
+	assert_int_equal(gpio_sim_inject(g, "p", false, now + 20), 0);
+	assert_int_equal(gpio_service(g, now + 20, ev, 4), 1);
+	assert_int_equal(ev[0].ts_us, (now + 20) * 1000);
+	gpio_close(g);
+	gpio_conf_fini(&gc);
+}
+
 static void test_queue_full_keeps_panic(void **state)
 {
 	struct gpio_conf gc = { 0 };
@@ -1064,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_hold_at_open_is_initial),
 		cmocka_unit_test(test_order_across_lines),
 		cmocka_unit_test(test_drain_partial),
+		cmocka_unit_test(test_edge_stamp_us),
 		cmocka_unit_test(test_queue_full_keeps_panic),
 		cmocka_unit_test(test_sim_script),
 		cmocka_unit_test(test_sim_script_errors),
