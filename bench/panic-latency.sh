@@ -41,7 +41,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 press() {   # press LABEL SOCKET
 	echo "== $1  (load average before: $(load))"
-	"$TOOLS/panic_bench" -p "$BROKER_PORT" -s "$2" -n "$PRESSES" -o "$WORK/$1.tsv" \
+	"$TOOLS/panic_bench" -p "$BROKER_PORT" -s "$2" -n "$PRESSES" -o "$WORK/${1%% *}.tsv" \
 		|| echo "  (panic_bench failed: see above)"
 }
 
@@ -109,15 +109,25 @@ if [ "$EXTRA" = 1 ]; then
 	fi
 fi
 gps_done && echo "WARNING: the track ended during the run (route logging stopped)"
-echo "summary: first emergency message p99 (ms) per run"
-for f in "$WORK"/*.tsv; do
-	python3 - "$f" <<'PY'
-import csv, os, sys
-rows = list(csv.DictReader(open(sys.argv[1]), delimiter='\t'))
-v = sorted(min(int(r['ev_ns']), int(r['em_ns'])) - int(r['inj_ns']) for r in rows)
-if v:
+echo "summary: injected -> first emergency message (ms), per run and pooled over the quiet runs"
+python3 - "$WORK" <<'PY'
+import csv, glob, os, sys
+def firsts(path):
+    rows = list(csv.DictReader(open(path), delimiter='\t'))
+    return [min(int(r['ev_ns']), int(r['em_ns'])) - int(r['inj_ns']) for r in rows]
+def line(label, v):
+    v = sorted(v)
     pct = lambda p: v[int(p * (len(v) - 1) + 0.5)] / 1e6
-    print("  %-26s n=%3d  p50 %6.3f  p99 %6.3f  max %6.3f" % (os.path.basename(sys.argv[1])[:-4], len(v), pct(.5), pct(.99), v[-1] / 1e6))
+    print("  %-30s n=%4d  p50 %6.3f  p90 %6.3f  p99 %6.3f  max %6.3f" % (label, len(v), pct(.5), pct(.9), pct(.99), v[-1] / 1e6))
+    return pct(.99)
+files = sorted(glob.glob(os.path.join(sys.argv[1], '*.tsv')))
+for f in files:
+    line(os.path.basename(f)[:-4], firsts(f))
+pool = lambda pre: [x for f in files if os.path.basename(f).startswith(pre) and 'busy' not in f for x in firsts(f)]
+fl, van = pool('floor-'), pool('A-')
+if fl and van:
+    a = line('pooled: floor (quiet runs)', fl)
+    b = line('pooled: vanctld (quiet runs)', van)
+    print("  vanctld / floor, p99 pooled: %.2fx (target: within 1.5x; p99 under 2 ms)" % (b / a))
 PY
-done
 exit 0
