@@ -126,6 +126,13 @@ static const struct cfg_key keys[] = {
 	  "What the van shows when a (not covert) panic is sent: alarm (buzzer and alarm light until base acknowledges, then the light blinks), light (the alarm light only), none. Covert panics never show anything."),
 	K("alarm", "duress_code", STR, alarm.duress_code, 0, 0, NULL,
 	  "Answer that, given at check-in or session end, looks normal but raises a covert emergency (the crew's agreed exit word; at most 64 bytes)."),
+
+	K("health", "interval", DUR, health.interval_s, 0, 3600, "10",
+	  "Read the computer's own health (under-voltage, throttling, temperature) this often; into the state and the session's debrief (0 = off)."),
+	K("health", "throttled_file", STR, health.throttled_file, 0, 0, "/sys/devices/platform/soc/soc:firmware/get_throttled",
+	  "The Raspberry Pi firmware's throttling flags (hexadecimal, as vcgencmd get_throttled). Absent on other boards: not an error."),
+	K("health", "temp_file", STR, health.temp_file, 0, 0, "/sys/class/thermal/thermal_zone0/temp",
+	  "The SoC temperature in millidegrees Celsius. Absent: not an error."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

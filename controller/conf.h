@@ -105,6 +105,12 @@ struct conf_alarm {
 	char *cue;              /* "alarm", "light" or "none": the van's cue for a visible panic */
 };
 
+struct conf_health {
+	char *throttled_file;   /* the Raspberry Pi firmware's get_throttled flags */
+	char *temp_file;        /* a thermal zone, millidegrees Celsius */
+	int interval_s;         /* 0 = not read */
+};
+
 struct conf {
 	char *path;
 	struct conf_unit unit;
@@ -116,6 +122,7 @@ struct conf {
 	struct conf_occupancy occ;
 	struct conf_session session;
 	struct conf_alarm alarm;
+	struct conf_health health;
 	struct gpio_conf gpio;  /* [gpio] and [line.NAME] sections, see hw/gpio.h */
 
 	/* what reading found: errors and warnings as "FILE:LINE: message", and

@@ -215,6 +215,7 @@ van_t *van_new(const struct van_params *p)
 	fixlog_init(&v->fx, p->distance_jitter_m);
 	stops_init(&v->stops);
 	alarm_init(&v->alarm);
+	health_init(&v->health);
 	if (!(v->plan = plan_new()))
 		goto fail;
 	return v;

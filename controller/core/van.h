@@ -290,6 +290,12 @@ json_t *van_state_json(const van_t *v, const struct vtime *now, bool for_base);
  * what the retained emergency carries, without building the snapshot. */
 json_t *van_emergency_json(const van_t *v, const struct vtime *now, bool for_base);
 
+/* The computer's own health (core/health.h): a reading of the firmware's
+ * throttling flags and the SoC temperature, as the shell found them.  Goes
+ * into the state ("health") and the session's debrief. */
+struct health_reading;
+void van_health(van_t *v, const struct health_reading *r, const struct vtime *now);
+
 /* Persistent state (new reference).  NULL on ENOMEM. */
 json_t *van_save(const van_t *v);
 /* Restore state saved by van_save into a van fresh from van_new (same or

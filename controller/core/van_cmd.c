@@ -103,6 +103,7 @@ int van_session_start(van_t *v, int crew, bool lone, int64_t planned_end_utc, co
 	v->odo_at_start = v->fx.odo_m;
 	v->stops_at_start = v->stops.count;
 	v->ntally = 0;
+	health_session_start(&v->health);
 	json_decref(v->last_summary);
 	v->last_summary = NULL;
 
@@ -151,6 +152,9 @@ static json_t *summary(van_t *v, const struct vtime *now)
 		jset_int(inc, v->tally[i].cat, v->tally[i].n);
 	jset_new(d, "incidents", inc);
 	jset_int(d, "discrepancy", occ_occupancy(&v->occ));
+	json_t *hs = health_summary_json(&v->health);
+	if (hs)
+		jset_new(d, "health", hs);
 	return d;
 }
 

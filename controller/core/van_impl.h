@@ -9,6 +9,7 @@
 #include "alarm.h"
 #include "doors.h"
 #include "fixlog.h"
+#include "health.h"
 #include "occupancy.h"
 #include "session.h"
 #include "stops.h"
@@ -44,6 +45,7 @@ struct van {
 	struct fixlog fx;
 	struct stops stops;
 	struct alarm alarm;
+	struct health health;         /* the computer's own (under-voltage, temperature) */
 	plan_t *plan;                 /* the session's route plan (inactive without one) */
 
 	bool door_moving;             /* door.open_while_moving raised for this episode */

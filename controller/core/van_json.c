@@ -63,6 +63,7 @@ json_t *van_state_json(const van_t *v, const struct vtime *now, bool for_base)
 	jset_bool(d, "door_open_while_moving", v->door_moving);
 	jset_new(d, "emergency", alarm_state_json(&v->alarm, now, for_base));
 	jset_new(d, "selftest", alarm_selftest_json(&v->alarm, now));
+	jset_new(d, "health", health_state_json(&v->health, now->mono_ms));
 	jset_new(d, "outputs", outputs_json(v, now));
 	jset_new(d, "plan", plan_state_json(v->plan, now));
 	if (for_base)
@@ -73,4 +74,9 @@ json_t *van_state_json(const van_t *v, const struct vtime *now, bool for_base)
 json_t *van_emergency_json(const van_t *v, const struct vtime *now, bool for_base)
 {
 	return alarm_state_json(&v->alarm, now, for_base);
+}
+
+void van_health(van_t *v, const struct health_reading *r, const struct vtime *now)
+{
+	health_update(&v->health, r, now->mono_ms);
 }

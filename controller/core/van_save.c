@@ -25,6 +25,7 @@ json_t *van_save(const van_t *v)
 	jset_new(d, "fix", fixlog_save(&v->fx));
 	jset_new(d, "stops", stops_save(&v->stops));
 	jset_new(d, "alarm", alarm_save(&v->alarm));
+	jset_new(d, "health", health_save(&v->health));
 	jset_real(d, "odo_at_start", v->odo_at_start);
 	jset_int(d, "stops_at_start", v->stops_at_start);
 	json_t *t = json_object();
@@ -67,6 +68,7 @@ static int parse(van_t *tmp, const json_t *j, int64_t shift)
 	    fixlog_restore(&tmp->fx, json_object_get(j, "fix"), shift) < 0 ||
 	    stops_restore(&tmp->stops, json_object_get(j, "stops"), shift) < 0 ||
 	    alarm_restore(&tmp->alarm, json_object_get(j, "alarm"), shift) < 0 ||
+	    health_restore(&tmp->health, json_object_get(j, "health")) < 0 ||
 	    restore_tally(tmp, json_object_get(j, "incidents")) < 0)
 		return -EINVAL;
 	if (!json_is_number(odo) || !isfinite(json_number_value(odo)) || !json_is_integer(sas) ||
@@ -100,6 +102,7 @@ int van_restore(van_t *v, const json_t *saved, int64_t mono_shift_ms, const stru
 	v->fx = tmp.fx;
 	v->stops = tmp.stops;
 	v->alarm = tmp.alarm;
+	v->health = tmp.health;
 	v->odo_at_start = tmp.odo_at_start;
 	v->stops_at_start = tmp.stops_at_start;
 	memcpy(v->tally, tmp.tally, sizeof(v->tally));

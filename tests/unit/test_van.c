@@ -3,6 +3,7 @@
  * save/restore (mid-session, across a reboot, corrupt data).
  */
 #include "test_core_harness.h"
+#include "core/health.h"
 
 static void params(void **st)
 {
@@ -239,6 +240,78 @@ static void restore_rejects_garbage(void **st)
 	h_fini(&h);
 }
 
+/* The computer's health: nothing shown where nothing is readable; an
+ * under-voltage episode counted once however long it lasts, and a dip
+ * between two readings counted by the firmware's sticky bit; the session's
+ * figures survive a restart and reach the debrief. */
+static struct health_reading hr(bool flags, uint32_t f, bool temp, double t)
+{
+	return (struct health_reading){ .have_flags = flags, .flags = f, .have_temp = temp, .temp_c = t };
+}
+
+static void health_state_and_debrief(void **st)
+{
+	(void)st;
+	struct harness h;
+	const char *why;
+	struct health_reading r;
+	h_init(&h, NULL);
+	json_t *s = h_state(&h, true);
+	assert_true(json_is_null(json_object_get(s, "health")));   /* never read */
+	json_decref(s);
+	r = hr(false, 0, false, 0);                                 /* a board without the files */
+	van_health(h.v, &r, &h.now);
+	s = h_state(&h, true);
+	assert_true(json_is_null(json_object_get(s, "health")));
+	json_decref(s);
+
+	r = hr(true, 0, true, 48.25);
+	van_health(h.v, &r, &h.now);
+	h_start(&h, 2, false);
+	h_adv(&h, 5 * SEC);
+	r = hr(true, HEALTH_UNDERVOLT_NOW | HEALTH_UNDERVOLT_SEEN, true, 51.0);   /* cranking */
+	van_health(h.v, &r, &h.now);
+	h_adv(&h, 5 * SEC);
+	van_health(h.v, &r, &h.now);                                /* still low: the same episode */
+	s = h_state(&h, true);
+	json_t *hs = json_object_get(s, "health");
+	assert_true(json_is_true(json_object_get(hs, "undervoltage")));
+	assert_true(json_is_true(json_object_get(hs, "undervoltage_since_boot")));
+	assert_true(json_real_value(json_object_get(hs, "temp_c")) == 51.0);
+	json_decref(s);
+	h_adv(&h, 5 * SEC);
+	r = hr(true, HEALTH_UNDERVOLT_SEEN | HEALTH_THROTTLED_NOW | HEALTH_THROTTLED_SEEN, true, 71.37);
+	van_health(h.v, &r, &h.now);
+	reload(&h, 0, 0);                                           /* a restart mid-session */
+	h_adv(&h, 5 * SEC);
+	r = hr(true, HEALTH_UNDERVOLT_NOW | HEALTH_UNDERVOLT_SEEN, true, 60.0);   /* a second dip */
+	van_health(h.v, &r, &h.now);
+	van_empty(h.v, VAN_SRC_VANCTL, &h.now, &why);
+	assert_int_equal(van_session_end(h.v, NULL, VAN_SRC_VANCTL, &h.now, &why), 0);
+	const json_t *d = json_object_get(h_last(&h, "session.ended")->data, "health");
+	assert_non_null(d);
+	assert_int_equal(jint(d, "undervoltage_episodes"), 2);
+	assert_true(json_is_true(json_object_get(d, "throttled")));
+	assert_true(json_real_value(json_object_get(d, "max_temp_c")) == 71.4);
+
+	/* the next session: a dip seen only by the sticky bit (a fresh boot) */
+	van_free(h.v);
+	h.v = van_new(&h.p);
+	r = hr(true, 0, false, 0);
+	van_health(h.v, &r, &h.now);
+	h_start(&h, 2, false);
+	h_adv(&h, 5 * SEC);
+	r = hr(true, HEALTH_UNDERVOLT_SEEN, false, 0);
+	van_health(h.v, &r, &h.now);
+	van_empty(h.v, VAN_SRC_VANCTL, &h.now, &why);
+	assert_int_equal(van_session_end(h.v, NULL, VAN_SRC_VANCTL, &h.now, &why), 0);
+	d = json_object_get(h_last(&h, "session.ended")->data, "health");
+	assert_int_equal(jint(d, "undervoltage_episodes"), 1);
+	assert_true(json_is_false(json_object_get(d, "throttled")));
+	assert_null(json_object_get(d, "max_temp_c"));
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +321,7 @@ int main(void)
 		cmocka_unit_test(restore_mid_session),
 		cmocka_unit_test(restore_after_reboot),
 		cmocka_unit_test(restore_rejects_garbage),
+		cmocka_unit_test(health_state_and_debrief),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
