@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "core/fix.h"
+#include "core/health.h"
 #include "core/track.h"
 #include "core/van.h"
 #include "ctl.h"
@@ -80,6 +81,9 @@ struct app {
 	size_t ngpio_fds;
 	int64_t gpio_src;         /* debounce, hold, sim script: a loop source */
 	struct van_outputs out;      /* what the core wants */
+	int64_t health_timer;        /* the computer's health, read every health.interval */
+	char health_err[160];        /* the last health problem logged (once per problem) */
+	struct health_reading health_last;   /* the last reading given to the core */
 	int64_t out_timer;           /* blink / beep patterns */
 
 	struct fix fix;              /* newest report (kept whatever the filter says) */

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "app_impl.h"
+#include "core/health.h"
+#include "health_read.h"
 #include "core/plan.h"
 #include "log.h"
 #include "planfile.h"
@@ -610,6 +612,39 @@ static int open_gpio(struct app *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- the computer's own health (core/health.h) ---- */
+
+static int64_t health_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	struct health_reading r;
+	struct vtime now;
+	char err[160] = "";
+	(void)l;
+
+	if (health_read(a->conf->health.throttled_file, a->conf->health.temp_file, &r, err, sizeof(err)) < 0) {
+		if (strcmp(err, a->health_err))
+			log_warnx("health: %s", err);
+	} else if (a->health_err[0]) {
+		log_info("health: readable again");
+	}
+	snprintf(a->health_err, sizeof(a->health_err), "%s", err);
+	/* the state goes out when a flag changed, not for every tenth of a degree */
+	const uint32_t shown = HEALTH_UNDERVOLT_NOW | HEALTH_FREQ_CAPPED_NOW | HEALTH_THROTTLED_NOW |
+			       HEALTH_TEMP_LIMIT_NOW | HEALTH_UNDERVOLT_SEEN | HEALTH_THROTTLED_SEEN |
+			       HEALTH_FREQ_CAPPED_SEEN;
+	const struct health_reading *p = &a->health_last;
+	if (r.have_flags != p->have_flags || r.have_temp != p->have_temp || ((r.flags ^ p->flags) & shown))
+		a->state_dirty = true;
+	if (r.have_flags && (r.flags & HEALTH_UNDERVOLT_NOW) && !(p->have_flags && (p->flags & HEALTH_UNDERVOLT_NOW)))
+		log_warnx("health: under-voltage now (the supply dipped: SD-card writes are at risk)");
+	a->health_last = r;
+	clock_now(&a->clock, &now);
+	van_health(a->van, &r, &now);
+	app_van_after(a);
+	return (int64_t)a->conf->health.interval_s * 1000;
+}
+
 /* ---- life cycle ---- */
 
 int app_van_init(struct app *a, char *err, size_t errlen)
@@ -639,12 +674,17 @@ int app_van_init(struct app *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	if (a->conf->health.interval_s > 0)
+		a->health_timer = loop_add_timer(a->loop, 0, health_cb, a);
 	app_van_after(a);
 	return 0;
 }
 
 void app_van_fini(struct app *a)
 {
+	if (a->health_timer)
+		loop_del_timer(a->loop, a->health_timer);
+	a->health_timer = 0;
 	loop_del_source(a->loop, a->van_src);
 	loop_del_source(a->loop, a->gpio_src);
 	for (size_t i = 0; i < a->ngpio_fds; i++)

@@ -16,13 +16,11 @@ void health_init(struct health *h)
 
 void health_update(struct health *h, const struct health_reading *r, int64_t mono_ms)
 {
-	const struct health_reading *prev = h->have ? &h->last : NULL;
-
 	if (r->have_flags) {
 		bool now = r->flags & HEALTH_UNDERVOLT_NOW;
-		bool was = prev && prev->have_flags && (prev->flags & HEALTH_UNDERVOLT_NOW);
+		bool was = h->flags_known && (h->known_flags & HEALTH_UNDERVOLT_NOW);
 		bool sticky_new = (r->flags & HEALTH_UNDERVOLT_SEEN) &&
-				  !(prev && prev->have_flags && (prev->flags & HEALTH_UNDERVOLT_SEEN));
+				  !(h->flags_known && (h->known_flags & HEALTH_UNDERVOLT_SEEN));
 		/* a dip between two readings leaves only the sticky bit */
 		if ((now && !was) || (sticky_new && !now))
 			h->undervolt_episodes++;
@@ -30,6 +28,8 @@ void health_update(struct health *h, const struct health_reading *r, int64_t mon
 			h->throttled_seen = true;
 		if (r->flags & HEALTH_TEMP_LIMIT_NOW)
 			h->temp_limit_seen = true;
+		h->flags_known = true;
+		h->known_flags = r->flags;
 	}
 	if (r->have_temp && isfinite(r->temp_c) && (!h->have_max_temp || r->temp_c > h->max_temp_c)) {
 		h->max_temp_c = r->temp_c;

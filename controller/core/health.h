@@ -41,6 +41,8 @@ struct health {
 	struct health_reading last;
 	bool have;                   /* a reading was ever given */
 	int64_t at_mono;             /* ... at this time */
+	bool flags_known;            /* the last flags read (a reading without them */
+	uint32_t known_flags;        /*   does not forget them: a garbled file) */
 	/* since the session's start (the debrief) */
 	bool any;                    /* a reading with something in it during the session */
 	int undervolt_episodes;

@@ -273,6 +273,9 @@ static void health_state_and_debrief(void **st)
 	van_health(h.v, &r, &h.now);
 	h_adv(&h, 5 * SEC);
 	van_health(h.v, &r, &h.now);                                /* still low: the same episode */
+	struct health_reading garbled = hr(false, 0, true, 51.0);  /* the flags file unreadable once */
+	van_health(h.v, &garbled, &h.now);
+	van_health(h.v, &r, &h.now);                                /* ...does not make a new episode */
 	s = h_state(&h, true);
 	json_t *hs = json_object_get(s, "health");
 	assert_true(json_is_true(json_object_get(hs, "undervoltage")));
