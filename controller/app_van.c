@@ -36,6 +36,7 @@ static bool role_to_van(enum gpio_role r, enum van_in_role *out)
 		{ GPIO_ROLE_BTN_RESET, VAN_IN_BTN_RESET },
 		{ GPIO_ROLE_BTN_MUTE, VAN_IN_BTN_MUTE },
 		{ GPIO_ROLE_PANIC, VAN_IN_PANIC },
+		{ GPIO_ROLE_POWER_FAIL, VAN_IN_POWER_FAIL },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (map[i].g == r) {
@@ -474,6 +475,14 @@ void app_van_after(struct app *a)
 		save(a, &now, em);
 		for (size_t i = 0; i < q->n; i++) {
 			const struct van_event *e = &q->v[i];
+			if (e->t == EV_T_POWER_FAILING) {
+				/* the power is going: the route in memory goes to disk now,
+				 * not at the next flush (a power cut loses what is not) */
+				if (store_pending_points(a->st) && store_flush(a->st) < 0)
+					log_warnx("store: route points not saved before the power goes: %s",
+						  store_errmsg(a->st));
+				log_notice("power: the power_fail input is active: the van powers down on purpose");
+			}
 			handle_event(a, e, &now);
 			button_plan |= e->t == EV_T_SESSION_STARTED && a->conf->session.button_plan &&
 				       !strcmp(json_string_value(json_object_get(e->data, "source")) ?: "", "button");

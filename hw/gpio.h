@@ -35,6 +35,7 @@ enum gpio_role {
 	GPIO_ROLE_BTN_RESET,     /* alarm reset (clear emergency, held) */
 	GPIO_ROLE_BTN_MUTE,      /* mute the over-limit buzzer */
 	GPIO_ROLE_PANIC,         /* panic button; may be covert */
+	GPIO_ROLE_POWER_FAIL,    /* ignition sense off / UPS low battery: active = power going */
 	/* outputs */
 	GPIO_ROLE_OUT_ENTRY_LIGHT, /* on = van full, do not enter */
 	GPIO_ROLE_OUT_BUZZER,

@@ -31,13 +31,14 @@ static const char *const role_names[GPIO_ROLE__COUNT] = {
 	[GPIO_ROLE_BTN_RESET] = "reset",
 	[GPIO_ROLE_BTN_MUTE] = "mute",
 	[GPIO_ROLE_PANIC] = "panic",
+	[GPIO_ROLE_POWER_FAIL] = "power_fail",
 	[GPIO_ROLE_OUT_ENTRY_LIGHT] = "entry_light",
 	[GPIO_ROLE_OUT_BUZZER] = "buzzer",
 	[GPIO_ROLE_OUT_ALARM_LIGHT] = "alarm_light",
 };
 
 #define ROLE_LIST "door, beam_outer, beam_inner, seat, checkin, plus, minus, empty, " \
-	"session, reset, mute, panic, entry_light, buzzer, alarm_light"
+	"session, reset, mute, panic, power_fail, entry_light, buzzer, alarm_light"
 
 const char *gpio_role_name(enum gpio_role r)
 {

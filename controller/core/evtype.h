@@ -50,6 +50,8 @@
 	X(EV_T_PLAN_SKIPPED, "plan.skipped") \
 	X(EV_T_PLAN_STARTED, "plan.started") \
 	X(EV_T_PLAN_UNPLANNED_STOP, "plan.unplanned_stop") \
+	X(EV_T_POWER_FAILING, "power.failing") \
+	X(EV_T_POWER_RESTORED, "power.restored") \
 	X(EV_T_SELFTEST_FAILED, "selftest.failed") \
 	X(EV_T_SELFTEST_PASSED, "selftest.passed") \
 	X(EV_T_SESSION_CREW_CHANGED, "session.crew_changed") \

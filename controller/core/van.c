@@ -434,6 +434,24 @@ static int button(van_t *v, enum van_in_role role, const struct vtime *now)
 	}
 }
 
+/* The power is going (or back): the shell flushes and tells base that the
+ * van powers down on purpose (docs/events.md, "Power"). */
+static void power_set(van_t *v, bool failing, bool at_boot, int64_t t, const struct vtime *now, struct emit *e)
+{
+	if (failing == v->power_failing)
+		return;
+	json_t *d = json_object();
+	if (failing) {
+		jset_bool(d, "session_running", session_running(&v->s));
+		jset_bool(d, "at_start", at_boot);
+		v->power_since_mono = t;
+	} else {
+		jset_int(d, "after_s", ms_to_s(now->mono_ms - v->power_since_mono));
+	}
+	v->power_failing = failing;
+	emit_ev(e, failing ? EV_T_POWER_FAILING : EV_T_POWER_RESTORED, failing ? EV_URGENT : EV_NORMAL, d);
+}
+
 /* Doors and beams are timed at their edge, not at delivery: the shell may
  * hand over several edges at once (a batch read after the loop was busy,
  * a line held back by another's debounce), all at one now.  The beam gap,
@@ -463,6 +481,9 @@ int van_input(van_t *v, const struct van_input *in, const struct vtime *now)
 	case VAN_IN_PANIC:
 		if (in->active)
 			return van_panic(v, VAN_SRC_BUTTON, in->covert, in->edge_mono_ms, now, NULL);
+		break;
+	case VAN_IN_POWER_FAIL:
+		power_set(v, in->active, false, t, now, &e);
 		break;
 	default:
 		if ((unsigned)in->role >= VAN_IN__COUNT)
@@ -498,6 +519,9 @@ int van_initial_input(van_t *v, const struct van_input *in, const struct vtime *
 	case VAN_IN_PANIC:
 		if (in->active)
 			return van_panic(v, VAN_SRC_BOOT, in->covert, in->edge_mono_ms, now, NULL);
+		break;
+	case VAN_IN_POWER_FAIL:
+		power_set(v, in->active, true, t, now, &e);
 		break;
 	default:
 		if ((unsigned)in->role >= VAN_IN__COUNT)

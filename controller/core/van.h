@@ -103,6 +103,7 @@ enum van_in_role {
 	VAN_IN_BTN_RESET,     /* clear the emergency (hw enforces the hold) */
 	VAN_IN_BTN_MUTE,
 	VAN_IN_PANIC,         /* active edge raises an emergency */
+	VAN_IN_POWER_FAIL,    /* active = the power is going (ignition off, UPS battery low) */
 	VAN_IN__COUNT
 };
 

@@ -49,6 +49,8 @@ struct van {
 	plan_t *plan;                 /* the session's route plan (inactive without one) */
 
 	bool door_moving;             /* door.open_while_moving raised for this episode */
+	bool power_failing;           /* the power_fail input is active */
+	int64_t power_since_mono;     /* ... since */
 	double odo_at_start;          /* fixlog odometer at session start */
 	unsigned stops_at_start;
 	struct van_tally tally[VAN_TYPES_MAX];

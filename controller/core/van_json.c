@@ -64,6 +64,10 @@ json_t *van_state_json(const van_t *v, const struct vtime *now, bool for_base)
 	jset_new(d, "emergency", alarm_state_json(&v->alarm, now, for_base));
 	jset_new(d, "selftest", alarm_selftest_json(&v->alarm, now));
 	jset_new(d, "health", health_state_json(&v->health, now->mono_ms));
+	json_t *pw = json_object();
+	jset_bool(pw, "failing", v->power_failing);
+	jset_utc(pw, "since_utc", now, v->power_failing ? v->power_since_mono : VAN_NEVER);
+	jset_new(d, "power", pw);
 	jset_new(d, "outputs", outputs_json(v, now));
 	jset_new(d, "plan", plan_state_json(v->plan, now));
 	if (for_base)

@@ -315,6 +315,48 @@ static void health_state_and_debrief(void **st)
 	h_fini(&h);
 }
 
+/* A power_fail line: the van says it powers down on purpose, once per
+ * episode, and when the power came back; a line active at start says so. */
+static void power_fail_line(void **st)
+{
+	(void)st;
+	struct harness h;
+	h_init(&h, NULL);
+	h_start(&h, 2, false);
+	h_adv(&h, 10 * SEC);
+	h_mark(&h);
+	h_in(&h, VAN_IN_POWER_FAIL, 0, true);
+	h_in(&h, VAN_IN_POWER_FAIL, 0, true);           /* a repeat: no second event */
+	assert_int_equal(h_count(&h, "power.failing"), 1);
+	const struct van_event *e = h_last(&h, "power.failing");
+	assert_int_equal(e->prio, EV_URGENT);
+	assert_true(json_is_true(json_object_get(e->data, "session_running")));
+	assert_true(json_is_false(json_object_get(e->data, "at_start")));
+	json_t *s = h_state(&h, true);
+	assert_true(json_is_true(json_object_get(json_object_get(s, "power"), "failing")));
+	assert_true(json_is_integer(json_object_get(json_object_get(s, "power"), "since_utc")));
+	json_decref(s);
+	h_adv(&h, 30 * SEC);
+	h_in(&h, VAN_IN_POWER_FAIL, 0, false);
+	assert_int_equal(h_count(&h, "power.restored"), 1);
+	assert_int_equal(jint(h_last(&h, "power.restored")->data, "after_s"), 30);
+	s = h_state(&h, true);
+	assert_true(json_is_false(json_object_get(json_object_get(s, "power"), "failing")));
+	json_decref(s);
+	h_fini(&h);
+
+	/* active when the daemon starts (booted on the UPS battery) */
+	h_init(&h, NULL);
+	h_mark(&h);
+	struct van_input in = { .role = VAN_IN_POWER_FAIL, .active = true, .edge_mono_ms = h.now.mono_ms };
+	assert_int_equal(van_initial_input(h.v, &in, &h.now), 0);
+	e = h_last(&h, "power.failing");
+	assert_non_null(e);
+	assert_true(json_is_true(json_object_get(e->data, "at_start")));
+	assert_true(json_is_false(json_object_get(e->data, "session_running")));
+	h_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +367,7 @@ int main(void)
 		cmocka_unit_test(restore_after_reboot),
 		cmocka_unit_test(restore_rejects_garbage),
 		cmocka_unit_test(health_state_and_debrief),
+		cmocka_unit_test(power_fail_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
