@@ -288,6 +288,32 @@ static void offline_and_silent(void **st)
 	h_fini(&h);
 }
 
+/* The van said its power was going (power.failing) before it went offline:
+ * the same alarm (base still cannot see the crew), told as a power-down, not
+ * a crash; once the van is back, a later offline is a crash again. */
+static void offline_after_power_down(void **st)
+{
+	(void)st;
+	struct vbh h;
+	h_init(&h, NULL);
+	assert_int_equal(h_msg(&h, "van1", VB_T_AVAILABILITY, "online", false), 0);
+	assert_int_equal(h_state(&h, "van1", T0, "active", T0 + 60 * MIN, T0 + 4 * 60 * MIN, false), 0);
+	assert_int_equal(h_event(&h, "van1", 1, "power.failing", T0,
+				 json_pack("{s:b,s:b}", "session_running", 1, "at_start", 0)), 0);
+	h_mark(&h);
+	assert_int_equal(h_msg(&h, "van1", VB_T_AVAILABILITY, "offline", false), 0);
+	assert_non_null(h_open(&h, "van1", VB_K_OFFLINE));
+	assert_non_null(strstr(h_notify(&h, 0)->text, "VAN POWERED DOWN during a session"));
+	assert_null(strstr(h_notify(&h, 0)->text, "VAN OFFLINE"));
+	h_mark(&h);
+	assert_int_equal(h_msg(&h, "van1", VB_T_AVAILABILITY, "online", false), 0);
+	assert_null(h_open(&h, "van1", VB_K_OFFLINE));
+	h_mark(&h);
+	assert_int_equal(h_msg(&h, "van1", VB_T_AVAILABILITY, "offline", false), 0);
+	assert_non_null(strstr(h_notify(&h, 0)->text, "VAN OFFLINE during a session"));
+	h_fini(&h);
+}
+
 static void selftest_failed_and_passed(void **st)
 {
 	(void)st;
@@ -344,6 +370,7 @@ int main(void)
 		cmocka_unit_test(overdue_van_and_base),
 		cmocka_unit_test(checkin_offset_settle),
 		cmocka_unit_test(offline_and_silent),
+		cmocka_unit_test(offline_after_power_down),
 		cmocka_unit_test(selftest_failed_and_passed),
 		cmocka_unit_test(duplicates_by_seq),
 	};

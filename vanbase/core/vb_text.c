@@ -48,7 +48,8 @@ static const char *what(const struct vb_alarm *a)
 	}
 }
 
-static void body(char *buf, size_t n, const struct vb_alarm *a, const char *van, const char *when)
+static void body(char *buf, size_t n, const struct vb_alarm *a, const struct vb_unit *u, const char *van,
+		 const char *when)
 {
 	const char *src = a->by_van ? "reported by the van" : "on base's clock, nothing newer from the van";
 	switch (a->kind) {
@@ -70,9 +71,15 @@ static void body(char *buf, size_t n, const struct vb_alarm *a, const char *van,
 			 when, src);
 		break;
 	case VB_K_OFFLINE:
-		snprintf(buf, n, "VAN OFFLINE during a session: van %s went offline %s; it cannot raise "
-			 "an alarm now. Phone the crew; if they cannot be reached, follow the "
-			 "missing-crew procedure.", van, when);
+		if (u && u->power_down)
+			snprintf(buf, n, "VAN POWERED DOWN during a session: van %s said its power was going "
+				 "(ignition off or battery low) and went offline %s; not a crash, but it "
+				 "cannot raise an alarm now. Phone the crew to confirm they are safe and "
+				 "how they will keep in touch.", van, when);
+		else
+			snprintf(buf, n, "VAN OFFLINE during a session: van %s went offline %s; it cannot raise "
+				 "an alarm now. Phone the crew; if they cannot be reached, follow the "
+				 "missing-crew procedure.", van, when);
 		break;
 	case VB_K_SILENT:
 		snprintf(buf, n, "NO NEWS from van %s during a session since %s (still online). Phone "
@@ -99,7 +106,6 @@ static void body(char *buf, size_t n, const struct vb_alarm *a, const char *van,
 void vb_text(char *buf, size_t n, const struct vb_alarm *a, const struct vb_unit *u,
 	     enum vb_msg m, int64_t now)
 {
-	(void)u;
 	char when[32], b[VB_TEXT_MAX];
 	const char *van = a->unit[0] ? a->unit : "base";
 	if (m == VB_MSG_ALL_CLEAR) {
@@ -110,7 +116,7 @@ void vb_text(char *buf, size_t n, const struct vb_alarm *a, const struct vb_unit
 		return;
 	}
 	ago(when, sizeof(when), now - a->since);
-	body(b, sizeof(b), a, van, when);
+	body(b, sizeof(b), a, u, van, when);
 	vb_utf8_trim(b);
 	/* the title first, always (a covert one says COVERT before anything else) */
 	snprintf(buf, n, "%s%s Acknowledge: alarm %s.", b,

@@ -211,8 +211,10 @@ static int on_availability(struct vb_unit *u, int64_t now, const char *payload, 
 	u->avail = av;
 	u->avail_retained = retained;
 	/* "offline" is the broker speaking (the last will), not the van */
-	if (!retained && av == VB_AV_ONLINE)
+	if (!retained && av == VB_AV_ONLINE) {
 		u->last_live = now;
+		u->power_down = false;   /* back: a later offline is not that power-down's */
+	}
 	return 0;
 }
 
@@ -401,6 +403,11 @@ static void on_event_apply(struct vb_unit *u, const struct vb_rule_params *p, in
 			u->st_failed_id = has_id ? id : 0;
 			u->st_failed_at = now;
 		}
+	} else if (!strcmp(type, "power.failing")) {
+		u->power_down = true;   /* an offline that follows is on purpose */
+		u->power_down_at = now;
+	} else if (!strcmp(type, "power.restored")) {
+		u->power_down = false;
 	} else if (!strcmp(type, "checkin.missed")) {
 		if (!newer(u, van, VB_NEVER))
 			return;

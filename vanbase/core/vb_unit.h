@@ -131,6 +131,9 @@ struct vb_unit {
 	bool st_running;
 	int64_t st_id, st_since, st_timeout_ms;
 	int st_result;                /* 0 none, 1 passed, 2 failed (of the last test) */
+	/* the van said its power is going (power.failing), not yet back */
+	bool power_down;
+	int64_t power_down_at;        /* base ms */
 	/* seq de-duplication */
 	int64_t seq_high;             /* 0 = none yet */
 	uint64_t seq_win[VB_SEQ_WINDOW / 64];

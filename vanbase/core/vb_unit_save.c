@@ -27,6 +27,7 @@ static const struct vb_jf unit_fields[] = {
 	F(st_failed, VB_JF_BOOL), F(st_failed_id, VB_JF_I64), F(st_failed_at, VB_JF_I64),
 	F(st_running, VB_JF_BOOL), F(st_id, VB_JF_I64), F(st_since, VB_JF_I64),
 	F(st_timeout_ms, VB_JF_I64), F(st_result, VB_JF_INT), F(seq_high, VB_JF_I64),
+	F(power_down, VB_JF_BOOL), F(power_down_at, VB_JF_I64),
 };
 #undef F
 #define NFIELDS (sizeof(unit_fields) / sizeof(unit_fields[0]))
