@@ -255,6 +255,20 @@ per_crew = 3
 
 [alarm]
 repeat = 30s
+
+[health]
+# the Pi firmware's flags and a thermal zone, faked in /run (gone at the
+# next boot: then the files are absent, as on any board that is not a Pi)
+interval = 1
+throttled_file = /run/fakefw/get_throttled
+temp_file = /run/fakefw/temp
+
+[gpio]
+backend = sim
+
+[line.ignition]
+role = power_fail
+hold_ms = 500
 EOF
 g 'printf "START_DAEMON=\"true\"\nDEVICES=\"/dev/ttyS1\"\nGPSD_OPTIONS=\"-n -b\"\nUSBAUTO=\"false\"\n" > /etc/default/gpsd &&
    systemctl enable gpsd.service gpsd.socket >/dev/null 2>&1;
@@ -375,6 +389,47 @@ else
 fi
 g "cp /root/good.conf /etc/vanctld/vanctld.conf && systemctl reset-failed vanctld; systemctl start vanctld"
 wait_ready 60 >/dev/null || die "vanctld did not come back with the good config"
+
+# ---- 5b. the computer's health, and a clean power-down ---------------------------
+jstatus() { g "vanctl --json status" 2>/dev/null | python3 -c "import json,sys; r=json.load(sys.stdin)['result']; print($1)" 2>/dev/null; }
+g "mkdir -p /run/fakefw && echo 50005 > /run/fakefw/get_throttled && echo 55125 > /run/fakefw/temp"
+HV=""
+for _ in $(seq 20); do
+	HV=$(jstatus "(r.get('health') or {}).get('undervoltage'), (r.get('health') or {}).get('temp_c')")
+	[ "$HV" = "(True, 55.1)" ] && break
+	sleep 1
+done
+[ "$HV" = "(True, 55.1)" ] && pass "health: the firmware's under-voltage flag and the temperature in the state ($HV)" ||
+	bad "health: state says $HV, not (True, 55.1)"
+g "echo 0 > /run/fakefw/get_throttled"
+g "vanctl --json status" 2>/dev/null | grep -q '"state":"\(active\|overdue\)"' ||
+	g "vanctl session start --crew 2" >/dev/null 2>&1 || true
+g "vanctl sim ignition on" >/dev/null 2>&1 || bad "vanctl sim ignition on failed"
+PF=""
+for _ in $(seq 20); do
+	grep -q '/event {.*"type":"power.failing"' "$WORK/base-sub.log" && { PF=yes; break; }
+	sleep 1
+done
+if [ -n "$PF" ] && g "journalctl -u vanctld -b --no-pager" 2>/dev/null | grep -q 'power: the power_fail input is active'; then
+	pass "power_fail input: power.failing at base, the route flushed (journal: 'the van powers down on purpose')"
+else
+	bad "power_fail input: power.failing at base: ${PF:-no}; journal line missing?"
+fi
+# the power goes two seconds later, as it does when the ignition is off
+sleep 2
+cut_power
+boot
+wait_ssh 600
+wait_ready 120 >/dev/null || bad "power-down: vanctld not READY after the boot"
+n=$(g "sqlite3 -readonly /var/lib/vanctld/vanctld.db \"SELECT count(*) FROM events WHERE type='power.failing'\"" 2>/dev/null)
+[ "${n:-0}" -ge 1 ] && pass "power-down: power.failing kept in the database across the cut ($n)" ||
+	bad "power-down: power.failing not in the database after the cut (${n:-none})"
+HA=$(jstatus "r.get('health')")
+[ "$HA" = None ] && pass "health: the files gone (a board without them): no health in the state, no error" ||
+	bad "health after the boot: $HA (want None)"
+g "journalctl -u vanctld -b --no-pager" 2>/dev/null | grep -q 'health:' &&
+	bad "health: absent files logged ($(g "journalctl -u vanctld -b --no-pager" | grep -m1 'health:'))"
+g "vanctl sim ignition off" >/dev/null 2>&1 || true   # the line starts inactive again anyway
 
 # ---- 6. power cuts -----------------------------------------------------------------
 log "power cuts: $CUTS"
