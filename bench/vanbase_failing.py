@@ -168,11 +168,14 @@ def report(work, modes, alarms, window, steps):
                         "final": last["final"],
                         "intervals_s": [round((b - c) / 1000, 1) for c, b in zip(starts, starts[1:])],
                         "retry_in_s": [x["retry_in"] / 1000 for x in a if x["retry_in"] is not None]})
-        # when the failing receiver got each delivered request, after it came back
+        # the notifications that failed during the outage: when the receiver,
+        # back, got each one (the time it answers 200 again -> delivered)
         after = []
+        failed_ids = {nid for nid, a in att.items() if not a[0]["ok"]}
         try:
             for h in (json.loads(l) for l in open(os.path.join(work, f"hook-{mode}.jsonl"))):
-                if not h.get("failing", True) and back is not None:
+                hid = json.loads(h["body"]).get("id")
+                if not h.get("failing", True) and back is not None and hid in failed_ids:
                     after.append(h["t"] - back)
         except FileNotFoundError:
             pass
@@ -205,7 +208,7 @@ def report(work, modes, alarms, window, steps):
                   f"given up: {sum(x['final'] and not x['delivered'] for x in w)}, unfinished: {sum(not x['final'] for x in w)}")
             d = res["delivered_after_back_s"]
             if d["n"]:
-                print(f"    the receiver back: its {d['n']} deliveries came p50 {d['p50']:.1f} s, max {d['max']:.1f} s later"
+                print(f"    the receiver back: the {d['n']} that had failed were delivered p50 {d['p50']:.1f} s, max {d['max']:.1f} s later"
                       f" (bound: the capped backoff, 60 s, + one timeout)")
             print(f"    intervals between attempts of {w[0]['id']} (s): {w[0]['intervals_s']}")
             print(f"    backoff it logged (retry in, s): {w[0]['retry_in_s']}")
