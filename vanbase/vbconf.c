@@ -26,6 +26,9 @@ static const struct cfg_key keys[] = {
 	  "The vans' first topic level (their mqtt.prefix): vanbase watches VAN_PREFIX/+/..."),
 	K("mqtt", "prefix", STR, mqtt.prefix, 0, 0, "vanbase",
 	  "vanbase's own topics: PREFIX/availability, PREFIX/alarms, PREFIX/cmd/..."),
+	K("mqtt", "heartbeat", DUR, mqtt.heartbeat_s, 1, 300, "5",
+	  "The alarm list is published again this often, with base's time, as a heartbeat: a console shows "
+	  "vanbase as NOT RESPONDING when no fresh list came for 3 of these (a hung vanbase, its connection still open)."),
 
 	K("storage", "db", STR, storage.db, 0, 0, "/var/lib/vanbase/vanbase.db",
 	  "SQLite database of alarms, notifications and their audit trail (created mode 0600)."),

@@ -42,6 +42,7 @@ struct vbconf {
 		struct mqttlink_conf link;
 		char *van_prefix;        /* the vans' first topic level (their mqtt.prefix) */
 		char *prefix;            /* vanbase's own topics: PREFIX/availability, PREFIX/alarms, ... */
+		int heartbeat_s;         /* the alarm list again this often (a console's proof of life) */
 	} mqtt;
 	struct {
 		char *db;

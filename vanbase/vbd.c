@@ -37,6 +37,7 @@ struct vbd {
 	ctl_t *ctl;
 	char topic[256];
 	int64_t wd_timer, purge_timer;
+	int64_t hb_timer;             /* the alarm list again, every mqtt.heartbeat */
 	struct notify *retiring;      /* the channels before a reload, until their sends end */
 	struct sent *sending;         /* sends whose result has not come */
 	unsigned long long refused;   /* van messages refused (bad topic, size, JSON) */
@@ -51,6 +52,12 @@ static const char *own_topic(struct vbd *d, const char *sub)
 
 /* ---- what base sees: the alarm list, retained ---- */
 
+/* The list carries base's time and the heartbeat interval: published again
+ * every heartbeat (hb_cb), it is the consoles' proof that vanbase's loop
+ * runs.  A hung vanbase (SIGSTOP, a stuck disk) keeps its connection and
+ * its "online" until the broker's keepalive runs out; its list stops
+ * coming at once.  A console judges by when it received the list, never
+ * by "utc" (its clock is not base's): docs/escalation.md, "Heartbeat". */
 static void publish_alarms(struct vbd *d)
 {
 	json_t *msg = vb_alarms_json(d->core);
@@ -59,6 +66,8 @@ static void publish_alarms(struct vbd *d)
 		return;
 	}
 	json_object_set_new(msg, "vanbase", json_string(d->conf->base.name));
+	json_object_set_new(msg, "utc", json_integer((json_int_t)wall_now_ms()));
+	json_object_set_new(msg, "heartbeat_s", json_integer(d->conf->mqtt.heartbeat_s));
 	char *text = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
 	if (text && mqttlink_connected(d->link)) {
@@ -680,12 +689,22 @@ static void reload(struct vbd *d)
 	vbroster_fini(&d->roster);
 	d->roster = r;
 	d->conf->storage.retention_days = n->storage.retention_days;
+	d->conf->mqtt.heartbeat_s = n->mqtt.heartbeat_s;   /* from the next beat on */
 	log_info("reload: people, rota, chains and channels re-read from %s", n->report.path);
 	vbconf_fini(n);
 	free(n);
 	struct vb_time now = base_now();
 	vb_tick(d->core, &now);
 	drain(d);
+}
+
+/* The heartbeat: the alarm list again (a loop timer, so a hung loop stops it). */
+static int64_t hb_cb(loop_t *l, void *arg)
+{
+	struct vbd *d = arg;
+	(void)l;
+	publish_alarms(d);
+	return (int64_t)d->conf->mqtt.heartbeat_s * 1000;
 }
 
 /* Closed alarms past the retention period go, daily. */
@@ -811,6 +830,7 @@ struct vbd *vbd_new(struct vbconf *c, char *err, size_t errlen)
 	d->mosq = mqttlink_mosq(d->link);
 	d->wd_timer = loop_add_timer(d->loop, 0, wd_cb, d);
 	d->purge_timer = loop_add_timer(d->loop, 60000, purge_cb, d);
+	d->hb_timer = loop_add_timer(d->loop, (int64_t)c->mqtt.heartbeat_s * 1000, hb_cb, d);
 	resend_pending(d);
 	struct vb_time now = base_now();
 	vb_tick(d->core, &now);   /* what fell due while vanbase was down */
@@ -851,6 +871,8 @@ void vbd_free(struct vbd *d)
 		loop_del_timer(d->loop, d->wd_timer);
 	if (d->purge_timer)
 		loop_del_timer(d->loop, d->purge_timer);
+	if (d->hb_timer)
+		loop_del_timer(d->loop, d->hb_timer);
 	loop_free(d->loop);
 	free(d);
 }

@@ -301,6 +301,61 @@ await step('CLOSE with a note: vanbase closes it, the row goes', async () => {
 	await shot('alarm-list-acked');
 });
 
+// vanbase's heartbeat (docs/escalation.md): hung, it keeps its connection
+// and its retained "online" (the broker's keepalive is 30 s, its will comes
+// after 45 s); its alarm list stops, and within 3 heartbeats the banner says so
+const HB = Number(env.VANBASE_HEARTBEAT || 5);
+await step(`vanbase hung (SIGSTOP): within 3 heartbeats (${3 * HB} s) the banner says NOT RESPONDING; SIGCONT: it goes`, async () => {
+	check(/escalation: vanbase \(Test base\) up$/.test(await page.locator('#esc').innerText()), 'not up and confirmed before the stop');
+	const t0 = Date.now();
+	vanbase.kill('SIGSTOP');
+	try {
+		await sleep(1000);
+		check(await banner().isHidden(), 'the banner came 1 s after the stop, before 3 heartbeats missed');
+		await banner().waitFor({ state: 'visible', timeout: (3 * HB + 4) * 1000 });
+		const dt = (Date.now() - t0) / 1000;
+		log(`banner ${dt.toFixed(1)} s after SIGSTOP (heartbeat ${HB} s, limit ${3 * HB} s + a render tick)`);
+		check(dt <= 3 * HB + 2.5, `banner after ${dt.toFixed(1)} s`);
+		const t = await banner().innerText();
+		check(/ESCALATION SERVICE DOWN/.test(t) && /NOT RESPONDING/.test(t) && /no heartbeat for \d+ s \(last at \d\d:\d\d:\d\d\)/.test(t) &&
+		      new RegExp(`every ${HB} s`).test(t), `banner: ${t}`);
+		check(/ESCALATION DOWN: NOT RESPONDING/.test(await page.locator('#esc').innerText()), 'top pill');
+		check(await page.locator('#vbalarms .vba').count() === 0, 'vanbase\'s (stale) alarms still shown');
+		await alertOf('van4', 'overdue').waitFor();   // the console's own rules again
+		// the broker still holds vanbase's retained "online" and list
+		const vb = await page.evaluate(() => window.__vanConsole.fleet.vb.availability);
+		check(vb === 'online', `availability ${vb}: the last will came, not the heartbeat rule`);
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await shot('banner-vanbase-not-responding');
+		// a console opened now gets the retained list at once: no proof of
+		// life, it shows "checking", then the banner
+		const p2 = await ctx.newPage();
+		p2.on('pageerror', e => { pageErrors.push(e.message); log(`page error (second console): ${e.message}`); });
+		try {
+			await p2.goto(`http://127.0.0.1:${env.WS_PORT}/?dueGraceS=2`);
+			await p2.locator('#login[open]').waitFor();
+			await p2.fill('#f-pass', env.OP_PASS);
+			await p2.click('#f-connect');
+			await p2.waitForFunction(() => window.__vanConsole.conn() === 'on');
+			await until('second console, retained list only: "checking"', async () =>
+				/escalation: vanbase \(Test base\) up \(checking…\)/.test(await p2.locator('#esc').innerText()), 3000);
+			check(await p2.locator('#vanbase-banner').isHidden(), 'second console: the banner at once');
+			await p2.locator('#vanbase-banner').waitFor({ state: 'visible', timeout: (3 * HB + 4) * 1000 });
+			const t2 = await p2.locator('#vanbase-banner').innerText();
+			check(/NOT RESPONDING/.test(t2) && /since this console connected/.test(t2), `second console's banner: ${t2}`);
+		} finally {
+			await p2.close();
+		}
+	} finally {
+		vanbase.kill('SIGCONT');
+	}
+	const t1 = Date.now();
+	await banner().waitFor({ state: 'hidden', timeout: (HB + 4) * 1000 });
+	log(`banner gone ${((Date.now() - t1) / 1000).toFixed(1)} s after SIGCONT`);
+	await until('pill up again', async () => /escalation: vanbase \(Test base\) up$/.test(await page.locator('#esc').innerText()));
+	await vba('van4', 'overdue').waitFor();
+});
+
 await step('vanbase stops: the banner is back (offline since), the console falls back to its own rules', async () => {
 	await stopVanbase('SIGTERM');
 	await banner().waitFor({ state: 'visible', timeout: 10000 });

@@ -196,3 +196,112 @@ test('levels and titles of vanbase\'s kinds', () => {
 	for (const k of ['emergency', 'overdue', 'checkin', 'offline', 'silent', 'selftest_failed', 'drill'])
 		assert.equal(typeof Fleet.ALARM_TITLES[k], 'string');
 });
+
+// ---- vanbase's heartbeat (docs/escalation.md, "Heartbeat"): a hung vanbase
+// keeps its connection and its "online"; its list stops.  A fake clock:
+// `now` is the console's wall clock, `mono` its monotonic one.
+function beat(f, at, { retained = false, hb = 5, utc = at, alarms = [alarm()], mono = at } = {}) {
+	return f.handle('vanbase/alarms', JSON.stringify({ v: 1, vanbase: 'Test base', utc, heartbeat_s: hb, alarms }),
+		{ retained, now: at, mono });
+}
+const esc = (f, at, mono = at) => f.escalation(at, true, mono);
+
+test('heartbeat: live lists keep vanbase up; 3 missed intervals make it "stale" (not responding); the next list brings it back', () => {
+	const f = fleet();
+	overdueVan(f, T0);
+	f.linked(T0);
+	f.handle('vanbase/availability', 'online', { now: T0 });
+	for (let t = T0; t <= T0 + 60000; t += 5000)
+		beat(f, t);
+	let e = esc(f, T0 + 60000);
+	assert.equal(e.state, 'up');
+	assert.equal(e.confirmed, true);
+	assert.deepEqual(kinds(f, T0 + 60000), []);
+	// the last list at T0+60 s; the limit is 3 x 5 s
+	assert.equal(esc(f, T0 + 75000).state, 'up', 'exactly 3 intervals: still up');
+	e = esc(f, T0 + 75001);
+	assert.equal(e.state, 'stale');
+	assert.equal(e.up, false);
+	assert.equal(e.since, T0 + 60000, 'since: the last live list, in the console\'s time');
+	assert.equal(e.silentS, 15);
+	assert.equal(e.heartbeatS, 5);
+	// while it is not responding the console judges base's clock itself
+	assert.deepEqual(kinds(f, T0 + 76000), ['overdue']);
+	beat(f, T0 + 90000);
+	assert.equal(esc(f, T0 + 90000).state, 'up');
+	assert.deepEqual(kinds(f, T0 + 90000), []);
+});
+
+test('heartbeat: the retained copy at subscribe time is no proof of life: "checking", then stale if nothing live follows', () => {
+	const f = fleet();
+	f.linked(T0);
+	f.handle('vanbase/availability', 'online', { retained: true, now: T0 + 50 });
+	beat(f, T0 + 60, { retained: true });
+	let e = esc(f, T0 + 1000);
+	assert.equal(e.state, 'up', 'the first 3 intervals after subscribing: shown up...');
+	assert.equal(e.confirmed, false, '...but not confirmed');
+	assert.equal(esc(f, T0 + 15000).state, 'up');
+	e = esc(f, T0 + 15001);
+	assert.equal(e.state, 'stale', 'nothing live for 3 intervals since subscribing');
+	assert.equal(e.since, null, 'never heard live by this console');
+	// more retained copies (a resubscription) do not help either
+	beat(f, T0 + 16000, { retained: true });
+	assert.equal(esc(f, T0 + 16000).state, 'stale');
+	beat(f, T0 + 17000);
+	e = esc(f, T0 + 17000);
+	assert.equal(e.state, 'up');
+	assert.equal(e.confirmed, true);
+});
+
+test('heartbeat: a reconnection counts afresh from the new subscription', () => {
+	const f = fleet();
+	f.linked(T0);
+	f.handle('vanbase/availability', 'online', { now: T0 });
+	beat(f, T0);
+	f.linked(T0 + 60000);                       // the console's link came back a minute later
+	beat(f, T0 + 60010, { retained: true });
+	const e = esc(f, T0 + 61000);
+	assert.equal(e.state, 'up');
+	assert.equal(e.confirmed, false, 'the live list before the reconnection does not confirm this link');
+	assert.equal(esc(f, T0 + 75011).state, 'stale');
+});
+
+test('heartbeat: base\'s utc is never compared with the browser\'s clock (minutes off either way)', () => {
+	for (const off of [-10 * MIN, 10 * MIN, 365 * 24 * 60 * MIN]) {
+		const f = fleet();
+		f.linked(T0);
+		f.handle('vanbase/availability', 'online', { now: T0 });
+		for (let t = T0; t <= T0 + 30000; t += 5000)
+			beat(f, t, { utc: t + off });
+		assert.equal(esc(f, T0 + 30000).state, 'up', `base ${off} ms from the browser: up`);
+		assert.equal(esc(f, T0 + 46000).state, 'stale', `base ${off} ms from the browser: stale on time`);
+	}
+});
+
+test('heartbeat: judged on the monotonic clock: a step of the browser\'s wall clock neither raises nor hides it', () => {
+	const f = fleet();
+	const M0 = 1000;                             // performance.now() at the start
+	f.linked(T0, M0);
+	f.handle('vanbase/availability', 'online', { now: T0, mono: M0 });
+	beat(f, T0, { mono: M0 });
+	// the wall clock jumps 10 minutes ahead, 2 s of real time later
+	assert.equal(esc(f, T0 + 10 * MIN + 2000, M0 + 2000).state, 'up');
+	// and 10 minutes back: 16 s of real time with no list is still stale
+	assert.equal(esc(f, T0 - 10 * MIN + 16000, M0 + 16000).state, 'stale');
+});
+
+test('heartbeat: a list without heartbeat_s (an older vanbase) is never judged stale; a nonsense interval counts as none', () => {
+	const f = fleet();
+	f.linked(T0);
+	f.handle('vanbase/availability', 'online', { now: T0 });
+	list(f, [alarm()], T0);
+	assert.equal(esc(f, T0 + 3600000).state, 'up');
+	for (const hb of [0, -5, 'x', 1e9]) {
+		beat(f, T0, { hb });
+		assert.equal(esc(f, T0 + 3600000).state, 'up', `heartbeat_s ${hb}`);
+	}
+	// the last will still wins over everything
+	beat(f, T0);
+	f.handle('vanbase/availability', 'offline', { now: T0 + 1000 });
+	assert.equal(esc(f, T0 + 2000).state, 'down');
+});

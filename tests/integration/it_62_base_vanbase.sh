@@ -3,7 +3,7 @@
 # broker (config/mosquitto/base-broker.conf + acl: TLS, passwords, the
 # shipped WebSockets listeners, the console served by http_dir), a real
 # vanctld as van1, a van4 that left a retained past-due state, and a real
-# vanbase (its pager a command hook).  The browser steps are in
+# vanbase (its pager a command hook), hung with SIGSTOP (the heartbeat).  The browser steps are in
 # base/e2e/vanbase.mjs, which starts and stops vanbase itself (the banner
 # while it is down); their screenshots stay in the work directory.
 #
@@ -63,6 +63,8 @@ username = vanbase
 password_file = $WORK/vanbase.pass
 client_id = vanctld-vanbase
 reconnect_max = 2
+# the alarm list every 2 s: a SIGSTOPped vanbase is "not responding" after 6 s
+heartbeat = 2
 [storage]
 db = $WORK/vanbase.db
 [control]
@@ -130,7 +132,7 @@ SHOTS="$WORK/shots"
 cd "$VAN_SOURCE_DIR/base" || fail "no base/"
 WORK="$WORK" SHOTS="$SHOTS" WS_PORT="$WS_PORT" WSS_PORT="$WSS_PORT" MQTT_PORT="$MQTT_PORT" \
 	OP_USER="$OP_USER" OP_PASS="$OP_PASS" VAN_PASS="$VAN_PASS" VANBASE="$VANBASE" \
-	VANBASE_CONF="$WORK/vanbase.conf" \
+	VANBASE_CONF="$WORK/vanbase.conf" VANBASE_HEARTBEAT=2 \
 	timeout 240 node e2e/vanbase.mjs 2>&1 | tee "$WORK/e2e.log"
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || fail "browser steps (exit $rc); screenshots in $SHOTS"

@@ -82,8 +82,11 @@ done
 # refused: 4 attempts, waits 100, 200, 250 (capped), then a clear result
 [ "$(r refuse-1 ok)" = false ] && [ "$(r refuse-1 attempts)" = 4 ] && [ "$(r refuse-1 code)" = 0 ] ||
 	fail "refused: $(r refuse-1)"
-r refuse-1 error | grep -qi "couldn't connect" || fail "refused error: $(r refuse-1 error)"
-for w in "1/4.*retry in 100 ms" "2/4.*retry in 200 ms" "3/4.*retry in 250 ms" "4/4 failed: .*Couldn't connect.*giving up"; do
+# the reason, in the result and the log: the system's "Connection refused"
+# (libcurl alone says "Couldn't connect" for a refusal and a dead host alike)
+r refuse-1 error | grep -qi "couldn't connect.*Connection refused" || fail "refused error: $(r refuse-1 error)"
+for w in "1/4.*Connection refused.*retry in 100 ms" "2/4.*retry in 200 ms" "3/4.*retry in 250 ms" \
+	"4/4 failed: .*Couldn't connect.*Connection refused.*giving up"; do
 	grep -q "notify refuse \[refuse-1\]: attempt $w" "$L" || fail "refused: no log line for attempt $w"
 done
 [ "$(r refuse-1 elapsed_ms)" -ge 550 ] || fail "refused: backoff not kept: $(r refuse-1 elapsed_ms) ms"

@@ -6,6 +6,9 @@ LOG, and answers as told:
   --answers 500,200   status of the 1st, 2nd... request; the last repeats
   --hang              read and record the request, never answer
   --refuse            bind the port but never listen: connections are refused
+  --fail-for S        fail as told (--answers, --hang, --refuse) only for the
+                      first S seconds after start, then answer 200 (a receiver
+                      that comes back: bench/vanbase-failing-receiver.sh)
 Writes READY (a file) once it serves.  Threads: a hanging request holds only
 its own connection.  Stop it with SIGTERM.
 """
@@ -19,7 +22,15 @@ ap.add_argument("--ready", required=True)
 ap.add_argument("--answers", default="200")
 ap.add_argument("--hang", action="store_true")
 ap.add_argument("--refuse", action="store_true")
+ap.add_argument("--fail-for", type=float, default=None)
 a = ap.parse_args()
+t_start = time.monotonic()
+
+
+def failing():
+    return a.fail_for is None or time.monotonic() - t_start < a.fail_for
+
+
 answers = [int(x) for x in a.answers.split(",")]
 lock = threading.Lock()
 count = [0]
@@ -30,8 +41,11 @@ if a.refuse:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", a.port))   # bound, not listening: SYN gets RST
     open(a.ready, "w").write("refuse\n")
-    while True:
-        time.sleep(3600)
+    if a.fail_for is None:
+        while True:
+            time.sleep(3600)
+    time.sleep(max(0.0, a.fail_for - (time.monotonic() - t_start)))
+    s.close()   # back: the server below takes the port
 
 
 class H(BaseHTTPRequestHandler):
@@ -40,17 +54,18 @@ class H(BaseHTTPRequestHandler):
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
+        fail = failing()
         with lock:
             i = count[0]
             count[0] += 1
             rec = {"n": i, "t": time.monotonic(), "method": self.command, "path": self.path,
-                   "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                   "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "failing": fail}
             with open(a.log, "a") as f:
                 f.write(json.dumps(rec) + "\n")
-        if a.hang:
+        if a.hang and fail:
             time.sleep(3600)
             return
-        code = answers[min(i, len(answers) - 1)]
+        code = answers[min(i, len(answers) - 1)] if fail and not a.hang else 200
         out = json.dumps({"ok": 200 <= code < 300, "n": i}).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")

@@ -319,6 +319,15 @@ static void transfer_done(struct nt_send *s, CURLcode rc)
 		else
 			snprintf(err, sizeof(err), "%s: %s", what, s->errbuf);
 		err[strcspn(err, "\r\n")] = '\0';
+		/* libcurl 7.88 says "Couldn't connect to server" for a refused
+		 * connection, an unreachable network and a host that is down alike:
+		 * the system's reason tells base staff which */
+		long oserr = 0;
+		if (curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK && oserr > 0 &&
+		    !strstr(err, strerror((int)oserr))) {
+			size_t len = strlen(err);
+			snprintf(err + len, sizeof(err) - len, " (%s)", strerror((int)oserr));
+		}
 	} else if (!ok) {
 		resp_line(&s->resp, body, sizeof(body));
 		snprintf(err, sizeof(err), "HTTP status %ld%s%s", code, body[0] ? ": " : "", body);

@@ -193,7 +193,7 @@
 			schedule();
 			return;
 		}
-		var r = fleet.handle(topic, text, { retained: !!(packet && packet.retain), now: now });
+		var r = fleet.handle(topic, text, { retained: !!(packet && packet.retain), now: now, mono: mono() });
 		if (r && r.unit)
 			attachSavedTrack(r.unit);
 		if (r && !target.done && target.van && fleet.vans[target.van]) {
@@ -260,6 +260,7 @@
 			everConnected = true;
 			connState = 'on';
 			connDetail = url;
+			fleet.linked(Date.now(), mono());   /* vanbase's heartbeat counts from here */
 			subscribe();
 			dirty = true;
 			schedule();
@@ -707,8 +708,14 @@
 
 	/* ---- vanbase's alarms ---- */
 
+	/* the console's monotonic clock: vanbase's heartbeat is judged on it
+	 * alone (a step of this computer's clock moves no deadline) */
+	function mono() {
+		return performance.now();
+	}
+
 	function escalation(now) {
-		return fleet.escalation(now, connState === 'on');
+		return fleet.escalation(now, connState === 'on', mono());
 	}
 
 	var STATE_WORDS = { raised: 'raised', notified: 'notified', acknowledged: 'acknowledged', resolved: 'resolved', closed: 'closed' };
@@ -862,7 +869,7 @@
 	}
 
 	function renderAlerts(now) {
-		var list = fleet.shownAlerts(now, connState === 'on');
+		var list = fleet.shownAlerts(now, connState === 'on', mono());
 		keyed($('alerts'), list, function (a) { return a.key; }, createAlert, updateAlert);
 		return list;
 	}
@@ -898,7 +905,7 @@
 		el.dataset.unit = v.unit;
 		var s = session(v);
 		var run = U.running(s.state);
-		var alerts = fleet.shownAlerts(now, connState === 'on').filter(function (a) { return a.unit === v.unit; });
+		var alerts = fleet.shownAlerts(now, connState === 'on', mono()).filter(function (a) { return a.unit === v.unit; });
 		var esc = escalation(now);
 		var vbl = esc.up ? fleet.baseAlarms(v.unit) : [];
 		var cls = 'van';
@@ -1023,7 +1030,7 @@
 			var pos = v.fix || (tr.length ? { lat: tr[tr.length - 1][0], lon: tr[tr.length - 1][1] } : null);
 			if (v.emergency && U.num(v.emergency.lat) !== null && !pos)
 				pos = { lat: v.emergency.lat, lon: v.emergency.lon };
-			var alerting = fleet.shownAlerts(now, connState === 'on').some(function (a) { return a.unit === u && a.level === 'alarm'; }) ||
+			var alerting = fleet.shownAlerts(now, connState === 'on', mono()).some(function (a) { return a.unit === u && a.level === 'alarm'; }) ||
 				(escalation(now).up && fleet.baseAlarms(u).some(function (a) { return a.open && VanFleet.alarmLevel(a.kind) !== 'warn'; }));
 			vmap.update(u, {
 				label: v.name || u,
@@ -1286,13 +1293,19 @@
 		$('offline-banner').hidden = connState === 'on' || (connState === 'off' && !everConnected && !Object.keys(fleet.vans).length);
 		var esc = escalation(now);
 		var ep = $('esc');
-		setText(ep, esc.up ? 'escalation: vanbase' + (esc.name ? ' (' + esc.name + ')' : '') + ' up' :
-			esc.state === 'unknown' ? 'escalation: ?' : 'ESCALATION DOWN');
+		setText(ep, esc.up ? 'escalation: vanbase' + (esc.name ? ' (' + esc.name + ')' : '') + ' up' +
+			(esc.confirmed ? '' : ' (checking…)') :
+			esc.state === 'unknown' ? 'escalation: ?' : esc.state === 'stale' ? 'ESCALATION DOWN: NOT RESPONDING' : 'ESCALATION DOWN');
+		ep.title = esc.up && esc.heartbeatS ? (esc.confirmed ? 'last heartbeat ' + esc.silentS + ' s ago; ' :
+			'only the broker\'s retained copy so far; ') + 'vanbase sends one every ' + esc.heartbeatS + ' s' : '';
 		setClass(ep, 'pill ' + (esc.up ? 'escup' : esc.state === 'unknown' ? 'off' : 'escdown'));
 		var vb = $('vanbase-banner');
 		vb.hidden = esc.up || esc.state === 'unknown';
 		setText(vb.querySelector('.vb-detail'),
 			(esc.state === 'down' ? 'vanbase is offline' + (esc.sinceKnown && esc.since ? ' since ' + hm(esc.since) : '') + '. ' :
+			 esc.state === 'stale' ? 'vanbase is NOT RESPONDING: the broker still has it online, but no heartbeat for ' + esc.silentS + ' s' +
+				(esc.lastLive ? ' (last at ' + hms(esc.lastLive) + ')' : ' since this console connected') +
+				'; it sends one every ' + esc.heartbeatS + ' s. It may be hung (stopped, a stuck disk). ' :
 			 esc.state === 'nolist' ? 'vanbase is online but has published no alarm list. ' :
 			 'No vanbase has been heard on this broker. ') +
 			'This console judges check-ins, overdue sessions and vans offline itself, only while it is open, ' +

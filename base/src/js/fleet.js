@@ -124,7 +124,12 @@
 		this.stats = { messages: 0, duplicates: 0, events: 0 };
 		/* vanbase, the escalation service (docs/escalation.md): what it last said */
 		this.vb = { availability: null, availabilityAt: null, retained: false,
-			    name: null, alarms: null, listAt: null, commands: [] };
+			    name: null, alarms: null, listAt: null, commands: [],
+			    /* its heartbeat (docs/escalation.md, "Heartbeat"): the interval it
+			     * states, the last live list (not a retained copy) in this
+			     * console's wall time (shown) and monotonic time (judged), and
+			     * when this console last subscribed (monotonic) */
+			    heartbeatS: null, liveAt: null, liveMono: null, linkMono: null };
 	}
 
 	Fleet.prototype.warn = function (now, topic, text) {
@@ -220,10 +225,13 @@
 
 	/* ---- messages ---- */
 
-	/* handle(topic, payload (string), {retained, now}) -> {unit, sub} or null */
+	/* handle(topic, payload (string), {retained, now, mono}) -> {unit, sub}
+	 * or null.  mono: the console's monotonic ms (performance.now()) when it
+	 * received the message, for vanbase's heartbeat; default now. */
 	Fleet.prototype.handle = function (topic, payload, meta) {
 		var now = meta && num(meta.now) !== null ? meta.now : Date.now();
 		var retained = !!(meta && meta.retained);
+		this.mono = meta && num(meta.mono) !== null ? meta.mono : now;
 		try {
 			return this.handle1(String(topic), payload, retained, now);
 		} catch (e) {
@@ -235,6 +243,8 @@
 	Fleet.prototype.handle1 = function (topic, payload, retained, now) {
 		if (this.started === null)
 			this.started = now;
+		if (this.vb.linkMono === null)
+			this.vb.linkMono = this.mono;   /* linked() not called: from the first message */
 		this.stats.messages++;
 		if (topic.indexOf(this.o.basePrefix + '/') === 0)
 			return this.handleVanbase(topic, topic.slice(this.o.basePrefix.length + 1), payload, retained, now);
@@ -1128,34 +1138,72 @@
 		vb.alarms = out;
 		vb.listAt = now;
 		vb.name = textOrNull(m.vanbase, 60);
+		/* the heartbeat: only a live list (not the broker's retained copy,
+		 * which it hands over at subscribe time whether vanbase runs or not)
+		 * is a sign of life; m.utc (base's clock) is never compared with ours */
+		var hb = int(m.heartbeat_s);
+		vb.heartbeatS = hb !== null && hb >= 1 && hb <= 3600 ? hb : null;
+		if (!retained) {
+			vb.liveAt = now;
+			vb.liveMono = this.mono;
+		}
 		this.vbSettle(now);
 		return { vanbase: true, sub: sub };
 	};
 
+	/* vanbase is not responding once no live list came for this many of its
+	 * heartbeats (docs/escalation.md, "Heartbeat") */
+	Fleet.STALE_BEATS = 3;
+
+	/* The console (re)subscribed (MQTT connect): the retained copies come
+	 * now, and vanbase's heartbeat is counted from here until a live list
+	 * arrives.  mono: performance.now(); default now. */
+	Fleet.prototype.linked = function (now, mono) {
+		this.vb.linkMono = num(mono) !== null ? mono : now;
+	};
+
 	/* Is vanbase the one raising base's alarms now?  {up, state, name, since}
-	 * state: "up" | "down" (its last will, or stopped) | "never" (nothing
-	 * ever heard, or its availability deleted) | "nolist" (online, but no
-	 * alarm list yet) | "unknown" (this console is not connected: it cannot
-	 * tell).  Only "up" hands the alarms to vanbase. */
-	Fleet.prototype.escalation = function (now, connected) {
+	 * state: "up" | "down" (its last will, or stopped) | "stale" (online and
+	 * connected, but no live alarm list for STALE_BEATS heartbeats: hung) |
+	 * "never" (nothing ever heard, or its availability deleted) | "nolist"
+	 * (online, but no alarm list yet) | "unknown" (this console is not
+	 * connected: it cannot tell).  Only "up" hands the alarms to vanbase.
+	 * "up" with confirmed false: only the retained copy since subscribing
+	 * (checking, for up to STALE_BEATS heartbeats).  mono: the console's
+	 * monotonic ms (default now); the staleness is judged on it alone. */
+	Fleet.prototype.escalation = function (now, connected, mono) {
 		var vb = this.vb;
-		var r = { up: false, state: 'never', name: vb.name, since: vb.availabilityAt, sinceKnown: !vb.retained };
+		var m = num(mono) !== null ? mono : now;
+		var r = { up: false, state: 'never', name: vb.name, since: vb.availabilityAt, sinceKnown: !vb.retained,
+			  confirmed: true, heartbeatS: vb.heartbeatS, silentS: null, lastLive: vb.liveAt };
 		if (!connected)
 			r.state = 'unknown';
 		else if (vb.availability === 'offline')
 			r.state = 'down';
 		else if (vb.availability === 'online')
 			r.state = vb.alarms ? 'up' : 'nolist';
+		if (r.state === 'up' && vb.heartbeatS !== null) {
+			var link = vb.linkMono !== null ? vb.linkMono : m;
+			var live = vb.liveMono !== null && vb.liveMono >= link;
+			var from = live ? vb.liveMono : link;
+			r.confirmed = live;
+			r.silentS = Math.max(0, Math.floor((m - from) / 1000));
+			if (m - from > Fleet.STALE_BEATS * vb.heartbeatS * 1000) {
+				r.state = 'stale';
+				r.since = vb.liveAt;
+				r.sinceKnown = vb.liveAt !== null;
+			}
+		}
 		r.up = r.state === 'up';
 		return r;
 	};
 
 	/* the console's own alerts that are shown: while vanbase is up, only
 	 * those it does not judge itself (the van's own reports: over the
-	 * occupancy limit, its disk) */
-	Fleet.prototype.shownAlerts = function (now, connected) {
+	 * occupancy limit, its disk).  mono as for escalation(). */
+	Fleet.prototype.shownAlerts = function (now, connected, mono) {
 		var all = this.alerts(now, connected);
-		if (!this.escalation(now, connected).up)
+		if (!this.escalation(now, connected, mono).up)
 			return all;
 		return all.filter(function (a) { return VB_JUDGED.indexOf(a.kind) < 0; });
 	};
