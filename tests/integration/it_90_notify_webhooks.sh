@@ -114,6 +114,6 @@ check(all(r["headers"]["user-agent"].startswith("vanbase/") for r in reqs.values
 check(len(reqs) == 8, "8 requests, one each: %d" % len(reqs))
 print("shapes ok")
 PY
-grep -q 'notify matrix \[n3.step-2\]: attempt 1/3 delivered: HTTP 200' "$WORK/drive.log" ||
+grep -q 'notify matrix \[n3.step-2\]: attempt 1/10 delivered: HTTP 200' "$WORK/drive.log" ||
 	fail "the attempt's result is not logged"
 pass "it_90: ntfy, Gotify, Matrix, Slack, Mattermost, Telegram, generic and SMS-gateway requests as the receiver saw them"

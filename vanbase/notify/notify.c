@@ -167,7 +167,7 @@ static int chan_init(struct nt_chan *c, const struct notify_channel_conf *in, ch
 	c->name = dup_opt(nm, &oom);
 	c->kind = in->kind;
 	c->timeout_ms = in->timeout_ms > 0 ? in->timeout_ms : 10000;
-	c->attempts = in->attempts > 0 ? in->attempts : 3;
+	c->attempts = in->attempts > 0 ? in->attempts : 10;
 	c->backoff_ms = in->backoff_ms > 0 ? in->backoff_ms : 2000;
 	c->backoff_max_ms = in->backoff_max_ms > 0 ? in->backoff_max_ms : 60000;
 	c->position = in->position;

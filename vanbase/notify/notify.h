@@ -123,7 +123,7 @@ struct notify_channel_conf {
 	const char *name;       /* unique; logs and notify_send() use it */
 	enum notify_kind kind;
 	int timeout_ms;         /* per attempt; 0: 10000 */
-	int attempts;           /* total attempts, 1..20; 0: 3 */
+	int attempts;           /* total attempts, 1..20; 0: 10 (2+4+...+60 s: a 5-minute outage) */
 	int backoff_ms;         /* wait before the 2nd attempt, doubling; 0: 2000 */
 	int backoff_max_ms;     /* cap of the wait; 0: 60000 */
 	bool position;          /* may carry the position (third parties see it) */
