@@ -373,8 +373,8 @@ struct app *app_new(struct conf *c)
 			  "urgent events go to base directly (not stored) and the rest waits in memory%s",
 			  store_fault(a->st),
 			  store_exclusive(a->st) ? "; vanctl cannot read the database while vanctld runs" : "");
-	if (!(a->pub = publisher_new(c, a->st))) {
-		log_warnx("out of memory");
+	if (!(a->pub = publisher_new(c, a->st, err, sizeof(err)))) {
+		log_warnx("%s", err);
 		goto fail;
 	}
 	publisher_reserve_keep(a->pub);

@@ -351,7 +351,9 @@ struct gpsfeed *gpsfeed_new(const struct conf *c, loop_t *l, store_t *st, struct
 	track_init(&a->track, &tp);
 	a->gps = gps_new(&gp, &gcb, a, loop_now_ms(l), err, errlen);
 	if (!a->gps) {
+		int e = errno;
 		gpsfeed_free(a);
+		errno = e;
 		return NULL;
 	}
 	if (c->gps.replay_file)
@@ -361,6 +363,7 @@ struct gpsfeed *gpsfeed_new(const struct conf *c, loop_t *l, store_t *st, struct
 	if (a->gps_src < 0) {
 		snprintf(err, errlen, "out of memory");
 		gpsfeed_free(a);
+		errno = ENOMEM;
 		return NULL;
 	}
 	return a;

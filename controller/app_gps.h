@@ -48,8 +48,8 @@ struct gpsfeed_callbacks {
 	int64_t (*session)(void *arg);
 };
 
-/* Connects (or opens the replay) and watches the feed in l.  NULL with a
- * sentence in err. */
+/* Connects (or opens the replay) and watches the feed in l.  NULL with
+ * errno set and a sentence in err. */
 struct gpsfeed *gpsfeed_new(const struct conf *c, loop_t *l, store_t *st, struct clock_ref *clock,
 			    const struct gpsfeed_callbacks *cb, void *arg, char *err, size_t errlen);
 /* Stop reading: gpsd (or the replay) closed, out of the loop; the last

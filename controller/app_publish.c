@@ -45,13 +45,15 @@ static void json_set_time(json_t *o, const struct vtime *now)
 	json_object_set_new(o, "time_src", json_string(utc_src_name(now->utc_src)));
 }
 
-struct publisher *publisher_new(const struct conf *c, store_t *st)
+struct publisher *publisher_new(const struct conf *c, store_t *st, char *err, size_t errlen)
 {
 	struct publisher *p = calloc(1, sizeof(*p));
 	char *v = NULL;
 
-	if (!p)
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	p->conf = c;
 	p->st = st;
 	if (store_kv_get(st, "location_seq", &v) == 0 && v) {

@@ -39,11 +39,12 @@
 
 struct publisher;
 
-/* Reads the location sequence numbers reserved so far from st.  NULL:
- * out of memory. */
-struct publisher *publisher_new(const struct conf *c, store_t *st);
+/* Reads the location sequence numbers reserved so far from st.  NULL
+ * (out of memory) with errno set and a sentence in err. */
+struct publisher *publisher_new(const struct conf *c, store_t *st, char *err, size_t errlen);
 /* The uplink, once it exists (NULL again before it is freed). */
 void publisher_set_uplink(struct publisher *p, uplink_t *up);
+/* Accepts NULL. */
 void publisher_free(struct publisher *p);
 
 /* PREFIX/UNIT/SUB into buf. */

@@ -748,6 +748,7 @@ struct vanio *vanio_new(const struct conf *c, loop_t *l, store_t *st, struct clo
 	struct vtime now;
 	const char *why = NULL;
 	struct vanio *a = calloc(1, sizeof(*a));
+	int rc = -ENOMEM;
 
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
@@ -762,6 +763,7 @@ struct vanio *vanio_new(const struct conf *c, loop_t *l, store_t *st, struct clo
 	if (van_params_check(&p, &why) < 0) {
 		/* conf_check ran the same check with FILE:LINE: not reached */
 		snprintf(err, errlen, "%s: %s", a->conf->report.path ? a->conf->report.path : "config", why);
+		rc = -EINVAL;
 		goto fail;
 	}
 	a->van = van_new(&p);
@@ -771,11 +773,12 @@ struct vanio *vanio_new(const struct conf *c, loop_t *l, store_t *st, struct clo
 	}
 	clock_now(a->clock, &now);
 	restore(a, &now);
-	if (open_gpio(a, err, errlen) < 0)
+	if ((rc = open_gpio(a, err, errlen)) < 0)
 		goto fail;
 	if ((a->van_src = loop_add_source(a->loop, van_deadline, van_due, a)) < 0 ||
 	    (a->gpio_src = loop_add_source(a->loop, gpio_due_at, gpio_due, a)) < 0) {
 		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
 		goto fail;
 	}
 	if (a->conf->health.interval_s > 0)
@@ -784,6 +787,7 @@ struct vanio *vanio_new(const struct conf *c, loop_t *l, store_t *st, struct clo
 	return a;
 fail:
 	vanio_free(a);
+	errno = -rc;
 	return NULL;
 }
 

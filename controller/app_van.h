@@ -48,7 +48,7 @@ struct vanio;
 
 /* Builds the core from the config, restores its saved state, opens the
  * GPIO lines (their levels at start-up go to the core) and runs the first
- * turn (vanio_after).  NULL with a sentence in err. */
+ * turn (vanio_after).  NULL with errno set and a sentence in err. */
 struct vanio *vanio_new(const struct conf *c, loop_t *l, store_t *st, struct clock_ref *clock,
 			struct publisher *pub, char *err, size_t errlen);
 /* Accepts NULL. */

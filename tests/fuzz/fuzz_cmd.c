@@ -32,7 +32,7 @@ static void setup(void)
 		abort();
 	clock_init(&A->clock, CLOCK_AUTO, 0, mono_now_ms());
 	A->loop = loop_new();
-	if (!A->loop || !(A->st = store_open(db, false, err, sizeof(err))) || !(A->pub = publisher_new(A->conf, A->st)) ||
+	if (!A->loop || !(A->st = store_open(db, false, err, sizeof(err))) || !(A->pub = publisher_new(A->conf, A->st, err, sizeof(err))) ||
 	    !(A->vio = vanio_new(A->conf, A->loop, A->st, &A->clock, A->pub, err, sizeof(err))))
 		abort();
 	cmd_env_fill(A);
