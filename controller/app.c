@@ -2,12 +2,14 @@
  * app.c - the daemon's life cycle.  See app.h.
  *
  * Everything in the shell is plumbing: the rules live in core/.  Each
- * resource is created in app_new() in dependency order and released in
- * reverse order in app_free().  The concerns each have a file: the GPS
- * feed (app_gps.c), what goes to base (app_publish.c), the van's inputs,
- * outputs and the core's events (app_van.c), commands (cmd.c).  This file
- * keeps the timers of the whole (flush, watchdog, purge, self-test), the
- * link's callbacks, signals and reload.
+ * concern has one owner with its own header: the publisher (app_publish.h,
+ * what goes to base), the GPS feed (app_gps.h), the van's I/O around the
+ * core (app_van.h), the commands (cmd.h, through struct cmd_env).  This
+ * file creates them and the resources they share in app_new() in
+ * dependency order, wires them together with callbacks, runs the loop, and
+ * releases everything in reverse order in app_free(); it keeps the timers
+ * of the whole (flush, state, watchdog, purge, heartbeat, self-test: each
+ * a call into its owner), signals and reload.
  */
 #include "app.h"
 
@@ -35,7 +37,7 @@ static int64_t flush_cb(loop_t *l, void *arg)
 	if (store_pending_points(a->st) && store_flush(a->st) < 0)
 		log_warnx("store: route points not saved yet (kept in memory, retrying): %s", store_errmsg(a->st));
 	if (!store_fault(a->st))
-		app_reserve_keep(a);
+		publisher_reserve_keep(a->pub);
 	return (int64_t)a->conf->track.flush_interval_s * 1000;
 }
 
@@ -55,10 +57,10 @@ static void on_link(void *arg, bool up)
 			clock_now(&a->clock, &now);
 			size_t k = adapters_ha_discovery(a->conf, m, 8);
 			for (size_t i = 0; i < k; i++)
-				app_queue_topic(a, STORE_OUTBOX_DISCOVERY, EV_NORMAL, m[i].topic, m[i].payload, true, 0,
-						&now, true);
+				publisher_queue_topic(a->pub, STORE_OUTBOX_DISCOVERY, EV_NORMAL, m[i].topic, m[i].payload,
+						      true, 0, &now, true);
 		}
-		app_publish_state(a);
+		vanio_publish_state(a->vio);
 	}
 }
 
@@ -72,13 +74,18 @@ static int64_t watch_cb(loop_t *l, void *arg)
 {
 	struct app *a = arg;
 	(void)l;
-	if (a->ctl && ctl_watchers(a->ctl)) {
-		json_t *m = json_pack("{s:s, s:o}", "event", "state", "state", app_snapshot(a, false));
-		if (m)
-			ctl_broadcast(a->ctl, m);
-		json_decref(m);
-	}
+	vanio_heartbeat(a->vio);
 	return WATCH_HEARTBEAT_MS;
+}
+
+/* ---- the retained state, at least every mqtt.state_interval ---- */
+
+static int64_t state_cb(loop_t *l, void *arg)
+{
+	struct app *a = arg;
+	(void)l;
+	vanio_publish_state(a->vio);
+	return (int64_t)a->conf->mqtt.state_interval_s * 1000;
 }
 
 /* ---- the retention rule ---- */
@@ -128,16 +135,8 @@ static int64_t purge_cb(loop_t *l, void *arg)
 static int64_t selftest_cb(loop_t *l, void *arg)
 {
 	struct app *a = arg;
-	struct vtime now;
-	const char *why = NULL;
 	(void)l;
-
-	clock_now(&a->clock, &now);
-	if (van_selftest_start(a->van, VAN_SRC_AUTO, &now, &why) < 0)
-		log_info("scheduled self-test skipped: %s", why ? why : "busy");
-	else
-		log_info("scheduled self-test of the panic path started");
-	app_van_after(a);
+	vanio_selftest(a->vio);
 	return (int64_t)a->conf->alarm.selftest_interval_h * 3600 * 1000;
 }
 
@@ -166,33 +165,24 @@ static int64_t wd_cb(loop_t *l, void *arg)
 {
 	struct app *a = arg;
 	int64_t backlog = 0, oldest = 0;
+	uint64_t kept, dropped;
+	struct gpsfeed_pos pos;
 	char status[200];
 	(void)l;
 
 	store_outbox_stats(a->st, &backlog, &oldest);
+	gpsfeed_pos(a->gps, &pos);
+	gpsfeed_points(a->gps, &kept, &dropped);
 	snprintf(status, sizeof(status), "STATUS=gps %s%s, base %s, backlog %lld, points %llu kept / %llu dropped",
-		 gps_connected(a->gps) ? "up" : "down", a->fix_stale ? " (no fix)" : "",
+		 gpsfeed_connected(a->gps) ? "up" : "down", pos.stale ? " (no fix)" : "",
 		 uplink_connected(a->up) ? "online" : "offline", (long long)backlog,
-		 (unsigned long long)a->points_kept, (unsigned long long)a->points_dropped);
+		 (unsigned long long)kept, (unsigned long long)dropped);
 	sd_notify(0, "WATCHDOG=1");
 	sd_notify(0, status);
 	uint64_t usec = 0;
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
 		return (int64_t)(usec / 2000);
 	return 10000;
-}
-
-static void track_params_from_conf(const struct conf *c, struct track_params *p)
-{
-	*p = (struct track_params){
-		.min_period_ms = (int64_t)c->track.min_period_s * 1000,
-		.min_distance_m = c->track.min_distance_m,
-		.min_heading_deg = c->track.min_heading_deg,
-		.stationary_speed_mps = c->track.stationary_speed_mps,
-		.stationary_period_ms = (int64_t)c->track.stationary_period_s * 1000,
-		.max_eph_m = c->track.max_eph_m,
-		.max_speed_mps = c->track.max_speed_mps,
-	};
 }
 
 /* SIGHUP: re-read the file; apply what can change live, name what cannot. */
@@ -248,16 +238,15 @@ static void reload(struct app *a)
 	a->conf->track = n->track;
 	a->conf->mqtt.location_interval_s = n->mqtt.location_interval_s;
 	a->conf->mqtt.emergency_location_interval_s = n->mqtt.emergency_location_interval_s;
-	if (a->van)   /* the rate the core keeps (it raises it during an emergency) */
-		van_set_location_intervals(a->van, n->mqtt.location_interval_s, n->mqtt.emergency_location_interval_s);
+	/* the rate the core keeps (it raises it during an emergency) */
+	int64_t loc_ms = a->vio ? vanio_reload(a->vio) : 0;
 	a->conf->mqtt.state_interval_s = n->mqtt.state_interval_s;
 	a->conf->mqtt.backlog_location_keep_s = n->mqtt.backlog_location_keep_s;
 	a->conf->storage.retention_days = n->storage.retention_days;
-	struct track_params tp;
-	track_params_from_conf(a->conf, &tp);
-	a->track.p = tp;
-	if (a->van)
-		log_info("reload: the live location goes every %lld s now", (long long)(van_location_interval_ms(a->van) / 1000));
+	if (a->gps)
+		gpsfeed_reload(a->gps);
+	if (a->vio)
+		log_info("reload: the live location goes every %lld s now", (long long)(loc_ms / 1000));
 	log_info("reload: configuration re-read from %s", o->report.path);
 	conf_fini(n);
 	free(n);
@@ -276,13 +265,32 @@ static int setup_signals(struct app *a)
 
 static void cmd_after(void *arg)
 {
-	app_van_after(arg);
+	struct app *a = arg;
+	vanio_after(a->vio);
 }
 
 static json_t *cmd_snapshot(void *arg, bool for_base)
 {
-	return app_snapshot(arg, for_base);
+	struct app *a = arg;
+	return vanio_snapshot(a->vio, for_base);
 }
+
+void cmd_env_fill(struct app *a)
+{
+	struct cmd_env *e = &a->cmd;
+	e->conf = a->conf;
+	e->van = vanio_core(a->vio);
+	e->st = a->st;
+	e->gpio = vanio_gpio(a->vio);
+	e->up = a->up;
+	e->clock = &a->clock;
+	e->events_unstored = vanio_events_unstored(a->vio);
+	e->after = cmd_after;
+	e->snapshot = cmd_snapshot;
+	e->arg = a;
+}
+
+/* ---- the wiring: the uplink's and the GPS feed's callbacks ---- */
 
 static void on_command(void *arg, const char *name, const char *payload, size_t len)
 {
@@ -290,19 +298,47 @@ static void on_command(void *arg, const char *name, const char *payload, size_t 
 	cmd_from_base(&a->cmd, name, payload, len);
 }
 
-void cmd_env_fill(struct app *a)
+static void on_delivered(void *arg, const struct outbox_msg *m, int64_t mono_ms)
 {
-	struct cmd_env *e = &a->cmd;
-	e->conf = a->conf;
-	e->van = a->van;
-	e->st = a->st;
-	e->gpio = a->gpio;
-	e->up = a->up;
-	e->clock = &a->clock;
-	e->events_unstored = &a->events_unstored;
-	e->after = cmd_after;
-	e->snapshot = cmd_snapshot;
-	e->arg = a;
+	struct app *a = arg;
+	if (publisher_delivered(a->pub, m))
+		vanio_emergency_delivered(a->vio, mono_ms);
+}
+
+static void on_retained_emergency(void *arg, const char *payload, size_t len)
+{
+	struct app *a = arg;
+	vanio_retained_emergency(a->vio, payload, len);
+}
+
+static void gps_fix(void *arg, const struct fix *f)
+{
+	struct app *a = arg;
+	vanio_fix(a->vio, f);
+}
+
+static void gps_position(void *arg, const struct fix *f, const struct vtime *now)
+{
+	struct app *a = arg;
+	vanio_position(a->vio, f, now);
+}
+
+static void gps_changed(void *arg)
+{
+	struct app *a = arg;
+	vanio_publish_state(a->vio);
+}
+
+static void gps_clock_step(void *arg)
+{
+	struct app *a = arg;
+	vanio_after(a->vio);
+}
+
+static int64_t gps_session(void *arg)
+{
+	struct app *a = arg;
+	return vanio_session_id(a->vio);
 }
 
 struct app *app_new(struct conf *c)
@@ -317,7 +353,6 @@ struct app *app_new(struct conf *c)
 		return NULL;
 	}
 	a->conf = c;
-	a->gps_fd = -1;
 	clock_init(&a->clock, clock_force_from_env(), 0, mono_now_ms());
 	a->loop = loop_new();
 	if (!a->loop) {
@@ -338,7 +373,11 @@ struct app *app_new(struct conf *c)
 			  "urgent events go to base directly (not stored) and the rest waits in memory%s",
 			  store_fault(a->st),
 			  store_exclusive(a->st) ? "; vanctl cannot read the database while vanctld runs" : "");
-	app_reserve_keep(a);
+	if (!(a->pub = publisher_new(c, a->st, err, sizeof(err)))) {
+		log_warnx("%s", err);
+		goto fail;
+	}
+	publisher_reserve_keep(a->pub);
 	{
 		int64_t lkg = 0;
 		char when[40];
@@ -348,43 +387,38 @@ struct app *app_new(struct conf *c)
 		log_info("clock: last known good time %s (%s)", fmt_utc(a->clock.lkg_ms, when, sizeof(when)),
 			 a->clock.lkg_src == CLOCK_LKG_BUILD ? "the build time" : "recorded");
 	}
-	{
-		char *v = NULL;
-		if (store_kv_get(a->st, "location_seq", &v) == 0 && v) {
-			a->loc_seq = a->loc_seq_reserved = strtoll(v, NULL, 10);
-			free(v);
-		}
-	}
-	struct track_params tp;
-	track_params_from_conf(c, &tp);
-	track_init(&a->track, &tp);
-	if (app_van_init(a, err, sizeof(err)) < 0) {
+	if (!(a->vio = vanio_new(c, a->loop, a->st, &a->clock, a->pub, err, sizeof(err)))) {
 		log_warnx("%s", err);
 		goto fail;
 	}
 
 	if (c->mqtt.enabled) {
 		struct uplink_callbacks ucb = { .on_command = on_command, .on_link = on_link,
-						.on_delivered = app_on_delivered,
-						.on_retained_emergency = app_retained_emergency };
+						.on_delivered = on_delivered,
+						.on_retained_emergency = on_retained_emergency };
 		a->up = uplink_new(a->loop, c, a->st, &ucb, a, err, sizeof(err));
 		if (!a->up) {
 			log_warnx("mqtt: %s", err);
 			goto fail;
 		}
+		publisher_set_uplink(a->pub, a->up);
 	}
 	a->ctl = ctl_new(a->loop, c->control.socket, c->control.group, cmd_from_ctl, &a->cmd, err, sizeof(err));
 	if (!a->ctl) {
 		log_warnx("control socket: %s", err);
 		goto fail;
 	}
-	if (app_gps_start(a, err, sizeof(err)) < 0) {
+	vanio_set_ctl(a->vio, a->ctl);
+	struct gpsfeed_callbacks gcb = { .fix = gps_fix, .position = gps_position, .changed = gps_changed,
+					 .clock_step = gps_clock_step, .session = gps_session };
+	if (!(a->gps = gpsfeed_new(c, a->loop, a->st, &a->clock, &gcb, a, err, sizeof(err)))) {
 		log_warnx("gps: %s", err);
 		goto fail;
 	}
+	vanio_set_gps(a->vio, a->gps);
 	cmd_env_fill(a);   /* before the loop runs: no command comes earlier */
 	a->flush_timer = loop_add_timer(a->loop, (int64_t)c->track.flush_interval_s * 1000, flush_cb, a);
-	a->state_timer = loop_add_timer(a->loop, 0, app_state_cb, a);
+	a->state_timer = loop_add_timer(a->loop, 0, state_cb, a);
 	a->wd_timer = loop_add_timer(a->loop, 0, wd_cb, a);
 	a->purge_timer = loop_add_timer(a->loop, PURGE_FIRST_MS, purge_cb, a);
 	loop_add_timer(a->loop, WATCH_HEARTBEAT_MS, watch_cb, a);
@@ -402,8 +436,8 @@ int app_run(struct app *a)
 		 a->conf->storage.db, a->conf->mqtt.link.host, a->conf->mqtt.link.port, a->conf->gps.host, a->conf->gps.port);
 	sd_notify(0, "READY=1");
 	int rc = loop_run(a->loop);
-	app_gps_epoch_flush(a);
-	app_gps_summary(a);
+	gpsfeed_epoch_flush(a->gps);
+	gpsfeed_summary(a->gps);
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("event loop failed");
@@ -416,7 +450,7 @@ void app_free(struct app *a)
 {
 	if (!a)
 		return;
-	app_gps_stop(a);
+	gpsfeed_stop(a->gps);   /* no more reports; the last fix is still read */
 	if (a->st && store_flush(a->st) < 0)
 		log_warnx("store: could not save the last route points: %s", store_errmsg(a->st));
 	if (a->st && a->clock.lkg_src == CLOCK_LKG_RECORD) {
@@ -426,9 +460,15 @@ void app_free(struct app *a)
 		if (store_kv_put(a->st, "clock_lkg_utc_ms", v) < 0)
 			log_warnx("store: the last known good time was not saved: %s", store_errmsg(a->st));
 	}
+	if (a->vio)
+		vanio_set_ctl(a->vio, NULL);
 	ctl_free(a->ctl);
-	uplink_free(a->up);
-	app_van_fini(a);
+	uplink_free(a->up);   /* may still confirm the emergency's message (on_delivered) */
+	if (a->pub)
+		publisher_set_uplink(a->pub, NULL);
+	vanio_free(a->vio);
+	gpsfeed_free(a->gps);
+	publisher_free(a->pub);
 	store_close(a->st);
 	loop_free(a->loop);   /* closes the signalfd */
 	conf_fini(a->conf);

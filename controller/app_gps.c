@@ -1,28 +1,62 @@
 /*
- * app_gps.c - the GPS feed: gpsd (or a replayed track) through the route
- * filter (core/track.c), one judgement per epoch, route points to the
- * store, the fix for the core, the reference clock's GPS samples, and the
- * live location's pace.  Its deadlines are a loop source.
+ * app_gps.c - the GPS feed (app_gps.h): gpsd (or a replayed track) through
+ * the route filter (core/track.c), one judgement per epoch, route points to
+ * the store, the reference clock's GPS samples, and the fix for its user
+ * (callbacks).  Its deadlines are a loop source.
  */
+#include "app_gps.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app_impl.h"
+#include "core/track.h"
+#include "hw/gps.h"
 #include "log.h"
 
+struct gpsfeed {
+	const struct conf *conf;
+	loop_t *loop;
+	store_t *st;
+	struct clock_ref *clock;     /* the shell's; fed GPS samples here */
+	struct gpsfeed_callbacks cb;
+	void *arg;
 
-/* The core raises the rate while an emergency is active. */
-static int64_t location_interval_ms(struct app *a)
+	gps_t *gps;
+	int gps_fd;
+	int64_t gps_src;             /* the feed's deadlines: a loop source */
+	char gps_err[160];           /* last gps error logged */
+	bool replay_exiting;
+	int clock_doubt;             /* enum clock_gps_verdict logged for this episode, 0 none */
+	struct track_filter track;
+	int reject_run;              /* route filter rejections in a row (notice at TRACK_NOTICE_RUN) */
+	int reject_last;             /* the last rejection's verdict */
+	int64_t epoch_session;       /* session running when the epoch gathered began */
+	uint64_t points_kept, points_dropped;
+
+	struct fix fix;              /* newest report (kept whatever the filter says) */
+	bool have_fix, fix_stale;
+	bool fix_now;                /* the newest report was a usable fix */
+};
+
+static void track_params_from_conf(const struct conf *c, struct track_params *p)
 {
-	return a->van ? van_location_interval_ms(a->van) : (int64_t)a->conf->mqtt.location_interval_s * 1000;
+	*p = (struct track_params){
+		.min_period_ms = (int64_t)c->track.min_period_s * 1000,
+		.min_distance_m = c->track.min_distance_m,
+		.min_heading_deg = c->track.min_heading_deg,
+		.stationary_speed_mps = c->track.stationary_speed_mps,
+		.stationary_period_ms = (int64_t)c->track.stationary_period_s * 1000,
+		.max_eph_m = c->track.max_eph_m,
+		.max_speed_mps = c->track.max_speed_mps,
+	};
 }
 
 /* session_id: the session running when the fix arrived (an epoch is judged
  * when the next one begins, maybe after a session started or ended). */
-static void store_point(struct app *a, const struct fix *f, int64_t session_id, const struct vtime *now)
+static void store_point(struct gpsfeed *a, const struct fix *f, int64_t session_id, const struct vtime *now)
 {
 	struct route_point p = {
 		.utc_ms = now->utc_ms - (now->mono_ms - f->mono_ms),
@@ -35,7 +69,7 @@ static void store_point(struct app *a, const struct fix *f, int64_t session_id, 
 }
 
 /* Say once per episode that GPS time is not believed, and when it is. */
-static void clock_judged(struct app *a, enum clock_gps_verdict v, int64_t gps_utc_ms)
+static void clock_judged(struct gpsfeed *a, enum clock_gps_verdict v, int64_t gps_utc_ms)
 {
 	char g[40], k[40];
 
@@ -48,14 +82,14 @@ static void clock_judged(struct app *a, enum clock_gps_verdict v, int64_t gps_ut
 		log_notice("clock: GPS time %s not believed: %s the last known good time %s (%s)%s",
 			   fmt_utc(gps_utc_ms, g, sizeof(g)),
 			   v == CLOCK_GPS_TOO_FAR ? "more than 400 days after" : "before",
-			   fmt_utc(clock_floor(&a->clock, mono_now_ms()), k, sizeof(k)),
-			   a->clock.lkg_src == CLOCK_LKG_BUILD ? "from the build time" : "from what is recorded",
+			   fmt_utc(clock_floor(a->clock, mono_now_ms()), k, sizeof(k)),
+			   a->clock->lkg_src == CLOCK_LKG_BUILD ? "from the build time" : "from what is recorded",
 			   v == CLOCK_GPS_TOO_FAR ? "; a receiver week rollover? Only NTP can confirm it"
 						  : "; an old or replayed track, or a receiver fault");
 		break;
 	case CLOCK_GPS_BELIEVED:
 		log_notice("clock: GPS time %s believed%s", fmt_utc(gps_utc_ms, g, sizeof(g)),
-			   a->clock.force == CLOCK_FORCE_GPS ? " (VANCTLD_CLOCK=gps)" : "");
+			   a->clock->force == CLOCK_FORCE_GPS ? " (VANCTLD_CLOCK=gps)" : "");
 		a->clock_doubt = 0;
 		break;
 	case CLOCK_GPS_AGREES:
@@ -72,7 +106,7 @@ static void clock_judged(struct app *a, enum clock_gps_verdict v, int64_t gps_ut
 #define TRACK_NOTICE_RUN 5
 
 /* Say once per run when the route filter rejects fixes in numbers. */
-static void rejections(struct app *a, enum track_verdict v, const struct fix *f)
+static void rejections(struct gpsfeed *a, enum track_verdict v, const struct fix *f)
 {
 	bool rejected = v >= TRACK_REJECT_INVALID; /* no fix at all is not the filter's doing */
 
@@ -95,7 +129,7 @@ static void rejections(struct app *a, enum track_verdict v, const struct fix *f)
 
 /* One epoch, on its most complete report (track_offer): judged by the
  * route filter, then the clock, then the core. */
-static void on_gps_epoch(struct app *a, const struct fix *f, int64_t session_id)
+static void on_gps_epoch(struct gpsfeed *a, const struct fix *f, int64_t session_id)
 {
 	struct vtime now;
 	char g[40];
@@ -105,10 +139,10 @@ static void on_gps_epoch(struct app *a, const struct fix *f, int64_t session_id)
 	/* the clock follows only fixes whose time the route filter accepts as
 	 * in order: not a stale report, nor a single time ahead (docs/time.md) */
 	if (fix_usable(f) && !track_time_rejected(v))
-		clock_judged(a, clock_gps(&a->clock, f->gps_utc_ms, f->mono_ms), f->gps_utc_ms);
-	clock_now(&a->clock, &now);
-	if (a->clock.step_pending && a->van)
-		app_van_after(a); /* the step is recorded before what this fix causes */
+		clock_judged(a, clock_gps(a->clock, f->gps_utc_ms, f->mono_ms), f->gps_utc_ms);
+	clock_now(a->clock, &now);
+	if (a->clock->step_pending)
+		a->cb.clock_step(a->arg); /* the step is recorded before what this fix causes */
 	/* one line per epoch: tests account for every fix by its time and verdict */
 	log_debug("gps: fix %s mode %d %.6f,%.6f speed %.1f: %s",
 		  f->gps_utc_ms ? fmt_utc(f->gps_utc_ms, g, sizeof(g)) : "-", f->mode, f->lat, f->lon, f->speed,
@@ -122,7 +156,7 @@ static void on_gps_epoch(struct app *a, const struct fix *f, int64_t session_id)
 		if (!a->have_fix)
 			a->fix = *f;
 		a->have_fix = true;
-		app_van_fix(a, f, false);
+		a->cb.fix(a->arg, f);
 		return;
 	}
 	if (track_is_keep(v)) {
@@ -138,13 +172,12 @@ static void on_gps_epoch(struct app *a, const struct fix *f, int64_t session_id)
 	a->have_fix = true;
 	a->fix_now = true;
 	a->fix_stale = false;
-	app_van_fix(a, f, false);
+	a->cb.fix(a->arg, f);
 	if (was_stale) {
 		log_info("gps: fix (%s) at %.5f,%.5f", f->mode == FIX_3D ? "3D" : "2D", f->lat, f->lon);
-		app_publish_state(a);
+		a->cb.changed(a->arg);
 	}
-	if (now.mono_ms - a->loc_published_mono >= location_interval_ms(a) || a->loc_published_mono == 0)
-		app_publish_location(a, &now);
+	a->cb.position(a->arg, &a->fix, &now);
 }
 
 /* hw's report as the core's fix: the two layers each own their type. */
@@ -161,10 +194,10 @@ static struct fix fix_of(const struct gps_report *g)
 
 static void on_gps_report(void *arg, const struct gps_report *g)
 {
-	struct app *a = arg;
+	struct gpsfeed *a = arg;
 	struct fix f, report = fix_of(g);
 	const struct fix *r = &report;
-	int64_t sid = a->van ? van_session_id(a->van) : 0;
+	int64_t sid = a->cb.session(a->arg);
 
 	if (track_offer(&a->track, r, &f)) {
 		int64_t was = a->epoch_session;
@@ -176,7 +209,7 @@ static void on_gps_report(void *arg, const struct gps_report *g)
 }
 
 /* The epoch gathered is complete: no more reports are coming for now. */
-void app_gps_epoch_flush(struct app *a)
+void gpsfeed_epoch_flush(struct gpsfeed *a)
 {
 	struct fix f;
 
@@ -185,7 +218,7 @@ void app_gps_epoch_flush(struct app *a)
 }
 
 /* At the end: how the route filter judged every epoch, by reason. */
-void app_gps_summary(struct app *a)
+void gpsfeed_summary(const struct gpsfeed *a)
 {
 	char buf[600];
 	size_t n = 0;
@@ -204,23 +237,23 @@ void app_gps_summary(struct app *a)
 
 static void on_gps_stale(void *arg)
 {
-	struct app *a = arg;
-	app_gps_epoch_flush(a);
+	struct gpsfeed *a = arg;
+	gpsfeed_epoch_flush(a);
 	if (!a->fix_stale) {
 		log_warnx("gps: no position report for %d s: fix lost", a->conf->gps.stale_after_s);
 		a->fix_stale = true;
-		app_van_fix(a, NULL, true);
-		app_publish_state(a);
+		a->cb.fix(a->arg, NULL);
+		a->cb.changed(a->arg);
 	}
 }
 
 static void on_gps_link(void *arg, bool up)
 {
-	struct app *a = arg;
+	struct gpsfeed *a = arg;
 	const char *err = gps_last_error(a->gps);
 
 	if (!up)
-		app_gps_epoch_flush(a); /* gpsd gone: the epoch gathered is all there is */
+		gpsfeed_epoch_flush(a); /* gpsd gone: the epoch gathered is all there is */
 	if (up) {
 		if (a->conf->gps.replay_file)
 			log_info("gps: replay started");
@@ -232,14 +265,14 @@ static void on_gps_link(void *arg, bool up)
 		log_warnx("gps: %s; retrying (is gpsd running? systemctl status gpsd)", err);
 		snprintf(a->gps_err, sizeof(a->gps_err), "%s", err);
 	}
-	app_publish_state(a);
+	a->cb.changed(a->arg);
 }
 
-static void gps_sync(struct app *a);
+static void gps_sync(struct gpsfeed *a);
 
 static void gps_fd_cb(loop_t *l, int fd, short revents, void *arg)
 {
-	struct app *a = arg;
+	struct gpsfeed *a = arg;
 	(void)fd;
 	(void)revents;
 	gps_readable(a->gps, loop_now_ms(l));
@@ -258,17 +291,17 @@ static int64_t replay_exit_cb(loop_t *l, void *arg)
  * source of the loop, asked before every sleep. */
 static int64_t gps_due_at(void *arg)
 {
-	struct app *a = arg;
+	struct gpsfeed *a = arg;
 	return a->gps ? gps_deadline(a->gps) : -1;
 }
 
 static void gps_due(loop_t *l, void *arg)
 {
-	struct app *a = arg;
+	struct gpsfeed *a = arg;
 	gps_service(a->gps, loop_now_ms(l));
 	gps_sync(a);
 	if (gps_replay_done(a->gps))
-		app_gps_epoch_flush(a);
+		gpsfeed_epoch_flush(a);
 	if (gps_replay_done(a->gps) && a->conf->gps.replay_exit_s > 0 && !a->replay_exiting) {
 		a->replay_exiting = true;
 		loop_add_timer(l, (int64_t)a->conf->gps.replay_exit_s * 1000, replay_exit_cb, a);
@@ -276,7 +309,7 @@ static void gps_due(loop_t *l, void *arg)
 }
 
 /* Keep the loop's view of the gps fd current (it changes across reconnects). */
-static void gps_sync(struct app *a)
+static void gps_sync(struct gpsfeed *a)
 {
 	int fd = gps_fd(a->gps);
 
@@ -290,9 +323,9 @@ static void gps_sync(struct app *a)
 }
 
 
-int app_gps_start(struct app *a, char *err, size_t errlen)
+struct gpsfeed *gpsfeed_new(const struct conf *c, loop_t *l, store_t *st, struct clock_ref *clock,
+			    const struct gpsfeed_callbacks *cb, void *arg, char *err, size_t errlen)
 {
-	const struct conf *c = a->conf;
 	struct gps_params gp = {
 		.host = c->gps.host, .port = c->gps.port,
 		.reconnect_max_ms = (int64_t)c->gps.reconnect_max_s * 1000,
@@ -300,23 +333,105 @@ int app_gps_start(struct app *a, char *err, size_t errlen)
 		.replay_file = c->gps.replay_file,
 	};
 	struct gps_callbacks gcb = { on_gps_report, on_gps_stale, on_gps_link };
-	a->gps = gps_new(&gp, &gcb, a, loop_now_ms(a->loop), err, errlen);
-	if (!a->gps)
-		return -1;
+	struct track_params tp;
+	struct gpsfeed *a = calloc(1, sizeof(*a));
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->conf = c;
+	a->loop = l;
+	a->st = st;
+	a->clock = clock;
+	a->cb = *cb;
+	a->arg = arg;
+	a->gps_fd = -1;
+	track_params_from_conf(c, &tp);
+	track_init(&a->track, &tp);
+	a->gps = gps_new(&gp, &gcb, a, loop_now_ms(l), err, errlen);
+	if (!a->gps) {
+		int e = errno;
+		gpsfeed_free(a);
+		errno = e;
+		return NULL;
+	}
 	if (c->gps.replay_file)
 		log_notice("gps: replaying %s instead of reading gpsd", c->gps.replay_file);
 	gps_sync(a);
-	a->gps_src = loop_add_source(a->loop, gps_due_at, gps_due, a);
-	return a->gps_src < 0 ? -1 : 0;
+	a->gps_src = loop_add_source(l, gps_due_at, gps_due, a);
+	if (a->gps_src < 0) {
+		snprintf(err, errlen, "out of memory");
+		gpsfeed_free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return a;
 }
 
-void app_gps_stop(struct app *a)
+void gpsfeed_stop(struct gpsfeed *a)
 {
-	if (a->gps_fd >= 0 && a->loop)
+	if (!a)
+		return;
+	if (a->gps_fd >= 0)
 		loop_del_fd(a->loop, a->gps_fd);
 	a->gps_fd = -1;
-	if (a->loop)
+	if (a->gps_src > 0)
 		loop_del_source(a->loop, a->gps_src);
+	a->gps_src = 0;
 	gps_free(a->gps);
 	a->gps = NULL;
+}
+
+void gpsfeed_free(struct gpsfeed *a)
+{
+	gpsfeed_stop(a);
+	free(a);
+}
+
+void gpsfeed_reload(struct gpsfeed *a)
+{
+	struct track_params tp;
+	track_params_from_conf(a->conf, &tp);
+	a->track.p = tp;
+}
+
+void gpsfeed_pos(const struct gpsfeed *a, struct gpsfeed_pos *out)
+{
+	if (!a) {
+		*out = (struct gpsfeed_pos){ .have = false };
+		return;
+	}
+	*out = (struct gpsfeed_pos){ .fix = a->fix, .have = a->have_fix, .stale = a->fix_stale };
+}
+
+bool gpsfeed_connected(const struct gpsfeed *a)
+{
+	return a && a->gps && gps_connected(a->gps);
+}
+
+void gpsfeed_points(const struct gpsfeed *a, uint64_t *kept, uint64_t *dropped)
+{
+	*kept = a ? a->points_kept : 0;
+	*dropped = a ? a->points_dropped : 0;
+}
+
+json_t *gpsfeed_json(const struct gpsfeed *a, const struct vtime *now)
+{
+	json_t *g = json_object();
+	struct gpsfeed_pos p;
+
+	gpsfeed_pos(a, &p);
+	json_object_set_new(g, "link", json_string(gpsfeed_connected(a) ? "up" : "down"));
+	if (!p.have || p.stale || !fix_usable(&p.fix)) {
+		json_object_set_new(g, "fix", json_string(p.stale ? "lost" : "none"));
+	} else {
+		json_object_set_new(g, "fix", json_string(p.fix.mode == FIX_3D ? "3d" : "2d"));
+	}
+	if (p.have && fix_usable(&p.fix)) {
+		json_object_set_new(g, "lat", json_real(p.fix.lat));
+		json_object_set_new(g, "lon", json_real(p.fix.lon));
+		json_object_set_new(g, "age_s", json_real((now->mono_ms - p.fix.mono_ms) / 1000.0));
+	}
+	return g;
 }

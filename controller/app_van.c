@@ -1,8 +1,11 @@
 /*
- * app_van.c - the shell around the core: GPIO inputs into the core, the
- * core's decisions out (events -> SQLite + outbox, outputs -> GPIO, state ->
- * base and the crew display), and the core's state kept across restarts.
+ * app_van.c - the van's I/O around the core (app_van.h): GPIO inputs into
+ * the core, the core's decisions out (events -> SQLite + outbox, outputs ->
+ * GPIO, state -> base and the crew display), and the core's state kept
+ * across restarts.
  */
+#include "app_van.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <math.h>
@@ -10,14 +13,57 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app_impl.h"
+#include "core/evq.h"
 #include "core/health.h"
-#include "health_read.h"
 #include "core/plan.h"
+#include "health_read.h"
 #include "log.h"
 #include "planfile.h"
 
 #define OUT_TICK_MS 250  /* pattern resolution: beeps and blinks */
+
+/* The panic path's stages in CLOCK_MONOTONIC us (docs/mqtt.md, the
+ * retained emergency's timing; bench/panic-latency.sh reports them):
+ * the input's edge (the kernel's or the sim's stamp), the loop reading it,
+ * the core's decision, the message handed to libmosquitto, and the
+ * publish returned with the message written to the socket.  0: unknown
+ * (an emergency raised by a command or a timer has no edge). */
+struct em_stages {
+	int64_t edge_us, read_us, decided_us, handed_us, written_us;
+	int64_t done_us;   /* the rest of that turn's work done (events stored, state sent) */
+};
+
+struct vanio {
+	const struct conf *conf;
+	loop_t *loop;
+	store_t *st;
+	struct clock_ref *clock;     /* the shell's: read, its steps recorded */
+	struct publisher *pub;       /* everything for base */
+	const struct gpsfeed *gps;   /* the current fix, read only (NULL: none yet) */
+	ctl_t *ctl;                  /* the crew display's broadcasts (NULL: none yet) */
+
+	/* the core */
+	van_t *van;
+	int64_t van_src;             /* the core's deadlines: a loop source */
+	uint64_t events_unstored;    /* events the store refused (full disk), counted */
+	struct em_stages em_next;    /* an input's emergency, decided, not yet published */
+	struct em_stages em_last;    /* the last emergency published (ctl status) */
+	int64_t stop_row;            /* stops row of the stop in progress, 0 = none */
+	bool state_dirty;
+
+	/* inputs and outputs */
+	gpio_t *gpio;
+	int gpio_fds[APP_MAX_GPIO_FDS];
+	size_t ngpio_fds;
+	int64_t gpio_src;            /* debounce, hold, sim script: a loop source */
+	struct van_outputs out;      /* what the core wants */
+	int64_t out_timer;           /* blink / beep patterns */
+
+	/* the computer's own health (core/health.h) */
+	int64_t health_timer;        /* read every health.interval */
+	char health_err[160];        /* the last health problem logged (once per problem) */
+	struct health_reading health_last;   /* the last reading given to the core */
+};
 
 /* ---- parameters ---- */
 
@@ -61,7 +107,7 @@ static void boot_id(char *buf, size_t len)
 
 /* urgent: the batch changed the emergency, which must be known after a
  * restart even on a full disk (the reserve) */
-static void save(struct app *a, const struct vtime *now, bool urgent)
+static void save(struct vanio *a, const struct vtime *now, bool urgent)
 {
 	char bid[64];
 	json_t *w;
@@ -73,7 +119,7 @@ static void save(struct app *a, const struct vtime *now, bool urgent)
 	text = w ? json_dumps(w, JSON_COMPACT) : NULL;
 	json_decref(w);
 	int rc = text ? store_kv_put(a->st, "van_state", text) : -ENOMEM;
-	while (rc == -ENOSPC && urgent && app_reserve_release(a, "the saved emergency"))
+	while (rc == -ENOSPC && urgent && publisher_reserve_release(a->pub, "the saved emergency"))
 		rc = store_kv_put(a->st, "van_state", text);
 	if (rc < 0)
 		log_warnx("store: cannot save the session state (a restart now would lose timers): %s",
@@ -81,7 +127,7 @@ static void save(struct app *a, const struct vtime *now, bool urgent)
 	free(text);
 }
 
-static void restore(struct app *a, const struct vtime *now)
+static void restore(struct vanio *a, const struct vtime *now)
 {
 	char *text = NULL, bid[64];
 	json_error_t jerr;
@@ -120,35 +166,37 @@ static void restore(struct app *a, const struct vtime *now)
 
 /* ---- the retained state snapshot ---- */
 
-void app_publish_state(struct app *a)
+void vanio_publish_state(struct vanio *a)
 {
 	struct vtime now;
-	json_t *s = app_snapshot(a, true);
+	json_t *s = vanio_snapshot(a, true);
 
 	if (!s)
 		return;
-	clock_now(&a->clock, &now);
-	app_queue(a, STORE_OUTBOX_STATE, EV_NORMAL, "state", s, true, 0, &now, true);
+	clock_now(a->clock, &now);
+	publisher_queue(a->pub, STORE_OUTBOX_STATE, EV_NORMAL, "state", s, true, 0, &now, true);
 	a->state_dirty = false;
 	if (a->ctl && ctl_watchers(a->ctl)) {
-		json_t *m = json_pack("{s:s, s:o}", "event", "state", "state", app_snapshot(a, false));
+		json_t *m = json_pack("{s:s, s:o}", "event", "state", "state", vanio_snapshot(a, false));
 		if (m)
 			ctl_broadcast(a->ctl, m);
 		json_decref(m);
 	}
 }
 
-int64_t app_state_cb(loop_t *l, void *arg)
+void vanio_heartbeat(struct vanio *a)
 {
-	struct app *a = arg;
-	(void)l;
-	app_publish_state(a);
-	return (int64_t)a->conf->mqtt.state_interval_s * 1000;
+	if (a->ctl && ctl_watchers(a->ctl)) {
+		json_t *m = json_pack("{s:s, s:o}", "event", "state", "state", vanio_snapshot(a, false));
+		if (m)
+			ctl_broadcast(a->ctl, m);
+		json_decref(m);
+	}
 }
 
 /* ---- events: the core's decisions, stored and sent ---- */
 
-static void derived_records(struct app *a, const struct van_event *e)
+static void derived_records(struct vanio *a, const struct van_event *e)
 {
 	enum ev_type t = e->t;
 
@@ -202,12 +250,13 @@ static void set_us(json_t *o, const char *k, int64_t us)
 
 /* The retained emergency topic: the active emergency, or inactive.  Only
  * the core's emergency object is built (the whole snapshot follows after
- * the events, app_publish_state), and nothing is stored before it goes. */
-static void publish_emergency(struct app *a, const struct vtime *now)
+ * the events, vanio_publish_state), and nothing is stored before it goes. */
+static void publish_emergency(struct vanio *a, const struct vtime *now)
 {
 	json_t *em = van_emergency_json(a->van, now, true);
 	json_t *m = json_is_object(em) ? json_incref(em) : json_pack("{s:b}", "active", 0);
 	struct em_stages *sg = &a->em_next;
+	struct gpsfeed_pos pos;
 	char buf[40];
 
 	json_decref(em);
@@ -216,15 +265,16 @@ static void publish_emergency(struct app *a, const struct vtime *now)
 	json_object_set_new(m, "v", json_integer(1));
 	json_object_set_new(m, "unit", json_string(a->conf->unit.id));
 	json_object_set_new(m, "time", json_string(fmt_utc(now->utc_ms, buf, sizeof(buf))));
-	if (a->have_fix && fix_usable(&a->fix)) {
-		json_object_set_new(m, "lat", json_real(a->fix.lat));
-		json_object_set_new(m, "lon", json_real(a->fix.lon));
-		json_object_set_new(m, "fix_age_s", json_real((now->mono_ms - a->fix.mono_ms) / 1000.0));
+	gpsfeed_pos(a->gps, &pos);
+	if (pos.have && fix_usable(&pos.fix)) {
+		json_object_set_new(m, "lat", json_real(pos.fix.lat));
+		json_object_set_new(m, "lon", json_real(pos.fix.lon));
+		json_object_set_new(m, "fix_age_s", json_real((now->mono_ms - pos.fix.mono_ms) / 1000.0));
 	}
 	json_t *tm = json_object_get(m, "timing");
 	if (!sg->edge_us || !json_is_object(tm)) {
 		/* raised by a command or a timer, or a later change: no input stages */
-		app_queue(a, STORE_OUTBOX_OTHER, EV_EMERGENCY, "emergency", m, true, 0, now, true);
+		publisher_queue(a->pub, STORE_OUTBOX_OTHER, EV_EMERGENCY, "emergency", m, true, 0, now, true);
 		*sg = (struct em_stages){ 0 };
 		return;
 	}
@@ -234,7 +284,7 @@ static void publish_emergency(struct app *a, const struct vtime *now)
 	set_us(tm, "decided_mono_us", sg->decided_us);
 	sg->handed_us = mono_now_us();
 	set_us(tm, "handed_mono_us", sg->handed_us);
-	app_queue(a, STORE_OUTBOX_OTHER, EV_EMERGENCY, "emergency", m, true, 0, now, true);
+	publisher_queue(a->pub, STORE_OUTBOX_OTHER, EV_EMERGENCY, "emergency", m, true, 0, now, true);
 	sg->written_us = mono_now_us();
 	/* Let the broker have the CPU now: woken by our write, it often waits
 	 * on this CPU's queue behind the rest of this turn (the events' commit,
@@ -250,13 +300,15 @@ static bool is_emergency_event(const struct van_event *e)
 	return ev_type_is_emergency(e->t);
 }
 
-static void handle_event(struct app *a, const struct van_event *e, const struct vtime *now)
+static void handle_event(struct vanio *a, const struct van_event *e, const struct vtime *now)
 {
 	char buf[40];
 	char topic[256];
 	json_t *msg = json_object();
 	json_t *d = e->data;
-	bool has_pos = a->have_fix && fix_usable(&a->fix) && !a->fix_stale;
+	struct gpsfeed_pos pos;
+	gpsfeed_pos(a->gps, &pos);
+	bool has_pos = pos.have && fix_usable(&pos.fix) && !pos.stale;
 	int64_t seq = store_next_seq(a->st);
 
 	if (seq < 0) {
@@ -272,18 +324,18 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 	json_object_set_new(msg, "prio", json_integer(e->prio));
 	json_object_set_new(msg, "session", e->session_id ? json_integer(e->session_id) : json_null());
 	if (has_pos)
-		json_object_set_new(msg, "pos", json_pack("{s:f, s:f, s:f}", "lat", a->fix.lat, "lon", a->fix.lon,
-							   "age_s", (now->mono_ms - a->fix.mono_ms) / 1000.0));
+		json_object_set_new(msg, "pos", json_pack("{s:f, s:f, s:f}", "lat", pos.fix.lat, "lon", pos.fix.lon,
+							   "age_s", (now->mono_ms - pos.fix.mono_ms) / 1000.0));
 	else
 		json_object_set_new(msg, "pos", json_null());
 	json_object_set(msg, "data", d);
 
 	char *payload = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	char *data = json_dumps(d, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	snprintf(topic, sizeof(topic), "%s/%s/event", a->conf->mqtt.prefix, a->conf->unit.id);
+	publisher_topic(a->pub, "event", topic, sizeof(topic));
 	struct stored_event se = {
 		.seq = seq, .utc_ms = e->utc_ms, .utc_src = now->utc_src, .type = e->type, .prio = e->prio,
-		.session_id = e->session_id, .has_pos = has_pos, .lat = a->fix.lat, .lon = a->fix.lon,
+		.session_id = e->session_id, .has_pos = has_pos, .lat = pos.fix.lat, .lon = pos.fix.lon,
 		.data_json = data, .incident = json_is_true(json_object_get(d, "incident")),
 		.category = json_string_value(json_object_get(d, "category")),
 	};
@@ -298,7 +350,7 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 	/* an emergency is stored even on a full disk (the reserve), so it is
 	 * known after a restart and reaches base in order */
 	while (row == -ENOSPC && ev_type_is_emergency(e->t) && e->t != EV_T_SELFTEST_PASSED &&
-	       e->t != EV_T_SELFTEST_FAILED && app_reserve_release(a, e->type))
+	       e->t != EV_T_SELFTEST_FAILED && publisher_reserve_release(a->pub, e->type))
 		row = store_add_event(a->st, &se, queue_it ? topic : NULL, payload, 1, false, &outbox_row);
 	if (row < 0) {
 		a->events_unstored++;
@@ -310,7 +362,7 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 		json_object_set_new(msg, "seq", json_null());
 		json_object_set_new(msg, "stored", json_false());
 		char *direct = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(10));
-		if (direct && e->prio >= EV_URGENT && uplink_publish_topic(a->up, topic, direct, 1, false) == 0)
+		if (direct && e->prio >= EV_URGENT && publisher_direct(a->pub, topic, direct, false) == 0)
 			log_warnx("store: sent %s directly to base instead", e->type);
 		free(direct);
 	}
@@ -319,7 +371,7 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 	free(data);
 	/* onto the wire now (an urgent one before anything else is written) */
 	if (row > 0)
-		uplink_kick(a->up);
+		publisher_kick(a->pub);
 	if (e->prio >= EV_URGENT || se.incident)
 		log_notice("event %s%s", e->type, se.incident ? " (incident)" : "");
 	else
@@ -332,7 +384,7 @@ static void handle_event(struct app *a, const struct van_event *e, const struct 
 			van_emergency_timing(a->van, "stored", mono_now_ms());
 			/* the outbox row that carries it: its broker confirmation is timed */
 			if (outbox_row > 0)
-				a->em_outbox_id = outbox_row;
+				publisher_watch_emergency(a->pub, outbox_row);
 		}
 	}
 	/* the crew's display sees what the crew may see: never a covert alarm */
@@ -356,7 +408,7 @@ static bool pattern_on(int kind, int64_t t)
 	}
 }
 
-static void apply_outputs(struct app *a, int64_t now)
+static void apply_outputs(struct vanio *a, int64_t now)
 {
 	int buzz = a->out.buzzer == VAN_BUZZ_CONTINUOUS ? 1 : a->out.buzzer == VAN_BUZZ_ALARM ? 2
 		 : a->out.buzzer == VAN_BUZZ_SHORT ? 3 : 0;
@@ -376,7 +428,7 @@ static void apply_outputs(struct app *a, int64_t now)
 
 static int64_t out_cb(loop_t *l, void *arg)
 {
-	struct app *a = arg;
+	struct vanio *a = arg;
 	apply_outputs(a, loop_now_ms(l));
 	bool patterned = a->out.buzzer == VAN_BUZZ_ALARM || a->out.buzzer == VAN_BUZZ_SHORT ||
 			 a->out.alarm_light == VAN_LIGHT_BLINK;
@@ -391,23 +443,23 @@ static int64_t out_cb(loop_t *l, void *arg)
  * so nothing here re-arms a timer after a call into the core. */
 static int64_t van_deadline(void *arg)
 {
-	struct app *a = arg;
+	struct vanio *a = arg;
 	int64_t d = a->van ? van_next_deadline(a->van) : VAN_NEVER;
 	return d == VAN_NEVER ? -1 : d;
 }
 
 static void van_due(loop_t *l, void *arg)
 {
-	struct app *a = arg;
+	struct vanio *a = arg;
 	struct vtime now;
 	(void)l;
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	van_tick(a->van, &now);
-	app_van_after(a);
+	vanio_after(a);
 }
 
 /* A session started with the button follows session.button_plan. */
-static void start_button_plan(struct app *a, const struct vtime *now)
+static void start_button_plan(struct vanio *a, const struct vtime *now)
 {
 	struct plan_def *def = calloc(1, sizeof(*def));
 	struct plan_errs errs = { 0 };
@@ -428,12 +480,12 @@ static void start_button_plan(struct app *a, const struct vtime *now)
 }
 
 /* A step of the reference clock is recorded as an event (docs/time.md). */
-static void clock_steps(struct app *a)
+static void clock_steps(struct vanio *a)
 {
 	struct clock_step s;
 	char when[40];
 
-	if (!clock_take_step(&a->clock, &s))
+	if (!clock_take_step(a->clock, &s))
 		return;
 	const char *why = s.from != s.to ? (s.to == UTC_SRC_SYSTEM_SYNCED ? "system clock synchronised"
 					    : s.to == UTC_SRC_GPS		 ? "GPS time believed"
@@ -446,13 +498,13 @@ static void clock_steps(struct app *a)
 		log_warnx("clock: the step could not be recorded (out of memory)");
 }
 
-void app_van_after(struct app *a)
+void vanio_after(struct vanio *a)
 {
 	struct evq *q = van_evq(a->van);
 	struct vtime now;
 	struct van_outputs o;
 
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	clock_steps(a);
 	while (q->n) {
 		bool button_plan = false;
@@ -503,30 +555,63 @@ void app_van_after(struct app *a)
 			a->out_timer = loop_add_timer(a->loop, OUT_TICK_MS, out_cb, a);
 	}
 	if (a->state_dirty)
-		app_publish_state(a);
+		vanio_publish_state(a);
 	if (a->em_last.written_us && !a->em_last.done_us)
 		a->em_last.done_us = mono_now_us();
 }
 
-void app_van_fix(struct app *a, const struct fix *f, bool lost)
+void vanio_fix(struct vanio *a, const struct fix *f)
 {
 	struct vtime now;
 
 	if (!a->van)
 		return;
-	clock_now(&a->clock, &now);
-	if (lost)
+	clock_now(a->clock, &now);
+	if (!f)
 		van_fix_lost(a->van, &now);
 	else
 		van_fix(a->van, f, &now);
-	app_van_after(a);
+	vanio_after(a);
+}
+
+/* The core raises the rate while an emergency is active. */
+void vanio_position(struct vanio *a, const struct fix *f, const struct vtime *now)
+{
+	int64_t interval = a->van ? van_location_interval_ms(a->van) : (int64_t)a->conf->mqtt.location_interval_s * 1000;
+	publisher_location(a->pub, f, now, interval);
+}
+
+int64_t vanio_session_id(const struct vanio *a)
+{
+	return a->van ? van_session_id(a->van) : 0;
+}
+
+void vanio_selftest(struct vanio *a)
+{
+	struct vtime now;
+	const char *why = NULL;
+
+	clock_now(a->clock, &now);
+	if (van_selftest_start(a->van, VAN_SRC_AUTO, &now, &why) < 0)
+		log_info("scheduled self-test skipped: %s", why ? why : "busy");
+	else
+		log_info("scheduled self-test of the panic path started");
+	vanio_after(a);
+}
+
+int64_t vanio_reload(struct vanio *a)
+{
+	/* the rate the core keeps (it raises it during an emergency) */
+	van_set_location_intervals(a->van, a->conf->mqtt.location_interval_s,
+				   a->conf->mqtt.emergency_location_interval_s);
+	return van_location_interval_ms(a->van);
 }
 
 /* ---- GPIO ---- */
 
 /* An input's emergency: its stages up to the core's decision, for the
  * retained emergency's timing (publish_emergency). */
-static void note_decided(struct app *a, const struct gpio_event *ev, size_t before, int64_t read_us)
+static void note_decided(struct vanio *a, const struct gpio_event *ev, size_t before, int64_t read_us)
 {
 	const struct evq *q = van_evq(a->van);
 
@@ -540,11 +625,11 @@ static void note_decided(struct app *a, const struct gpio_event *ev, size_t befo
 		}
 }
 
-static void gpio_deliver(struct app *a, const struct gpio_event *ev, int n, int64_t read_us)
+static void gpio_deliver(struct vanio *a, const struct gpio_event *ev, int n, int64_t read_us)
 {
 	struct vtime now;
 
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	for (int i = 0; i < n; i++) {
 		const struct gpio_line_conf *lc = &a->conf->gpio.lines[ev[i].line];
 		struct van_input in = { .line = ev[i].line, .active = ev[i].active, .covert = lc->covert,
@@ -556,12 +641,12 @@ static void gpio_deliver(struct app *a, const struct gpio_event *ev, int n, int6
 		van_input(a->van, &in, &now);
 		note_decided(a, &ev[i], before, read_us);
 	}
-	app_van_after(a);
+	vanio_after(a);
 }
 
 static void gpio_fd_cb(loop_t *l, int fd, short revents, void *arg)
 {
-	struct app *a = arg;
+	struct vanio *a = arg;
 	struct gpio_event ev[32];
 	int64_t read_us = mono_now_us();
 	(void)revents;
@@ -578,13 +663,13 @@ static void gpio_fd_cb(loop_t *l, int fd, short revents, void *arg)
  * (an injection by the `sim` command is seen before the loop sleeps). */
 static int64_t gpio_due_at(void *arg)
 {
-	struct app *a = arg;
+	struct vanio *a = arg;
 	return a->gpio ? gpio_deadline(a->gpio) : -1;
 }
 
 static void gpio_due(loop_t *l, void *arg)
 {
-	struct app *a = arg;
+	struct vanio *a = arg;
 	struct gpio_event ev[32];
 	int64_t read_us = mono_now_us();
 	int n = gpio_service(a->gpio, loop_now_ms(l), ev, 32);
@@ -592,7 +677,7 @@ static void gpio_due(loop_t *l, void *arg)
 		gpio_deliver(a, ev, n, read_us);
 }
 
-static int open_gpio(struct app *a, char *err, size_t errlen)
+static int open_gpio(struct vanio *a, char *err, size_t errlen)
 {
 	struct vtime now;
 	int rc;
@@ -608,7 +693,7 @@ static int open_gpio(struct app *a, char *err, size_t errlen)
 			return rc;
 		}
 	/* the levels at start-up: a door already open, a panic held at boot */
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	for (size_t i = 0; i < a->conf->gpio.nlines; i++) {
 		const struct gpio_line_conf *lc = &a->conf->gpio.lines[i];
 		struct van_input in = { .line = i, .covert = lc->covert, .edge_mono_ms = now.mono_ms };
@@ -625,7 +710,7 @@ static int open_gpio(struct app *a, char *err, size_t errlen)
 
 static int64_t health_cb(loop_t *l, void *arg)
 {
-	struct app *a = arg;
+	struct vanio *a = arg;
 	struct health_reading r;
 	struct vtime now;
 	char err[160] = "";
@@ -648,70 +733,113 @@ static int64_t health_cb(loop_t *l, void *arg)
 	if (r.have_flags && (r.flags & HEALTH_UNDERVOLT_NOW) && !(p->have_flags && (p->flags & HEALTH_UNDERVOLT_NOW)))
 		log_warnx("health: under-voltage now (the supply dipped: SD-card writes are at risk)");
 	a->health_last = r;
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	van_health(a->van, &r, &now);
-	app_van_after(a);
+	vanio_after(a);
 	return (int64_t)a->conf->health.interval_s * 1000;
 }
 
 /* ---- life cycle ---- */
 
-int app_van_init(struct app *a, char *err, size_t errlen)
+struct vanio *vanio_new(const struct conf *c, loop_t *l, store_t *st, struct clock_ref *clock,
+			struct publisher *pub, char *err, size_t errlen)
 {
 	struct van_params p;
 	struct vtime now;
 	const char *why = NULL;
+	struct vanio *a = calloc(1, sizeof(*a));
+	int rc = -ENOMEM;
 
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->conf = c;
+	a->loop = l;
+	a->st = st;
+	a->clock = clock;
+	a->pub = pub;
 	conf_van_params(a->conf, &p);
 	if (van_params_check(&p, &why) < 0) {
 		/* conf_check ran the same check with FILE:LINE: not reached */
 		snprintf(err, errlen, "%s: %s", a->conf->report.path ? a->conf->report.path : "config", why);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto fail;
 	}
 	a->van = van_new(&p);
 	if (!a->van) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		goto fail;
 	}
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	restore(a, &now);
-	int rc = open_gpio(a, err, errlen);
-	if (rc < 0)
-		return rc;
+	if ((rc = open_gpio(a, err, errlen)) < 0)
+		goto fail;
 	if ((a->van_src = loop_add_source(a->loop, van_deadline, van_due, a)) < 0 ||
 	    (a->gpio_src = loop_add_source(a->loop, gpio_due_at, gpio_due, a)) < 0) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto fail;
 	}
 	if (a->conf->health.interval_s > 0)
 		a->health_timer = loop_add_timer(a->loop, 0, health_cb, a);
-	app_van_after(a);
-	return 0;
+	vanio_after(a);
+	return a;
+fail:
+	vanio_free(a);
+	errno = -rc;
+	return NULL;
 }
 
-void app_van_fini(struct app *a)
+void vanio_free(struct vanio *a)
 {
+	if (!a)
+		return;
 	if (a->health_timer)
 		loop_del_timer(a->loop, a->health_timer);
-	a->health_timer = 0;
 	loop_del_source(a->loop, a->van_src);
 	loop_del_source(a->loop, a->gpio_src);
 	for (size_t i = 0; i < a->ngpio_fds; i++)
 		loop_del_fd(a->loop, a->gpio_fds[i]);
-	a->ngpio_fds = 0;
+	if (a->out_timer)
+		loop_del_timer(a->loop, a->out_timer);
 	gpio_close(a->gpio);
-	a->gpio = NULL;
 	van_free(a->van);
-	a->van = NULL;
+	free(a);
 }
 
-json_t *app_snapshot(struct app *a, bool for_base)
+void vanio_set_gps(struct vanio *a, const struct gpsfeed *g)
+{
+	a->gps = g;
+}
+
+void vanio_set_ctl(struct vanio *a, ctl_t *ctl)
+{
+	a->ctl = ctl;
+}
+
+van_t *vanio_core(struct vanio *a)
+{
+	return a->van;
+}
+
+gpio_t *vanio_gpio(struct vanio *a)
+{
+	return a->gpio;
+}
+
+const uint64_t *vanio_events_unstored(const struct vanio *a)
+{
+	return &a->events_unstored;
+}
+
+json_t *vanio_snapshot(struct vanio *a, bool for_base)
 {
 	struct vtime now;
 	json_t *s;
 	char buf[40];
 
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	s = a->van ? van_state_json(a->van, &now, for_base) : json_object();
 	if (!s)
 		return NULL;
@@ -729,9 +857,9 @@ json_t *app_snapshot(struct app *a, bool for_base)
 					      (json_int_t)g->done_us));
 	}
 	json_object_set_new(s, "time_src", json_string(utc_src_name(now.utc_src)));
-	json_object_set_new(s, "gps", app_gps_json(a, &now));
-	json_object_set_new(s, "link", app_link_json(a, &now));
-	json_object_set_new(s, "storage", app_storage_json(a));
+	json_object_set_new(s, "gps", gpsfeed_json(a->gps, &now));
+	json_object_set_new(s, "link", publisher_link_json(a->pub, &now));
+	json_object_set_new(s, "storage", publisher_storage_json(a->pub));
 	json_object_set_new(s, "version", json_string(VAN_VERSION));
 	if (a->gpio) {
 		/* what the output lines really show now (alarm.cue applied), for tests and service */
@@ -750,15 +878,10 @@ json_t *app_snapshot(struct app *a, bool for_base)
 	return s;
 }
 
-void app_on_delivered(void *arg, const struct outbox_msg *m, int64_t mono_ms)
+void vanio_emergency_delivered(struct vanio *a, int64_t mono_ms)
 {
-	struct app *a = arg;
-
-	if (a->em_outbox_id && m->id == a->em_outbox_id) {
-		van_emergency_timing(a->van, "broker", mono_ms);
-		a->em_outbox_id = 0;
-		app_van_after(a);
-	}
+	van_emergency_timing(a->van, "broker", mono_ms);
+	vanio_after(a);
 }
 
 /* ---- agreeing with base about the emergency ---- */
@@ -781,7 +904,7 @@ static int cleared_cb(void *ctx, int64_t id, const struct stored_event *e, const
 }
 
 /* Did this van record clearing emergency id? */
-static bool cleared_here(struct app *a, int64_t id)
+static bool cleared_here(struct vanio *a, int64_t id)
 {
 	struct cleared_find f = { id, false };
 	struct store_event_filter flt = { .session_id = -1, .from_utc_ms = id, .to_utc_ms = INT64_MAX,
@@ -802,9 +925,8 @@ static bool cleared_here(struct app *a, int64_t id)
  *     it and clears it deliberately; base must not be told it is over when
  *     nobody in the van said so).
  */
-void app_retained_emergency(void *arg, const char *payload, size_t len)
+void vanio_retained_emergency(struct vanio *a, const char *payload, size_t len)
 {
-	struct app *a = arg;
 	struct vtime now;
 	json_error_t jerr;
 	json_t *m = json_loadb(payload, len, 0, &jerr);
@@ -812,7 +934,7 @@ void app_retained_emergency(void *arg, const char *payload, size_t len)
 	bool active = json_is_true(json_object_get(m, "active"));
 	int64_t id = json_integer_value(json_object_get(m, "id"));
 
-	clock_now(&a->clock, &now);
+	clock_now(a->clock, &now);
 	if (!a->van || (!json_is_object(m) && len > 0)) {
 		log_warnx("emergency: base's retained emergency is not JSON (%s); publishing the van's", jerr.text);
 		if (a->van)
@@ -851,7 +973,7 @@ void app_retained_emergency(void *arg, const char *payload, size_t len)
 				  "(stopped before storing it): restored; the crew clears it when safe", (long long)id);
 		else
 			log_warnx("emergency: base's emergency %lld not restored: %s", (long long)id, why ? why : "?");
-		app_van_after(a);
+		vanio_after(a);
 	}
 	json_decref(m);
 }

@@ -48,5 +48,24 @@ if grep -n '^#include "controller/' "$src"/hw/*.[ch]; then
 	echo "FAIL: hw/ includes controller/ headers (hw has its own types: hw/gps_report.h)"
 	bad=1
 fi
-[ $bad = 0 ] && echo "ok: vanctl and vandisplay link no MQTT/GPS/GPIO/systemd library; the cores include only themselves; vanbase's core reads no clock"
+# the van's shell: one owner per concern (docs/architecture.md).  struct app
+# (app_impl.h) is the life cycle's alone; the objects see each other only
+# through their headers and call one way: the van's I/O -> the publisher and
+# the GPS feed's fix; the feed and the publisher call no other object.
+declare -A shell_may=(
+	[app.c]="app.h app_impl.h" [main.c]="app.h"
+	[app_impl.h]="app_gps.h app_publish.h app_van.h"
+	[app_van.c]="app_van.h" [app_van.h]="app_gps.h app_publish.h"
+	[app_gps.c]="app_gps.h" [app_publish.c]="app_publish.h"
+)
+for f in "$src"/controller/*.[ch]; do
+	name=${f##*/}
+	for inc in $(sed -n 's/^#include "\(app[a-z_]*\.h\)".*/\1/p' "$f"); do
+		if [[ " ${shell_may[$name]:-} " != *" $inc "* ]]; then
+			echo "FAIL: controller/$name includes \"$inc\" (docs/architecture.md: who may call whom in the van's shell)"
+			bad=1
+		fi
+	done
+done
+[ $bad = 0 ] && echo "ok: vanctl and vandisplay link no MQTT/GPS/GPIO/systemd library; the cores include only themselves; vanbase's core reads no clock; the van's shell calls one way"
 exit $bad

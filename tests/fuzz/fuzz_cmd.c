@@ -30,10 +30,10 @@ static void setup(void)
 	if (conf_defaults(A->conf) < 0 || conf_set(A->conf, "fuzz", "unit", "id", "van1") < 0 ||
 	    conf_set(A->conf, "fuzz", "session", "base_may_start", "true") < 0)
 		abort();
-	A->gps_fd = -1;
 	clock_init(&A->clock, CLOCK_AUTO, 0, mono_now_ms());
 	A->loop = loop_new();
-	if (!A->loop || !(A->st = store_open(db, false, err, sizeof(err))) || app_van_init(A, err, sizeof(err)) < 0)
+	if (!A->loop || !(A->st = store_open(db, false, err, sizeof(err))) || !(A->pub = publisher_new(A->conf, A->st, err, sizeof(err))) ||
+	    !(A->vio = vanio_new(A->conf, A->loop, A->st, &A->clock, A->pub, err, sizeof(err))))
 		abort();
 	cmd_env_fill(A);
 }
