@@ -69,6 +69,17 @@ bench_tools() {
 	done
 }
 
+# bench_vanbase: vanbase built beside vanctld (when the bench builds its
+# own tree) and found; sets VANBASE
+bench_vanbase() {
+	if [ "$BENCH_OWN_BUILD" = 1 ]; then
+		cmake --build "$VAN_BINARY_DIR" -j"$(nproc)" --target vanbase >> "$BENCH_TMP/vanbench-cmake.log" 2>&1 ||
+			die "vanbase build failed"
+	fi
+	VANBASE="$VAN_BINARY_DIR/vanbase/vanbase"
+	[ -x "$VANBASE" ] || die "no vanbase at $VANBASE"
+}
+
 # machine_info: one line per fact, for RESULTS.md
 machine_info() {
 	echo "- nproc: $(nproc)"

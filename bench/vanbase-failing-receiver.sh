@@ -40,12 +40,7 @@ STEP2=${STEP2:-60}
 STEP3=${STEP3:-180}
 ATTEMPTS=${ATTEMPTS:-15}
 bench_setup vanbase-failing
-if [ "$BENCH_OWN_BUILD" = 1 ]; then
-	cmake --build "$VAN_BINARY_DIR" -j"$(nproc)" --target vanbase >> "$BENCH_TMP/vanbench-cmake.log" 2>&1 ||
-		die "vanbase build failed"
-fi
-VANBASE="$VAN_BINARY_DIR/vanbase/vanbase"
-[ -x "$VANBASE" ] || die "no vanbase at $VANBASE"
+bench_vanbase
 $PY -c 'import paho.mqtt' 2>/dev/null || die "python3-paho-mqtt missing: bash bench/install-deps.sh"
 $PY -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing: bash bench/install-deps.sh"
 IT="$VAN_SOURCE_DIR/tests/integration"

@@ -14,12 +14,7 @@
 UNITS=${UNITS:-50}
 ALARMS=${ALARMS:-100}
 bench_setup vanbase
-if [ "$BENCH_OWN_BUILD" = 1 ]; then
-	cmake --build "$VAN_BINARY_DIR" -j"$(nproc)" --target vanbase >> "$BENCH_TMP/vanbench-cmake.log" 2>&1 ||
-		die "vanbase build failed"
-fi
-VANBASE="$VAN_BINARY_DIR/vanbase/vanbase"
-[ -x "$VANBASE" ] || die "no vanbase at $VANBASE"
+bench_vanbase
 $PY -c 'import paho.mqtt' 2>/dev/null || die "python3-paho-mqtt missing: bash bench/install-deps.sh"
 
 start_broker
